@@ -1,0 +1,170 @@
+/**
+ * Activities: thin adapters from workflow steps to the fleet port. Each does one side effect, is
+ * idempotent through the key it is given, and classifies its failures.
+ */
+import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
+import type { MetricsSample } from '../domain/gate';
+import type { CampaignPlan, Planner } from '../domain/plan';
+import { planCampaign } from '../domain/planner';
+import type { Policy } from '../domain/policy';
+import { verifyManifest, type VerifyFindings } from '../domain/verify';
+import type { FleetProvider, HealthSample, NodeManifest, SnapshotRecord } from '../providers/port';
+import { guarded } from './errors';
+
+export interface NodeCall {
+  nodeId: string;
+  campaignId: string;
+  cveId: string;
+  /** Idempotency key of this step (see src/domain/ids.ts). */
+  key: string;
+}
+
+export interface ActivityDeps {
+  provider: FleetProvider;
+  planner?: Planner;
+  /** Observes node outcomes (metrics counters); optional. */
+  onNodeOutcome?: (outcome: string) => void;
+}
+
+export function createActivities({ provider, planner = planCampaign }: ActivityDeps) {
+  const ctx = (call: NodeCall) => ({ idempotencyKey: call.key, campaignId: call.campaignId, cveId: call.cveId, signal: cancellationSignal() });
+
+  return {
+    /** Reads the inventory in scope and runs the planner: the campaign's one look at the whole fleet. */
+    async buildPlan(alert: NormalizedAlert, scope: string, policy: Policy): Promise<CampaignPlan> {
+      const inventory = await guarded(`inventory of scope ${scope}`, () => provider.listInventory(scope));
+      try {
+        return planner(alert, inventory, policy);
+      } catch (err) {
+        throw ApplicationFailure.create({ message: `planning failed: ${(err as Error).message}`, type: 'PlanningFailed', nonRetryable: true });
+      }
+    },
+
+    /** One metrics sample per cluster, for the tier gate. */
+    async sampleClusterMetrics(clusterIds: string[]): Promise<MetricsSample[]> {
+      const samples: MetricsSample[] = [];
+      for (const clusterId of clusterIds) {
+        const m = await guarded(`metrics of cluster ${clusterId}`, () => provider.clusterMetrics(clusterId, cancellationSignal()));
+        samples.push({ clusterId, errorRate: m.errorRate, latencyP50Ms: m.latencyP50Ms, latencyP99Ms: m.latencyP99Ms, connections: m.connections });
+      }
+      return samples;
+    },
+
+    /** Is the node healthy now, and what is installed: the last-known-good manifest. */
+    async preflightNode(call: NodeCall): Promise<{ health: HealthSample; manifest: NodeManifest }> {
+      const health = await guarded(`health of ${call.nodeId}`, () => provider.checkHealth(call.nodeId, cancellationSignal()));
+      const manifest = await guarded(`manifest of ${call.nodeId}`, () => provider.readManifest(call.nodeId, ctx(call)));
+      return { health, manifest };
+    },
+
+    async snapshotNode(call: NodeCall & { retentionDays: number }): Promise<SnapshotRecord> {
+      return guarded(`snapshot of ${call.nodeId}`, () => provider.snapshotNode(call.nodeId, { ...ctx(call), retentionDays: call.retentionDays }));
+    },
+
+    /** Out of the load balancer; heartbeats while connections drain. */
+    async drainNode(call: NodeCall & { timeoutMs: number }): Promise<void> {
+      const beat = setInterval(() => heartbeat(), 2_000);
+      try {
+        await guarded(`drain of ${call.nodeId}`, () => provider.drainNode(call.nodeId, { ...ctx(call), timeoutMs: call.timeoutMs }));
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /**
+     * Starts the patch command (the key makes a retry find the same command) and polls it with
+     * heartbeats. Enforces the patch deadline itself, so an unreachable package repository is a clear
+     * timeout, never a hang.
+     */
+    async runPatch(call: NodeCall & { packages: AffectedPackage[]; rebootOption: 'RebootIfNeeded' | 'NoReboot'; timeoutMs: number; pollMs?: number }): Promise<{ commandId: string; detail?: string }> {
+      const resumed = activityInfo().heartbeatDetails as { commandId: string; startedAt: number } | undefined;
+      const startedAt = resumed?.startedAt ?? Date.now();
+      const { commandId } = resumed ?? (await guarded(`patch of ${call.nodeId}`, () => provider.startPatch(call.nodeId, { ...ctx(call), packages: call.packages, rebootOption: call.rebootOption })));
+      const pollMs = call.pollMs ?? 250;
+      for (;;) {
+        heartbeat({ commandId, startedAt });
+        const status = await guarded(`patch status of ${call.nodeId}`, () => provider.getPatchStatus(call.nodeId, commandId, cancellationSignal()));
+        if (status.state === 'Success') return { commandId, detail: status.detail };
+        if (status.state === 'Failed') {
+          throw ApplicationFailure.create({ message: `patch command ${commandId} failed on ${call.nodeId}: ${status.detail}`, type: 'PatchFailed', nonRetryable: true });
+        }
+        if (Date.now() - startedAt > call.timeoutMs) {
+          await provider.cancelPatch(call.nodeId, commandId).catch(() => undefined);
+          throw ApplicationFailure.create({
+            message: `patch command ${commandId} on ${call.nodeId} did not finish within ${Math.round(call.timeoutMs / 1000)}s: the package repository may be unreachable from the node; the command was cancelled`,
+            type: 'PatchTimeout',
+            nonRetryable: true,
+          });
+        }
+        await sleep(pollMs);
+      }
+    },
+
+    /** Reads the manifest after the patch and compares it with the pre-patch baseline. */
+    async verifyNode(call: NodeCall & { packages: AffectedPackage[]; baseline: NodeManifest }): Promise<{ manifest: NodeManifest; findings: VerifyFindings }> {
+      const manifest = await guarded(`manifest of ${call.nodeId}`, () => provider.readManifest(call.nodeId, ctx(call)));
+      return { manifest, findings: verifyManifest(call.baseline, manifest, call.packages) };
+    },
+
+    async reapplyConfig(call: NodeCall & { baseline: NodeManifest }): Promise<void> {
+      await guarded(`config re-apply on ${call.nodeId}`, () => provider.reapplyConfig(call.nodeId, call.baseline, ctx(call)));
+    },
+
+    /**
+     * Cool-off: a health check every interval until `required` consecutive healthy results; one failure
+     * resets the count; past `maxMs` it fails. One heartbeating activity rather than a workflow loop
+     * keeps a 10,000-node campaign's histories short; the count survives a worker crash via heartbeats.
+     */
+    async coolOffNode(call: { nodeId: string; intervalMs: number; required: number; maxMs: number }): Promise<{ samples: number; failures: number }> {
+      const resumed = activityInfo().heartbeatDetails as { consecutive: number; samples: number; failures: number; startedAt: number } | undefined;
+      const state = resumed ?? { consecutive: 0, samples: 0, failures: 0, startedAt: Date.now() };
+      for (;;) {
+        const sample = await guarded(`health of ${call.nodeId}`, () => provider.checkHealth(call.nodeId, cancellationSignal()));
+        state.samples++;
+        if (sample.healthy) state.consecutive++;
+        else {
+          state.consecutive = 0;
+          state.failures++;
+        }
+        heartbeat(state);
+        if (state.consecutive >= call.required) return { samples: state.samples, failures: state.failures };
+        if (Date.now() - state.startedAt + call.intervalMs > call.maxMs) {
+          throw ApplicationFailure.create({
+            message: `${call.nodeId} did not reach ${call.required} consecutive healthy checks within ${Math.round(call.maxMs / 1000)}s (${state.failures} of ${state.samples} checks failed${sample.detail ? `; last: ${sample.detail}` : ''})`,
+            type: 'CoolOffFailed',
+            nonRetryable: true,
+          });
+        }
+        await sleep(call.intervalMs);
+      }
+    },
+
+    /** Back into the load balancer. */
+    async rejoinNode(call: NodeCall): Promise<void> {
+      await guarded(`rejoin of ${call.nodeId}`, () => provider.rejoinNode(call.nodeId, ctx(call)));
+    },
+
+    /** Compensation 1: configuration first — restoring data under a newer config makes the app reject the old schema. */
+    async restoreConfig(call: NodeCall & { snapshot: SnapshotRecord }): Promise<void> {
+      await guarded(`config restore on ${call.nodeId}`, () => provider.restoreConfig(call.nodeId, call.snapshot, ctx(call)));
+    },
+
+    /** Compensation 2: data volumes from the snapshot. */
+    async restoreSnapshot(call: NodeCall & { snapshot: SnapshotRecord }): Promise<void> {
+      const beat = setInterval(() => heartbeat(), 2_000);
+      try {
+        await guarded(`data restore on ${call.nodeId}`, () => provider.restoreData(call.nodeId, call.snapshot, ctx(call)));
+      } finally {
+        clearInterval(beat);
+      }
+    },
+
+    /** Compensation failed: keep the node out of service and record why where operators look. */
+    async quarantineNode(call: NodeCall & { reason: string }): Promise<void> {
+      await guarded(`quarantine of ${call.nodeId}`, () => provider.quarantineNode(call.nodeId, call.reason, ctx(call)));
+    },
+  };
+}
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,122 @@
+import { rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { campaignResult, campaignStatus, operate, startCampaign } from '../../client/campaigns';
+import { startDevServer } from '../../embedded/dev-server';
+import { demoAlert, demoPolicy } from '../../embedded/demo-scenario';
+import { startSimProcess } from '../../embedded/sim-process';
+import { demoFleet } from '../../providers/sim/demo-fleet';
+import { SimAdminClient, SimFleetProvider } from '../../providers/sim/client';
+import { connectClient, connectWorker } from '../../temporal/connection';
+import { createWorker } from '../../worker';
+import type { CampaignStatus } from '../../workflows/types';
+import { describeChanges, renderBoard } from '../render';
+import { runningSteps } from './operate';
+import { CliError, globalOptions } from '../context';
+
+export interface DemoSummary {
+  campaignId: string;
+  status: string;
+  nodes: number;
+  clusters: number;
+  tiers: number;
+  patched: number;
+  rolledBack: number;
+  quarantined: number;
+  capViolations: number;
+  maxOutOfServiceFraction: number;
+  durationSeconds: number;
+  temporalUi: string | null;
+}
+
+export function registerDemoCommand(program: Command): void {
+  program
+    .command('demo')
+    .description('bring up Temporal + the fleet simulator + a worker and run a realistic campaign end to end')
+    .option('--json', 'end with a one-line JSON summary on stdout (progress goes to stderr)')
+    .option('--state-dir <dir>', 'where the demo keeps its Temporal database and fleet state', '.patchwave/demo')
+    .option('--no-failure', 'do not inject the patch failure')
+    .action(async (opts: { json?: boolean; stateDir: string; failure: boolean }, command: Command) => {
+      const summary = await runDemo({ json: !!opts.json, stateDir: path.resolve(opts.stateDir), injectFailure: opts.failure, taskQueue: globalOptions(command).taskQueue });
+      if (opts.json) console.log(JSON.stringify(summary));
+      if (summary.status !== 'completed' || summary.capViolations > 0) throw new CliError(`demo ended ${summary.status} with ${summary.capViolations} cap violations`, 1);
+    });
+}
+
+export async function runDemo(options: { json: boolean; stateDir: string; injectFailure: boolean; taskQueue: string }): Promise<DemoSummary> {
+  const say = (message: string) => (options.json ? process.stderr : process.stdout).write(`${message}\n`);
+  const started = Date.now();
+  // A fresh demo every time: the campaign id is a business key, and a finished campaign is never re-run.
+  rmSync(options.stateDir, { recursive: true, force: true });
+  say('patchwave demo: starting the embedded Temporal dev server, the fleet simulator and a worker');
+  const server = await startDevServer({ stateDir: path.join(options.stateDir, 'temporal'), say });
+  const fleet = demoFleet({ failNode: options.injectFailure });
+  const sim = await startSimProcess({ stateDir: path.join(options.stateDir, 'fleet'), fleet });
+  say(`patchwave demo: fleet simulator at ${sim.url} (${fleet.clusters.reduce((n, c) => n + c.nodes.length, 0)} nodes in ${fleet.clusters.length} clusters)`);
+  const { connection: workerConnection, namespace } = await connectWorker({ address: server.address, namespace: server.namespace });
+  const worker = await createWorker({ connection: workerConnection, namespace, taskQueue: options.taskQueue, provider: new SimFleetProvider(sim.url) });
+  const workerRun = worker.run();
+  const { client, connection } = await connectClient({ address: server.address, namespace });
+  try {
+    const alert = demoAlert();
+    const handle = await startCampaign(client, { alert, fleet: { provider: 'sim', scope: 'demo' }, policy: demoPolicy, taskQueue: options.taskQueue });
+    const uiLink = server.uiUrl ? `${server.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(handle.workflowId)}` : null;
+    say(`patchwave demo: campaign ${handle.workflowId} started for ${alert.cveId} (${alert.title})`);
+    if (uiLink) say(`patchwave demo: watch it in the Temporal UI: ${uiLink}`);
+
+    const interactive = !options.json && process.stdout.isTTY;
+    let previous: CampaignStatus | undefined;
+    let resumedHalts = 0;
+    for (;;) {
+      const status = await campaignStatus(client, handle.workflowId).catch(() => undefined);
+      if (status) {
+        if (interactive) process.stdout.write(`\x1b[2J\x1b[H${renderBoard(status, await runningSteps(client, status))}\n`);
+        else for (const line of describeChanges(previous, status)) say(line);
+        if (status.phase === 'halted' && status.halts.every((h) => h.kind === 'node-failed') && status.counts.running === 0 && resumedHalts < 3) {
+          // The demo plays the on-call operator: the failed node was rolled back cleanly, so accept it and go on.
+          say(`patchwave demo: the campaign halted (${status.halts.map((h) => h.message).join('; ')})`);
+          say('patchwave demo: as the operator, resuming: the node is back in service on the old version and can be retried later');
+          await operate(client, handle.workflowId, 'resume', { by: 'demo-operator', reason: 'node rolled back cleanly; accept and continue' });
+          resumedHalts++;
+        }
+        previous = status;
+        if (['completed', 'aborted', 'failed'].includes(status.phase)) break;
+      }
+      const done = await Promise.race([handle.result().then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]);
+      if (done && status && ['completed', 'aborted'].includes(status.phase)) break;
+      if (done) {
+        previous = previous ?? status;
+        break;
+      }
+    }
+    const result = await campaignResult(client, handle.workflowId);
+    const monitor = await new SimAdminClient(sim.url).monitor();
+    const summary: DemoSummary = {
+      campaignId: result.campaignId,
+      status: result.status,
+      nodes: result.counts.total,
+      clusters: previous?.tiers.reduce((n, t) => n + t.clusters.length, 0) ?? 0,
+      tiers: previous?.tiers.length ?? 0,
+      patched: result.counts.patched,
+      rolledBack: result.counts.rolledBack,
+      quarantined: result.counts.quarantined,
+      capViolations: monitor.capViolations,
+      maxOutOfServiceFraction: monitor.maxOutOfServiceFraction,
+      durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+      temporalUi: uiLink,
+    };
+    say('');
+    say(`patchwave demo: campaign ${summary.status} in ${summary.durationSeconds}s — ${summary.nodes} nodes in ${summary.clusters} clusters over ${summary.tiers} tiers`);
+    say(`  patched ${summary.patched}, rolled back ${summary.rolledBack}, quarantined ${summary.quarantined}`);
+    say(`  fleet monitor: ${summary.capViolations} cap violations, at most ${(summary.maxOutOfServiceFraction * 100).toFixed(1)}% of any cluster (≥4 nodes) out of service at once`);
+    if (uiLink) say(`  Temporal UI: ${uiLink} (open while the demo runs; \`patchwave dev\` keeps it up)`);
+    return summary;
+  } finally {
+    await connection.close();
+    worker.shutdown();
+    await workerRun;
+    await workerConnection.close();
+    await sim.stop();
+    await server.stop();
+  }
+}

@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { startDevServer } from '../../embedded/dev-server';
+import { startSimProcess } from '../../embedded/sim-process';
+import { demoFleet } from '../../providers/sim/demo-fleet';
+import { SimFleetProvider } from '../../providers/sim/client';
+import { connectWorker } from '../../temporal/connection';
+import { createWorker } from '../../worker';
+import { globalOptions } from '../context';
+
+export function registerDevCommands(program: Command): void {
+  program
+    .command('dev')
+    .description('run the embedded Temporal dev server (with UI), the fleet simulator and a worker until Ctrl-C')
+    .option('--state-dir <dir>', 'persistent state (Temporal SQLite database, fleet state)', '.patchwave/dev')
+    .option('--port <port>', 'Temporal gRPC port', '7233')
+    .option('--ui-port <port>', 'Temporal web UI port', '8233')
+    .action(async (opts: { stateDir: string; port: string; uiPort: string }, command: Command) => {
+      const stateDir = path.resolve(opts.stateDir);
+      const { taskQueue } = globalOptions(command);
+      const server = await startDevServer({ stateDir: path.join(stateDir, 'temporal'), port: Number(opts.port), uiPort: Number(opts.uiPort) });
+      const fleetDir = path.join(stateDir, 'fleet');
+      // The fleet keeps its state across restarts; the demo fleet is loaded only the first time.
+      const sim = await startSimProcess({ stateDir: fleetDir, fleet: existsSync(path.join(fleetDir, 'fleet.json')) ? undefined : demoFleet({ failNode: true }) });
+      const { connection, namespace } = await connectWorker({ address: server.address, namespace: server.namespace });
+      const worker = await createWorker({ connection, namespace, taskQueue, provider: new SimFleetProvider(sim.url) });
+      console.log(`patchwave dev: Temporal ${server.address} (namespace ${namespace})`);
+      console.log(`patchwave dev: Temporal UI ${server.uiUrl}`);
+      console.log(`patchwave dev: fleet simulator ${sim.url}`);
+      console.log(`patchwave dev: worker on task queue ${taskQueue}; Ctrl-C to stop`);
+      console.log(`patchwave dev: try \`TEMPORAL_ADDRESS=${server.address} PATCHWAVE_SIM_URL=${sim.url} bin/patchwave status <campaign-id>\``);
+      const stop = () => worker.shutdown();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await worker.run();
+      await connection.close();
+      await sim.stop();
+      await server.stop();
+    });
+
+  program
+    .command('sim')
+    .description('run the fleet simulator (its own process, state persisted in --state-dir)')
+    .option('--state-dir <dir>', 'fleet state directory', '.patchwave/sim')
+    .option('--fleet <file>', 'fleet file (JSON or YAML) to load; default: the demo fleet on first start')
+    .option('--port <port>', 'port (0 = any free port)', '0')
+    .action(async (opts: { stateDir: string; fleet?: string; port: string }) => {
+      const { runSim } = await import('../../providers/sim/main');
+      await runSim({ stateDir: path.resolve(opts.stateDir), fleetFile: opts.fleet, port: Number(opts.port), host: '127.0.0.1' });
+    });
+}

@@ -1,0 +1,113 @@
+import type { Command } from 'commander';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { campaignStatus, operate, OperatorRefused, type OperatorAction } from '../../client/campaigns';
+import { nodeStatusQuery } from '../../workflows/messages';
+import { nodeWorkflowId } from '../../domain/ids';
+import type { CampaignStatus } from '../../workflows/types';
+import { CliError, globalOptions, withClient } from '../context';
+import { describeChanges, renderBoard } from '../render';
+
+async function guard<T>(campaignId: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof OperatorRefused) throw new CliError(err.message, 3);
+    if (err instanceof WorkflowNotFoundError) throw new CliError(`no campaign with id ${campaignId} (list them with \`temporal workflow list --query 'PatchwaveCveId IS NOT NULL'\`)`, 4);
+    throw err;
+  }
+}
+
+/** Current step of each running node, from the node workflows themselves (bounded by the windows). */
+export async function runningSteps(client: Parameters<Parameters<typeof withClient>[1]>[0], status: CampaignStatus): Promise<Record<string, string>> {
+  const steps: Record<string, string> = {};
+  const running = status.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes.filter((n) => n.outcome === 'running')));
+  await Promise.all(
+    running.slice(0, 200).map(async (n) => {
+      try {
+        const s = await client.workflow.getHandle(nodeWorkflowId(status.campaignId, n.id, n.attempt)).query(nodeStatusQuery);
+        steps[n.id] = s.step;
+      } catch {
+        // not started yet or just finished: no step to show
+      }
+    }),
+  );
+  return steps;
+}
+
+export function registerOperateCommands(program: Command): void {
+  program
+    .command('status <campaignId>')
+    .description('show tiers, clusters, nodes and their current steps')
+    .option('--json', 'print the status as JSON')
+    .option('--watch', 'redraw live until the campaign ends')
+    .action(async (campaignId: string, opts: { json?: boolean; watch?: boolean }, command: Command) => {
+      await withClient(command, async (client) => {
+        let previous: CampaignStatus | undefined;
+        for (;;) {
+          const status = await guard(campaignId, () => campaignStatus(client, campaignId));
+          const steps = await runningSteps(client, status);
+          if (opts.json) {
+            console.log(JSON.stringify({ ...status, steps }));
+          } else if (opts.watch && process.stdout.isTTY) {
+            process.stdout.write(`\x1b[2J\x1b[H${renderBoard(status, steps)}\n`);
+          } else if (opts.watch) {
+            for (const line of describeChanges(previous, status)) console.log(line);
+          } else {
+            console.log(renderBoard(status, steps));
+          }
+          previous = status;
+          if (!opts.watch || ['completed', 'aborted', 'failed'].includes(status.phase)) return;
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      });
+    });
+
+  const simple: [OperatorAction, string][] = [
+    ['pause', 'finish in-flight nodes, start nothing new'],
+    ['resume', 'leave a pause or a halt (accepting the failures that caused it)'],
+    ['abort', 'stop after in-flight work; the campaign ends aborted'],
+  ];
+  for (const [action, description] of simple) {
+    program
+      .command(`${action} <campaignId>`)
+      .description(description)
+      .option('--by <who>', 'operator name, recorded in the audit trail', process.env.USER)
+      .option('--reason <text>', 'why, recorded in the audit trail')
+      .action(async (campaignId: string, opts: { by?: string; reason?: string }, command: Command) => {
+        await withClient(command, async (client) => {
+          const answer = await guard(campaignId, () => operate(client, campaignId, action, opts));
+          print(command, { campaignId, action, answer });
+        });
+      });
+  }
+  program
+    .command('approve <campaignId>')
+    .description('record an approval: the compliance gate, or a single-node cluster with --cluster')
+    .requiredOption('--by <who>', 'approver, checked against the policy')
+    .requiredOption('--reason <text>', 'why, recorded in the audit trail')
+    .option('--cluster <id>', 'approve one single-node cluster (or * for all)')
+    .action(async (campaignId: string, opts: { by: string; reason: string; cluster?: string }, command: Command) => {
+      await withClient(command, async (client) => {
+        const answer = await guard(campaignId, () => operate(client, campaignId, 'approve', opts));
+        print(command, { campaignId, action: 'approve', answer });
+      });
+    });
+  for (const action of ['retry', 'skip'] as const) {
+    program
+      .command(`${action} <campaignId> <node>`)
+      .description(action === 'retry' ? "run a failed node's procedure again" : 'give up on a pending or failed node')
+      .option('--by <who>', 'operator name', process.env.USER)
+      .option('--reason <text>', 'why')
+      .action(async (campaignId: string, node: string, opts: { by?: string; reason?: string }, command: Command) => {
+        await withClient(command, async (client) => {
+          const answer = await guard(campaignId, () => operate(client, campaignId, action, { ...opts, node }));
+          print(command, { campaignId, action, node, answer });
+        });
+      });
+  }
+}
+
+function print(command: Command, result: Record<string, unknown>): void {
+  if (globalOptions(command).json) console.log(JSON.stringify(result));
+  else console.log(String(result.answer));
+}

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { SimFleetProvider } from '../../providers/sim/client';
+import type { FleetProvider } from '../../providers/port';
+import { connectWorker } from '../../temporal/connection';
+import { createWorker } from '../../worker';
+import { CliError, globalOptions } from '../context';
+
+export interface ProviderOptions {
+  provider: string;
+  simUrl?: string;
+  awsRegion?: string;
+  awsEndpoint?: string;
+}
+
+/** The fleet provider a worker binds its activities to. */
+export async function providerFrom(opts: ProviderOptions): Promise<FleetProvider> {
+  if (opts.provider === 'sim') {
+    const url = opts.simUrl ?? process.env.PATCHWAVE_SIM_URL;
+    if (!url) throw new CliError('the sim provider needs --sim-url (or PATCHWAVE_SIM_URL): start one with `patchwave sim`', 2);
+    return new SimFleetProvider(url);
+  }
+  if (opts.provider === 'aws') {
+    const { createAwsProvider } = await import('../../providers/aws/factory');
+    return createAwsProvider({ region: opts.awsRegion, endpoint: opts.awsEndpoint ?? process.env.PATCHWAVE_AWS_ENDPOINT });
+  }
+  throw new CliError(`--provider must be sim or aws, got "${opts.provider}"`, 2);
+}
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run a patchwave worker (workflows and activities) against a Temporal server')
+    .option('--provider <sim|aws>', 'fleet provider', process.env.PATCHWAVE_PROVIDER ?? 'sim')
+    .option('--sim-url <url>', 'fleet simulator URL (sim provider)')
+    .option('--aws-region <region>', 'AWS region (default: the standard AWS chain)')
+    .option('--aws-endpoint <url>', 'AWS endpoint override (testing against moto)')
+    .action(async (opts: ProviderOptions, command: Command) => {
+      const { address, namespace: ns, taskQueue } = globalOptions(command);
+      const provider = await providerFrom(opts);
+      const { connection, namespace } = await connectWorker({ address, namespace: ns });
+      const worker = await createWorker({ connection, namespace, taskQueue, provider });
+      console.error(`patchwave worker: task queue ${taskQueue}, namespace ${namespace}, provider ${provider.name}`);
+      const stop = () => worker.shutdown();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await worker.run();
+      await connection.close();
+    });
+}

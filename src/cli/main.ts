@@ -1,0 +1,39 @@
+/**
+ * The `patchwave` command.
+ */
+import { Command, CommanderError } from 'commander';
+import { PolicyError } from '../domain/policy';
+import { CliError } from './context';
+import { registerDemoCommand } from './commands/demo';
+import { registerDevCommands } from './commands/dev';
+import { registerOperateCommands } from './commands/operate';
+import { registerWorkerCommand } from './commands/worker';
+
+const program = new Command('patchwave')
+  .description('turn a security alert into a durable, risk-ranked rolling patch campaign on Temporal')
+  .option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS / profile / 127.0.0.1:7233)')
+  .option('--namespace <ns>', 'Temporal namespace (default: TEMPORAL_NAMESPACE / profile / default)')
+  .option('--task-queue <name>', 'task queue of patchwave workers (default: PATCHWAVE_TASK_QUEUE or patchwave)')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerDemoCommand(program);
+registerDevCommands(program);
+registerWorkerCommand(program);
+registerOperateCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) process.exit(err.exitCode);
+  if (err instanceof CliError) {
+    console.error(`patchwave: ${err.message}`);
+    process.exit(err.exitCode);
+  }
+  if (err instanceof PolicyError) {
+    console.error(`patchwave: ${err.message}`);
+    process.exit(2);
+  }
+  console.error(`patchwave: ${(err as Error)?.stack ?? err}`);
+  process.exit(1);
+}

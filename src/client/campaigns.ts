@@ -1,0 +1,103 @@
+/**
+ * Client-side campaign operations shared by the CLI, the demo, the ingress and tests.
+ */
+import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { NormalizedAlert } from '../domain/alert';
+import { campaignWorkflowId } from '../domain/ids';
+import { parsePolicy, type PolicyInput } from '../domain/policy';
+import {
+  abortUpdate,
+  approveUpdate,
+  pauseUpdate,
+  resumeUpdate,
+  retryNodeUpdate,
+  skipNodeUpdate,
+  statusQuery,
+} from '../workflows/messages';
+import { cveIdKey, campaignStatusKey } from '../workflows/search-attributes';
+import type { CampaignResult, CampaignStatus, FleetRef } from '../workflows/types';
+import type { patchCampaignWorkflow } from '../workflows/patch-campaign';
+
+export interface StartCampaignRequest {
+  alert: NormalizedAlert;
+  fleet: FleetRef;
+  policy?: PolicyInput;
+  taskQueue: string;
+}
+
+/**
+ * Starts the campaign for this CVE and scope, or returns the one already running: the workflow id is
+ * the business key, and a running campaign is joined instead of duplicated. The policy is validated
+ * here first, so a bad one (e.g. a cap above 25%) starts nothing.
+ */
+export async function startCampaign(client: Client, request: StartCampaignRequest): Promise<WorkflowHandle<typeof patchCampaignWorkflow>> {
+  const policy = request.policy ?? {};
+  parsePolicy(policy);
+  const workflowId = campaignWorkflowId(request.alert.cveId, request.fleet.scope);
+  return client.workflow.start<typeof patchCampaignWorkflow>('patchCampaignWorkflow', {
+    workflowId,
+    taskQueue: request.taskQueue,
+    args: [{ alert: request.alert, fleet: request.fleet, policy }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    // A finished campaign is the record of what happened; only a failed one may be started afresh.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    typedSearchAttributes: [
+      { key: cveIdKey, value: request.alert.cveId },
+      { key: campaignStatusKey, value: 'planning' },
+    ],
+    memo: { title: request.alert.title ?? request.alert.cveId, source: request.alert.source },
+  });
+}
+
+export function campaignHandle(client: Client, campaignId: string): WorkflowHandle<typeof patchCampaignWorkflow> {
+  return client.workflow.getHandle<typeof patchCampaignWorkflow>(campaignId);
+}
+
+export async function campaignStatus(client: Client, campaignId: string): Promise<CampaignStatus> {
+  return campaignHandle(client, campaignId).query(statusQuery);
+}
+
+export async function campaignResult(client: Client, campaignId: string): Promise<CampaignResult> {
+  return campaignHandle(client, campaignId).result();
+}
+
+export type OperatorAction = 'pause' | 'resume' | 'abort' | 'approve' | 'retry' | 'skip';
+
+/** Operator controls go through validated updates: a refused one comes back with the validator's reason. */
+export async function operate(
+  client: Client,
+  campaignId: string,
+  action: OperatorAction,
+  arg: { by?: string; reason?: string; node?: string; cluster?: string } = {},
+): Promise<string> {
+  const handle = campaignHandle(client, campaignId);
+  try {
+    switch (action) {
+      case 'pause':
+        return await handle.executeUpdate(pauseUpdate, { args: [{ by: arg.by, reason: arg.reason }] });
+      case 'resume':
+        return await handle.executeUpdate(resumeUpdate, { args: [{ by: arg.by, reason: arg.reason }] });
+      case 'abort':
+        return await handle.executeUpdate(abortUpdate, { args: [{ by: arg.by, reason: arg.reason }] });
+      case 'approve':
+        return await handle.executeUpdate(approveUpdate, { args: [{ by: arg.by ?? '', reason: arg.reason ?? '', cluster: arg.cluster }] });
+      case 'retry':
+        return await handle.executeUpdate(retryNodeUpdate, { args: [{ node: arg.node ?? '', by: arg.by }] });
+      case 'skip':
+        return await handle.executeUpdate(skipNodeUpdate, { args: [{ node: arg.node ?? '', by: arg.by, reason: arg.reason }] });
+    }
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new OperatorRefused(action, (err.cause as Error)?.message ?? err.message);
+    throw err;
+  }
+}
+
+export class OperatorRefused extends Error {
+  constructor(
+    readonly action: OperatorAction,
+    readonly reason: string,
+  ) {
+    super(`${action} refused: ${reason}`);
+    this.name = 'OperatorRefused';
+  }
+}

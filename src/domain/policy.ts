@@ -1,0 +1,88 @@
+import { z } from 'zod';
+import { parseDurationMs } from './duration';
+
+/** The availability cap no policy may exceed: product.md §4. */
+export const MAX_UNAVAILABLE_FRACTION = 0.25;
+
+const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  try {
+    return parseDurationMs(value, 'duration');
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+
+export const policySchema = z
+  .object({
+    /** Fraction of a cluster that may be out of service at once; lowered, never raised above 25%. */
+    maxUnavailableFraction: z
+      .number()
+      .gt(0, 'must be greater than 0')
+      .max(MAX_UNAVAILABLE_FRACTION, 'may be lowered, never raised above 0.25 (the 25% availability cap)')
+      .default(MAX_UNAVAILABLE_FRACTION),
+    /** `sliding`: the next node starts as soon as a slot frees. `waves`: batch barriers. */
+    mode: z.enum(['sliding', 'waves']).default('sliding'),
+    /** Fleet-wide limit on nodes in flight at once (0 = no limit beyond the per-cluster caps). */
+    maxNodesInFlight: z.number().int().min(0).default(0),
+    /** Failed nodes a cluster tolerates before it halts for an operator (1 = halt on the first). */
+    haltAfterFailures: z.number().int().min(1).default(1),
+    /** Keep one node of each cluster of this size or more unpatched until the rest are done. */
+    rescueNodeMinClusterSize: z.number().int().min(2).default(3),
+    healthCheckInterval: duration.default(1_000),
+    /** Consecutive healthy checks that end cool-off; one failure resets the count. */
+    healthyChecksRequired: z.number().int().min(1).default(3),
+    coolOffMax: duration.default(60_000),
+    drainTimeout: duration.default(30_000),
+    patchTimeout: duration.default(15 * 60_000),
+    /** How long the rescue node waits after the rest of its cluster has finished cool-off. */
+    clusterSettle: duration.default(0),
+    /** Monitoring window after each tier, compared with the pre-tier baseline. */
+    tierMonitoringWindow: duration.default(5_000),
+    /** A gate regression: error rate above baseline by this much (absolute), or p99 latency by this factor. */
+    regressionErrorRateDelta: z.number().min(0).default(0.02),
+    regressionLatencyFactor: z.number().min(1).default(1.5),
+    /** What verify does when a critical config file no longer matches the pre-patch manifest. */
+    onConfigDrift: z.enum(['reapply', 'fail']).default('reapply'),
+    /** Reboot behaviour per tier: `NoReboot` for data tiers, restarts orchestrated by us. */
+    rebootOption: z.enum(['RebootIfNeeded', 'NoReboot']).default('RebootIfNeeded'),
+    noRebootRoles: z.array(z.string()).default(['database', 'queue', 'cache']),
+    /** Require an operator approval before anything executes. */
+    requireApproval: z.boolean().default(false),
+    /** Who may approve; empty = anyone. */
+    approvers: z.array(z.string()).default([]),
+    snapshotRetentionDays: z.number().int().min(1).default(14),
+  })
+  .strict();
+
+export type PolicyInput = z.input<typeof policySchema>;
+export type Policy = z.output<typeof policySchema>;
+
+export class PolicyError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid policy: ${issues.join('; ')}`);
+    this.name = 'PolicyError';
+  }
+}
+
+/** Validates and fills defaults. Throws `PolicyError` naming every bad field and what was expected. */
+export function parsePolicy(input: unknown): Policy {
+  const result = policySchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  throw new PolicyError(
+    result.error.issues.map((issue) => {
+      const path = issue.path.length > 0 ? issue.path.join('.') : '(policy)';
+      const received = issue.path.reduce<unknown>(
+        (value, key) => (value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined),
+        input,
+      );
+      return `${path}: ${issue.message}${received !== undefined ? ` (got ${JSON.stringify(received)})` : ''}`;
+    }),
+  );
+}
+
+/** Nodes of a cluster allowed out of service at once: floor(fraction × size), never below one. */
+export function clusterCap(clusterSize: number, fraction: number = MAX_UNAVAILABLE_FRACTION): number {
+  const bounded = Math.min(fraction, MAX_UNAVAILABLE_FRACTION);
+  return Math.max(1, Math.floor(bounded * clusterSize + 1e-9));
+}

@@ -1,0 +1,114 @@
+/**
+ * The embedded Temporal server: `temporal server start-dev` with a persistent SQLite file in the
+ * state directory, the web UI on, and patchwave's search attributes registered.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { ensureTemporalCli, type Say } from './temporal-cli';
+
+export interface DevServerOptions {
+  stateDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+  uiPort?: number;
+  /** Keep everything in memory (tests). */
+  inMemory?: boolean;
+  headless?: boolean;
+  namespace?: string;
+  say?: Say;
+}
+
+export interface DevServer {
+  address: string;
+  namespace: string;
+  uiUrl: string | null;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const say = options.say ?? ((m: string) => console.error(m));
+  const namespace = options.namespace ?? 'default';
+  mkdirSync(options.stateDir, { recursive: true });
+  const port = options.port || (await freePort());
+  const uiPort = options.headless ? undefined : options.uiPort || (await freePort());
+  const cli = await ensureTemporalCli(say);
+  const saArgs = Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]);
+  const address = `127.0.0.1:${port}`;
+
+  if (cli.kind === 'sdk-download') {
+    const { TestWorkflowEnvironment } = await import('@temporalio/testing');
+    const env = await TestWorkflowEnvironment.createLocal({
+      server: {
+        ip: '127.0.0.1',
+        port,
+        uiPort,
+        namespace,
+        dbFilename: options.inMemory ? undefined : path.join(options.stateDir, 'temporal.sqlite'),
+        extraArgs: saArgs,
+      },
+    });
+    return { address, namespace, uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null, stop: () => env.teardown() };
+  }
+
+  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn', ...saArgs];
+  if (!options.inMemory) args.push('--db-filename', path.join(options.stateDir, 'temporal.sqlite'));
+  if (uiPort) args.push('--ui-port', String(uiPort));
+  else args.push('--headless');
+  say(`patchwave: starting the Temporal dev server on ${address}${uiPort ? ` (web UI http://127.0.0.1:${uiPort})` : ''}`);
+  const log = createWriteStream(path.join(options.stateDir, 'temporal-server.log'), { flags: 'a' });
+  const child: ChildProcess = spawn(cli.path, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  let exited: number | null | undefined;
+  child.on('exit', (code) => {
+    exited = code;
+  });
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (exited !== undefined) throw new Error(`temporal dev server exited with code ${exited}; see ${path.join(options.stateDir, 'temporal-server.log')}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1_000 });
+      await connection.workflowService.getSystemInfo({});
+      await connection.close();
+      break;
+    } catch (err) {
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(`temporal dev server did not answer on ${address} within 60s: ${(err as Error).message}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  return {
+    address,
+    namespace,
+    uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null,
+    async stop() {
+      if (exited !== undefined) return;
+      const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await done;
+      clearTimeout(timer);
+      log.end();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * The fleet port: every side effect patchwave has on a fleet goes through this interface. Adapters:
+ * `sim/` (the fleet simulator over HTTP) and `aws/` (AWS SDK v3). Activities receive a provider from
+ * their factory and stay thin.
+ *
+ * Idempotency: every mutating call carries an `idempotencyKey` derived from the campaign, node and step
+ * (see `stepKey` in src/domain/ids.ts). An adapter that sees a key again returns the first result
+ * instead of acting twice — this is what makes activity retries after a worker crash safe.
+ */
+import type { InventoryAsset } from '../domain/inventory';
+import type { AffectedPackage } from '../domain/alert';
+
+export interface NodeManifest {
+  nodeId: string;
+  /** Installed package name → version. */
+  packages: Record<string, string>;
+  kernel: string;
+  /** Critical config file path → checksum (sha256 hex). */
+  configChecksums: Record<string, string>;
+  capturedAt: string;
+}
+
+export interface HealthSample {
+  healthy: boolean;
+  at: string;
+  detail?: string;
+}
+
+export interface SnapshotRecord {
+  /** Data volume snapshot ids. */
+  snapshotIds: string[];
+  /** Reference to the saved configuration (launch template version, instance settings, config files). */
+  configRef: string;
+  createdAt: string;
+}
+
+export type PatchStatus =
+  | { state: 'InProgress' }
+  | { state: 'Success'; detail?: string }
+  | { state: 'Failed'; detail: string };
+
+export interface ClusterMetrics {
+  clusterId: string;
+  /** Fraction of requests failing, 0..1. */
+  errorRate: number;
+  latencyP50Ms: number;
+  latencyP99Ms: number;
+  connections: number;
+  at: string;
+}
+
+export interface OperationContext {
+  /** Stable across retries of the same step: campaign id + node + step. */
+  idempotencyKey: string;
+  campaignId: string;
+  cveId: string;
+  /** Aborts the underlying I/O when the activity is cancelled. */
+  signal?: AbortSignal;
+}
+
+/** Why a provider call failed: decides whether Temporal retries it. */
+export type ProviderErrorKind =
+  | 'bad-input' // non-retryable: fix the request
+  | 'access-denied' // non-retryable: fix the credentials / IAM policy
+  | 'not-found' // non-retryable: the resource is gone
+  | 'conflict' // non-retryable: the resource is in a state that forbids the call
+  | 'throttled' // retryable
+  | 'unavailable' // retryable: 5xx, connection refused
+  | 'timeout'; // retryable
+
+export const NON_RETRYABLE_KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict'];
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = 'ProviderError';
+  }
+
+  get retryable(): boolean {
+    return !NON_RETRYABLE_KINDS.includes(this.kind);
+  }
+}
+
+export interface FleetProvider {
+  readonly name: 'sim' | 'aws';
+  /** Every asset in scope (`all` = the whole fleet), with the facts the planner needs. */
+  listInventory(scope: string): Promise<InventoryAsset[]>;
+  /** One health sample of one node (target health, status checks, health URL). */
+  checkHealth(nodeId: string, signal?: AbortSignal): Promise<HealthSample>;
+  /** Package versions, kernel and config checksums as installed now, read at the OS level. */
+  readManifest(nodeId: string, ctx: OperationContext): Promise<NodeManifest>;
+  /** Data volumes and configuration, tagged with CVE, campaign and retention. */
+  snapshotNode(nodeId: string, ctx: OperationContext & { retentionDays: number }): Promise<SnapshotRecord>;
+  /** Out of the load balancer / into standby; resolves once connections have drained (bounded). */
+  drainNode(nodeId: string, ctx: OperationContext & { timeoutMs: number }): Promise<void>;
+  /** Starts the patch command; returns its id. Re-sending the same key returns the same command. */
+  startPatch(
+    nodeId: string,
+    ctx: OperationContext & { packages: AffectedPackage[]; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
+  ): Promise<{ commandId: string }>;
+  getPatchStatus(nodeId: string, commandId: string, signal?: AbortSignal): Promise<PatchStatus>;
+  cancelPatch(nodeId: string, commandId: string): Promise<void>;
+  /** Re-applies the pre-patch config files after drift. */
+  reapplyConfig(nodeId: string, baseline: NodeManifest, ctx: OperationContext): Promise<void>;
+  /** Compensation, step 1: configuration back (launch template version, config files). */
+  restoreConfig(nodeId: string, snapshot: SnapshotRecord, ctx: OperationContext): Promise<void>;
+  /** Compensation, step 2: data volumes back from the snapshots. */
+  restoreData(nodeId: string, snapshot: SnapshotRecord, ctx: OperationContext): Promise<void>;
+  /** Back into the load balancer / out of standby. Tolerates a node that is already in service. */
+  rejoinNode(nodeId: string, ctx: OperationContext): Promise<void>;
+  /** Keeps a node out of service and records why, where an operator will see it. */
+  quarantineNode(nodeId: string, reason: string, ctx: OperationContext): Promise<void>;
+  /** The cluster's current error rate, latency and connections, for the tier gate. */
+  clusterMetrics(clusterId: string, signal?: AbortSignal): Promise<ClusterMetrics>;
+}

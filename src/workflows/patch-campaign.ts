@@ -1,0 +1,399 @@
+/**
+ * patchCampaignWorkflow: one campaign per CVE and scope. Plans once, then runs tiers in order; within
+ * a tier, clusters side by side, each with the canary first, a sliding window capped at 25% and the
+ * rescue node last; a monitoring gate between tiers. Node sagas run as child workflows that report
+ * back with one signal each, so the campaign can continue-as-new with compact state while they run.
+ */
+import {
+  allHandlersFinished,
+  ApplicationFailure,
+  condition,
+  continueAsNew,
+  ParentClosePolicy,
+  proxyActivities,
+  setHandler,
+
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { nodeWorkflowId } from '../domain/ids';
+import { isFailure, type NodeOutcome } from '../domain/node-state';
+import type { ClusterPlan, TierPlan } from '../domain/plan';
+import { parsePolicy, PolicyError, type Policy } from '../domain/policy';
+import { clusterFinished, nodesToStart, rescueWaiting } from '../domain/window';
+import { compareWithBaseline } from '../domain/gate';
+import type { Activities } from '../activities';
+import { shortCall } from './activity-options';
+import {
+  abortSignal,
+  abortUpdate,
+  approveSignal,
+  approveUpdate,
+  nodeFinishedSignal,
+  pauseSignal,
+  pauseUpdate,
+  resumeSignal,
+  resumeUpdate,
+  retryNodeSignal,
+  retryNodeUpdate,
+  skipNodeSignal,
+  skipNodeUpdate,
+  statusQuery,
+} from './messages';
+import { buildStatus, clusterApproved, clusterFailures, clusterHalted, countOutcomes } from './campaign-status';
+import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from './search-attributes';
+import { patchNodeWorkflow } from './patch-node';
+import type { Approval, CampaignInput, CampaignPhase, CampaignResult, CampaignState } from './types';
+
+/** Continue-as-new well before Temporal's warnings (10,240 events / 10 MiB). */
+const HISTORY_EVENTS_BEFORE_CONTINUE = 8_000;
+
+export async function patchCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
+  const campaignId = workflowInfo().workflowId;
+  let policy: Policy;
+  try {
+    policy = input.carried?.policy ?? parsePolicy(input.policy);
+  } catch (err) {
+    // A policy above the 25% cap (or otherwise bad) is refused before anything is touched.
+    throw ApplicationFailure.create({ message: (err as Error).message, type: 'InvalidPolicy', nonRetryable: true, details: err instanceof PolicyError ? err.issues : [] });
+  }
+
+  const state: CampaignState = input.carried ?? {
+    plan: { cveId: input.alert.cveId, scope: input.fleet.scope, tiers: [], totalNodes: 0, notAffected: [] },
+    policy,
+    startedAt: new Date().toISOString(),
+    phase: 'planning',
+    tierIndex: 0,
+    tierStage: 'patching',
+    outcomes: {},
+    attempts: {},
+    nodeReasons: {},
+    runningSince: {},
+    acceptedFailures: {},
+    rescueReleaseAt: {},
+    paused: false,
+    abortRequested: false,
+    gateHalt: null,
+    gateBaseline: [],
+    approvals: [],
+    operatorLog: [],
+    runs: 0,
+  };
+  state.runs++;
+  let wake = true;
+  const changed = () => {
+    wake = true;
+  };
+  const log = (action: string, by?: string, detail?: string) => {
+    state.operatorLog.push({ at: new Date().toISOString(), action: by ? `${action} by ${by}` : action, detail });
+    changed();
+  };
+  const clusterOf = (nodeId: string): ClusterPlan | undefined => {
+    for (const tier of state.plan.tiers) for (const cluster of tier.clusters) if (cluster.nodes.includes(nodeId)) return cluster;
+    return undefined;
+  };
+  const currentTier = (): TierPlan | undefined => state.plan.tiers[state.tierIndex];
+  const haltedClusters = () => (state.tierStage === 'patching' ? (currentTier()?.clusters ?? []).filter((c) => clusterHalted(c, state)) : []);
+
+  // ---- operator controls: validators (for updates) and actions (shared with signals) ----
+  const validators = {
+    pause: (_arg?: { by?: string; reason?: string }) => {
+      if (state.paused) throw new Error('campaign is already paused');
+      if (isClosing()) throw new Error(`campaign is ${state.phase}: nothing to pause`);
+    },
+    resume: (_arg?: { by?: string; reason?: string }) => {
+      if (!state.paused && haltedClusters().length === 0 && !state.gateHalt) throw new Error('campaign is not paused or halted: nothing to resume');
+    },
+    abort: (_arg?: { by?: string; reason?: string }) => {
+      if (state.abortRequested) throw new Error('abort already requested');
+    },
+    approve: (approval: Omit<Approval, 'at'>) => {
+      if (!approval.by?.trim()) throw new Error('approval needs an approver (--by)');
+      if (!approval.reason?.trim()) throw new Error('approval needs a reason (--reason)');
+      if (state.policy.approvers.length > 0 && !state.policy.approvers.includes(approval.by)) {
+        throw new Error(`approver not allowed: ${approval.by} is not in the policy's approvers (${state.policy.approvers.join(', ')})`);
+      }
+      if (approval.cluster && approval.cluster !== '*' && state.plan.tiers.length > 0 && !state.plan.tiers.some((t) => t.clusters.some((c) => c.id === approval.cluster))) {
+        throw new Error(`unknown cluster: ${approval.cluster}`);
+      }
+    },
+    retry: ({ node }: { node: string }) => {
+      if (!clusterOf(node)) throw new Error(`unknown node: ${node} is not in this campaign's plan`);
+      const outcome = state.outcomes[node] ?? 'pending';
+      if (!isFailure(outcome)) throw new Error(`node ${node} is ${outcome}: only a failed node can be retried`);
+    },
+    skip: ({ node }: { node: string }) => {
+      if (!clusterOf(node)) throw new Error(`unknown node: ${node} is not in this campaign's plan`);
+      const outcome = state.outcomes[node] ?? 'pending';
+      if (outcome === 'quarantined') throw new Error(`node ${node} is quarantined and out of service: repair it and retry, or abort`);
+      if (outcome !== 'pending' && !isFailure(outcome)) throw new Error(`node ${node} is ${outcome}: only a pending or failed node can be skipped`);
+    },
+  };
+  const actions = {
+    pause: (arg?: { by?: string; reason?: string }) => {
+      state.paused = true;
+      log('pause', arg?.by, arg?.reason);
+      return 'paused: in-flight nodes finish, nothing new starts';
+    },
+    resume: (arg?: { by?: string; reason?: string }) => {
+      const accepted = haltedClusters().map((cluster) => {
+        state.acceptedFailures[cluster.id] = clusterFailures(cluster, state.outcomes);
+        return cluster.id;
+      });
+      const gate = state.gateHalt;
+      state.gateHalt = null;
+      state.paused = false;
+      log('resume', arg?.by, [arg?.reason, accepted.length ? `accepted failures in ${accepted.join(', ')}` : '', gate ? `accepted gate: ${gate}` : ''].filter(Boolean).join('; '));
+      return 'resumed';
+    },
+    abort: (arg?: { by?: string; reason?: string }) => {
+      state.abortRequested = true;
+      log('abort', arg?.by, arg?.reason);
+      return 'aborting: in-flight nodes finish, nothing new starts';
+    },
+    approve: (approval: Omit<Approval, 'at'>) => {
+      state.approvals.push({ ...approval, at: new Date().toISOString() });
+      log('approve', approval.by, `${approval.cluster ? `cluster ${approval.cluster}: ` : ''}${approval.reason}`);
+      return 'approved';
+    },
+    retry: ({ node, by }: { node: string; by?: string }) => {
+      state.attempts[node] = (state.attempts[node] ?? 1) + 1;
+      state.outcomes[node] = 'pending';
+      delete state.nodeReasons[node];
+      const cluster = clusterOf(node)!;
+      state.acceptedFailures[cluster.id] = Math.min(state.acceptedFailures[cluster.id] ?? 0, clusterFailures(cluster, state.outcomes));
+      log('retry', by, node);
+      return `node ${node} will be retried (attempt ${state.attempts[node]})`;
+    },
+    skip: ({ node, by, reason }: { node: string; by?: string; reason?: string }) => {
+      const was = state.outcomes[node] ?? 'pending';
+      state.outcomes[node] = 'skipped';
+      state.nodeReasons[node] = `skipped by operator${by ? ` ${by}` : ''}${reason ? `: ${reason}` : ''} (was ${was})`;
+      const cluster = clusterOf(node)!;
+      state.acceptedFailures[cluster.id] = Math.min(state.acceptedFailures[cluster.id] ?? 0, clusterFailures(cluster, state.outcomes));
+      log('skip', by, node);
+      return `node ${node} skipped`;
+    },
+  };
+  // Signals apply the same actions; an invalid one is recorded, never applied.
+  const viaSignal = <A>(name: keyof typeof validators, validate: (arg: A) => void, act: (arg: A) => string) => (arg: A) => {
+    try {
+      validate(arg);
+      act(arg);
+    } catch (err) {
+      log(`refused ${name}`, undefined, (err as Error).message);
+    }
+  };
+  setHandler(pauseSignal, viaSignal('pause', validators.pause, actions.pause));
+  setHandler(resumeSignal, viaSignal('resume', validators.resume, actions.resume));
+  setHandler(abortSignal, viaSignal('abort', validators.abort, actions.abort));
+  setHandler(approveSignal, viaSignal('approve', validators.approve, actions.approve));
+  setHandler(retryNodeSignal, viaSignal('retry', validators.retry, actions.retry));
+  setHandler(skipNodeSignal, viaSignal('skip', validators.skip, actions.skip));
+  setHandler(pauseUpdate, actions.pause, { validator: validators.pause });
+  setHandler(resumeUpdate, actions.resume, { validator: validators.resume });
+  setHandler(abortUpdate, actions.abort, { validator: validators.abort });
+  setHandler(approveUpdate, actions.approve, { validator: validators.approve });
+  setHandler(retryNodeUpdate, actions.retry, { validator: validators.retry });
+  setHandler(skipNodeUpdate, actions.skip, { validator: validators.skip });
+  setHandler(nodeFinishedSignal, (done) => {
+    // A late report from an older attempt must not overwrite the current one.
+    if ((state.attempts[done.nodeId] ?? 1) !== done.attempt || state.outcomes[done.nodeId] !== 'running') return;
+    state.outcomes[done.nodeId] = done.outcome;
+    delete state.runningSince[done.nodeId];
+    if (done.reason) state.nodeReasons[done.nodeId] = done.reason;
+    changed();
+  });
+  setHandler(statusQuery, () => buildStatus(campaignId, state));
+
+  function isClosing(): boolean {
+    return state.phase === 'completed' || state.phase === 'aborted' || state.phase === 'failed';
+  }
+
+  const activities = proxyActivities<Activities>(shortCall);
+  const planning = proxyActivities<Activities>({ ...shortCall, startToCloseTimeout: '5m' });
+  let lastSearchAttributes = '';
+  const publish = (phase: CampaignPhase) => {
+    state.phase = phase;
+    const tier = currentTier()?.tier ?? 0;
+    const key = `${phase}|${tier}`;
+    if (key === lastSearchAttributes) return;
+    lastSearchAttributes = key;
+    upsertSearchAttributes([
+      { key: cveIdKey, value: state.plan.cveId },
+      { key: campaignStatusKey, value: phase },
+      { key: currentTierKey, value: tier },
+      { key: severityKey, value: severityOf(input.alert.cvss?.score) },
+    ]);
+  };
+
+  if (!input.carried) {
+    publish('planning');
+    state.plan = await planning.buildPlan(input.alert, input.fleet.scope, policy);
+    state.plan.scope = input.fleet.scope;
+  }
+
+  if (state.policy.requireApproval && !state.approvals.some((a) => !a.cluster)) {
+    publish('awaiting-approval');
+    await condition(() => state.abortRequested || state.approvals.some((a) => !a.cluster));
+  }
+
+  while (state.tierIndex < state.plan.tiers.length && !(state.abortRequested && runningCount() === 0)) {
+    const tier = state.plan.tiers[state.tierIndex];
+    if (state.tierStage === 'patching') {
+      if (state.gateBaseline.length === 0 && state.policy.tierMonitoringWindow > 0) {
+        state.gateBaseline = await activities.sampleClusterMetrics(tier.clusters.map((c) => c.id));
+      }
+      await runTier(tier);
+      if (state.abortRequested) break;
+      state.tierStage = 'monitoring';
+    }
+    if (state.policy.tierMonitoringWindow > 0) {
+      publish('monitoring');
+      await condition(() => state.abortRequested, state.policy.tierMonitoringWindow);
+      if (state.abortRequested) break;
+      const after = await activities.sampleClusterMetrics(tier.clusters.map((c) => c.id));
+      const verdict = compareWithBaseline(state.gateBaseline, after, state.policy);
+      if (verdict.regressed) {
+        state.gateHalt = `tier ${tier.tier} gate: ${verdict.reasons.join('; ')}`;
+        publish('halted');
+        await condition(() => state.gateHalt === null || state.abortRequested);
+        if (state.abortRequested) break;
+      }
+    }
+    state.tierIndex++;
+    state.tierStage = 'patching';
+    state.gateBaseline = [];
+    await maybeContinueAsNew();
+  }
+
+  // Abort: in-flight nodes finish their procedure before the campaign reports.
+  await condition(() => runningCount() === 0);
+  await condition(allHandlersFinished);
+  const status = state.abortRequested ? 'aborted' : 'completed';
+  publish(status);
+  const all = state.plan.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes));
+  return { campaignId, cveId: state.plan.cveId, status, counts: countOutcomes(all, state.outcomes), startedAt: state.startedAt, finishedAt: new Date().toISOString(), runs: state.runs };
+
+  function runningCount(): number {
+    let n = 0;
+    for (const id in state.runningSince) if (state.outcomes[id] === 'running') n++;
+    return n;
+  }
+
+  async function runTier(tier: TierPlan): Promise<void> {
+    for (;;) {
+      const started = startEligible(tier);
+      publish(phaseNow(tier));
+      if (tier.clusters.every((c) => clusterFinished(c, state.outcomes))) return;
+      if (state.abortRequested && runningCount() === 0) return;
+      await started;
+      await maybeContinueAsNew();
+      wake = false;
+      const nextRelease = nextRescueRelease(tier);
+      if (nextRelease === undefined) await condition(() => wake);
+      else await condition(() => wake, Math.max(1, nextRelease - Date.now()));
+    }
+  }
+
+  function phaseNow(tier: TierPlan): CampaignPhase {
+    if (state.paused) return 'paused';
+    const blocked = tier.clusters.some((c) => !clusterFinished(c, state.outcomes) && (clusterHalted(c, state) || !clusterApproved(c, state)));
+    if (blocked && runningCount() === 0) return tier.clusters.some((c) => clusterHalted(c, state)) ? 'halted' : 'awaiting-approval';
+    if (tier.clusters.some((c) => clusterHalted(c, state))) return 'halted';
+    return 'running';
+  }
+
+  function nextRescueRelease(tier: TierPlan): number | undefined {
+    const pending = tier.clusters.map((c) => state.rescueReleaseAt[c.id]).filter((t): t is number => t !== undefined && t > Date.now());
+    return pending.length ? Math.min(...pending) : undefined;
+  }
+
+  /** Starts every node the window allows now; resolves when their child workflows have started. */
+  function startEligible(tier: TierPlan): Promise<void> {
+    if (state.paused || state.abortRequested) return Promise.resolve();
+    const limit = state.policy.maxNodesInFlight > 0 ? state.policy.maxNodesInFlight : Infinity;
+    let budget = limit - runningCount();
+    const starts: Promise<void>[] = [];
+    for (const cluster of tier.clusters) {
+      if (budget <= 0) break;
+      if (clusterHalted(cluster, state) || !clusterApproved(cluster, state)) continue;
+      if (rescueWaiting(cluster, state.outcomes) && state.rescueReleaseAt[cluster.id] === undefined) {
+        state.rescueReleaseAt[cluster.id] = Date.now() + state.policy.clusterSettle;
+      }
+      const release = state.rescueReleaseAt[cluster.id];
+      const ids = nodesToStart(cluster, state.outcomes, { mode: state.policy.mode, budget, rescueReleased: release !== undefined && release <= Date.now() });
+      for (const id of ids) {
+        starts.push(startNode(cluster, id));
+        budget--;
+      }
+    }
+    return Promise.all(starts).then(() => undefined);
+  }
+
+  async function startNode(cluster: ClusterPlan, nodeId: string): Promise<void> {
+    const attempt = state.attempts[nodeId] ?? 1;
+    state.outcomes[nodeId] = 'running';
+    state.runningSince[nodeId] = Date.now();
+    const childId = nodeWorkflowId(campaignId, nodeId, attempt);
+    try {
+      const handle = await startChild(patchNodeWorkflow, {
+        workflowId: childId,
+        // Children outlive a continue-as-new of the campaign; they report by signal to the campaign's id.
+        parentClosePolicy: ParentClosePolicy.ABANDON,
+        args: [
+          {
+            campaignId,
+            cveId: state.plan.cveId,
+            nodeId,
+            clusterId: cluster.id,
+            attempt,
+            packages: input.alert.packages,
+            rebootOption: cluster.noReboot ? 'NoReboot' : state.policy.rebootOption,
+            policy: {
+              healthCheckInterval: state.policy.healthCheckInterval,
+              healthyChecksRequired: state.policy.healthyChecksRequired,
+              coolOffMax: state.policy.coolOffMax,
+              drainTimeout: state.policy.drainTimeout,
+              patchTimeout: state.policy.patchTimeout,
+              onConfigDrift: state.policy.onConfigDrift,
+              snapshotRetentionDays: state.policy.snapshotRetentionDays,
+            },
+          },
+        ],
+      });
+      // Within this run, a node workflow that dies without reporting (terminated by hand, a bug) is
+      // still recorded: the node may be drained, and the record must say so.
+      handle.result().catch((err: unknown) => nodeLost(nodeId, attempt, `node workflow ${childId} ended without reporting: ${(err as Error).message}`));
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return; // already running: it will report
+      nodeLost(nodeId, attempt, `could not start node workflow ${childId}: ${(err as Error).message}`);
+    }
+  }
+
+  function nodeLost(nodeId: string, attempt: number, reason: string) {
+    if ((state.attempts[nodeId] ?? 1) !== attempt || state.outcomes[nodeId] !== 'running') return;
+    state.outcomes[nodeId] = 'quarantined';
+    state.nodeReasons[nodeId] = `${reason}; state unknown, treated as out of service until an operator checks it`;
+    delete state.runningSince[nodeId];
+    changed();
+  }
+
+  async function maybeContinueAsNew(): Promise<void> {
+    const info = workflowInfo();
+    if (!info.continueAsNewSuggested && info.historyLength < HISTORY_EVENTS_BEFORE_CONTINUE) return;
+    await condition(allHandlersFinished);
+    await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, carried: state });
+  }
+}
+
+function severityOf(score: number | undefined): string {
+  if (score === undefined) return 'unknown';
+  if (score >= 9) return 'critical';
+  if (score >= 7) return 'high';
+  if (score >= 4) return 'medium';
+  return 'low';
+}
+

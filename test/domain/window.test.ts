@@ -1,0 +1,123 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { buildClusterPlan } from '../../src/domain/cluster-order';
+import { holdsSlot, type NodeOutcome } from '../../src/domain/node-state';
+import { clusterCap, MAX_UNAVAILABLE_FRACTION, parsePolicy } from '../../src/domain/policy';
+import { clusterFinished, nodesToStart } from '../../src/domain/window';
+
+const caps = [0.05, 0.1, 0.15, 0.2, MAX_UNAVAILABLE_FRACTION];
+
+/**
+ * Drives the window to completion with the given completion order (an index into the running set at
+ * each step) and records what a fleet monitor would see.
+ */
+function drive(size: number, fraction: number, mode: 'sliding' | 'waves', picks: number[], budget = Infinity) {
+  const policy = parsePolicy({ maxUnavailableFraction: fraction, mode });
+  const plan = buildClusterPlan({ id: 'c', tier: 1, orderedNodes: Array.from({ length: size }, (_, i) => `n${i}`), size, noReboot: false, reason: 'test' }, policy);
+  const outcomes: Record<string, NodeOutcome> = {};
+  const startOrder: string[] = [];
+  const starts: string[][] = [];
+  let maxOut = 0;
+  let step = 0;
+  while (!clusterFinished(plan, outcomes)) {
+    const running = plan.nodes.filter((id) => outcomes[id] === 'running');
+    const toStart = nodesToStart(plan, outcomes, { mode, budget: budget - running.length, rescueReleased: true });
+    for (const id of toStart) {
+      outcomes[id] = 'running';
+      startOrder.push(id);
+    }
+    if (toStart.length) starts.push(toStart);
+    const out = plan.nodes.filter((id) => holdsSlot(outcomes[id] ?? 'pending')).length;
+    maxOut = Math.max(maxOut, out);
+    const nowRunning = plan.nodes.filter((id) => outcomes[id] === 'running');
+    if (nowRunning.length === 0) throw new Error('stuck: nothing running and not finished');
+    const pick = picks[step++ % Math.max(1, picks.length)] ?? 0;
+    outcomes[nowRunning[pick % nowRunning.length]] = 'patched';
+  }
+  return { plan, startOrder, starts, maxOut };
+}
+
+describe('cluster window', () => {
+  it('for every cluster size 1..200 and every cap ≤ 25%: cap held, each node exactly once, canary first, rescue last', () => {
+    for (let size = 1; size <= 200; size++) {
+      for (const fraction of caps) {
+        for (const mode of ['sliding', 'waves'] as const) {
+          const { plan, startOrder, starts, maxOut } = drive(size, fraction, mode, [0, 3, 1, 7, 2]);
+          expect(maxOut).toBeLessThanOrEqual(clusterCap(size, fraction));
+          expect(plan.cap).toBe(Math.max(1, Math.floor(size * fraction + 1e-9)));
+          expect(new Set(startOrder).size).toBe(size);
+          expect(startOrder.length).toBe(size);
+          expect(startOrder[0]).toBe(plan.canary);
+          expect(starts[0]).toEqual([plan.canary]);
+          if (size >= 3) {
+            expect(startOrder[size - 1]).toBe(plan.rescue);
+            expect(starts[starts.length - 1]).toEqual([plan.rescue]);
+          } else {
+            expect(plan.rescue).toBeUndefined();
+          }
+        }
+      }
+    }
+  });
+
+  it('holds the cap for any completion order and any fleet budget (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.constantFrom(...caps),
+        fc.constantFrom('sliding' as const, 'waves' as const),
+        fc.array(fc.nat(1000), { minLength: 1, maxLength: 50 }),
+        fc.integer({ min: 1, max: 100 }),
+        (size, fraction, mode, picks, budget) => {
+          const { startOrder, maxOut, plan } = drive(size, fraction, mode, picks, budget);
+          return maxOut <= plan.cap && maxOut <= budget && new Set(startOrder).size === size && startOrder[0] === plan.canary;
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('sliding starts the next node as soon as a slot frees; waves waits for the whole batch', () => {
+    const sliding = drive(12, 0.25, 'sliding', [0]);
+    const waves = drive(12, 0.25, 'waves', [0]);
+    // cap 3 over 10 middle nodes: sliding refills one at a time, waves only in whole batches.
+    expect(sliding.starts.slice(1, -1).some((batch) => batch.length === 1)).toBe(true);
+    expect(waves.starts.slice(1, -1).map((b) => b.length)).toEqual([3, 3, 3, 1]);
+  });
+
+  it('counts a quarantined node as out of service: the window shrinks around it', () => {
+    const policy = parsePolicy({});
+    const plan = buildClusterPlan({ id: 'c', tier: 1, orderedNodes: ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'], size: 8, noReboot: false, reason: 't' }, policy);
+    const outcomes: Record<string, NodeOutcome> = { a: 'patched', b: 'quarantined' };
+    expect(plan.cap).toBe(2);
+    expect(nodesToStart(plan, outcomes, { mode: 'sliding', budget: Infinity, rescueReleased: true })).toEqual(['c']);
+  });
+
+  it('holds the rescue node until the rest are finished and it is released', () => {
+    const policy = parsePolicy({});
+    const plan = buildClusterPlan({ id: 'c', tier: 1, orderedNodes: ['a', 'b', 'c', 'd'], size: 4, noReboot: false, reason: 't' }, policy);
+    expect(plan.rescue).toBe('d');
+    const outcomes: Record<string, NodeOutcome> = { a: 'patched', b: 'patched', c: 'running' };
+    expect(nodesToStart(plan, outcomes, { mode: 'sliding', budget: Infinity, rescueReleased: true })).toEqual([]);
+    outcomes.c = 'patched';
+    expect(nodesToStart(plan, outcomes, { mode: 'sliding', budget: Infinity, rescueReleased: false })).toEqual([]);
+    expect(nodesToStart(plan, outcomes, { mode: 'sliding', budget: Infinity, rescueReleased: true })).toEqual(['d']);
+  });
+});
+
+describe('policy', () => {
+  it('refuses a cap above 25% naming the field and the value', () => {
+    expect(() => parsePolicy({ maxUnavailableFraction: 0.3 })).toThrow(/maxUnavailableFraction: .*never raised above 0\.25.*got 0\.3/);
+  });
+  it('refuses unknown fields and bad durations precisely', () => {
+    expect(() => parsePolicy({ maxUnavailable: 2 })).toThrow(/maxUnavailable/);
+    expect(() => parsePolicy({ healthCheckInterval: 'soon' })).toThrow(/healthCheckInterval: .*duration like/);
+  });
+  it('fills defaults: halt on first failure, 3 healthy checks, sliding window, 25%', () => {
+    const p = parsePolicy(undefined);
+    expect(p).toMatchObject({ haltAfterFailures: 1, healthyChecksRequired: 3, mode: 'sliding', maxUnavailableFraction: 0.25 });
+  });
+  it('cap is floor(25%) with a minimum of one', () => {
+    expect([1, 3, 4, 7, 8, 100].map((n) => clusterCap(n))).toEqual([1, 1, 1, 1, 2, 25]);
+  });
+});
