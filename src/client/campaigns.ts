@@ -1,7 +1,7 @@
 /**
  * Client-side campaign operations shared by the CLI, the demo, the ingress and tests.
  */
-import { type Client, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { NormalizedAlert } from '../domain/alert';
 import { campaignWorkflowId } from '../domain/ids';
 import { parsePolicy, type PolicyInput } from '../domain/policy';
@@ -30,7 +30,7 @@ export interface StartCampaignRequest {
  * the business key, and a running campaign is joined instead of duplicated. The policy is validated
  * here first, so a bad one (e.g. a cap above 25%) starts nothing.
  */
-export async function startCampaign(client: Client, request: StartCampaignRequest): Promise<WorkflowHandle<typeof patchCampaignWorkflow>> {
+export async function startCampaign(client: Client, request: StartCampaignRequest): Promise<WorkflowHandleWithFirstExecutionRunId<typeof patchCampaignWorkflow>> {
   const policy = request.policy ?? {};
   parsePolicy(policy);
   const workflowId = campaignWorkflowId(request.alert.cveId, request.fleet.scope);

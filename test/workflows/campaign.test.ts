@@ -1,0 +1,294 @@
+/**
+ * The campaign on a real Temporal dev server against the fleet simulator. Every safety claim is
+ * checked in the simulator's monitor (what the fleet saw), not in the workflow's own status.
+ */
+import { WorkflowFailedError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { campaignStatus, operate, OperatorRefused, startCampaign } from '../../src/client/campaigns';
+import { PolicyError } from '../../src/domain/policy';
+import type { CampaignStatus } from '../../src/workflows/types';
+import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
+import { startTestSim, type TestSim } from '../support/sim';
+import { createHarness, eventually, uniqueTaskQueue, withWorker, type Harness } from '../support/temporal';
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await createHarness();
+});
+afterAll(async () => harness?.close());
+
+async function withSim<T>(fleet: Parameters<typeof startTestSim>[0], body: (sim: TestSim) => Promise<T>): Promise<T> {
+  const sim = await startTestSim(fleet);
+  try {
+    return await body(sim);
+  } finally {
+    await sim.close();
+  }
+}
+
+const status = (id: string) => campaignStatus(harness.client, id);
+const nodeOutcome = (s: CampaignStatus, node: string) => s.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes)).find((n) => n.id === node)?.outcome;
+
+describe('patchCampaignWorkflow on the dev server', () => {
+  it('patches every node tier by tier, canary first and rescue last, never above the cap', async () => {
+    const fleet = testFleet([
+      { id: 'web', size: 8, tier: 1 },
+      { id: 'api', size: 4, tier: 1 },
+      { id: 'db', size: 4, tier: 2 },
+      { id: 'mon', size: 2, tier: 3 },
+    ]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('happy');
+      const result = await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+        return handle.result();
+      });
+      expect(result.status).toBe('completed');
+      expect(result.counts).toMatchObject({ total: 18, patched: 18, rolledBack: 0, quarantined: 0 });
+
+      const monitor = await sim.admin.monitor({ operations: true });
+      expect(monitor.capViolations).toBe(0);
+      expect(monitor.drainedNow).toEqual([]);
+      expect(Object.keys(monitor.patchedTimes)).toHaveLength(18);
+      expect(Object.values(monitor.patchedTimes).every((n) => n === 1)).toBe(true);
+      // The window was really used (2 of 8 at once), and never exceeded.
+      expect(monitor.clusters.web.maxOutOfService).toBe(2);
+      expect(monitor.clusters.api.maxOutOfService).toBe(1);
+
+      const drains = monitor.operations!.filter((op) => op.op === 'drain' && op.outcome === 'ok');
+      const rejoins = monitor.operations!.filter((op) => op.op === 'rejoin' && op.outcome === 'ok');
+      const clusterOfNode = (id: string) => id.replace(/-\d+$/, '');
+      // Canary first: in each cluster the first node drained is node 01, and it rejoined before any other drained.
+      for (const cluster of ['web', 'api', 'db', 'mon']) {
+        const clusterDrains = drains.filter((d) => clusterOfNode(d.nodeId) === cluster);
+        expect(clusterDrains[0].nodeId).toBe(`${cluster}-01`);
+        const canaryRejoin = rejoins.find((r) => r.nodeId === `${cluster}-01`)!;
+        expect(Date.parse(clusterDrains[1].at)).toBeGreaterThanOrEqual(Date.parse(canaryRejoin.at));
+      }
+      // Rescue last: web-08 drained only after every other web node rejoined.
+      const rescueDrain = drains.find((d) => d.nodeId === 'web-08')!;
+      for (const r of rejoins.filter((r) => clusterOfNode(r.nodeId) === 'web' && r.nodeId !== 'web-08')) {
+        expect(Date.parse(rescueDrain.at)).toBeGreaterThanOrEqual(Date.parse(r.at));
+      }
+      // Tiers in order: no tier-2 node drained before every tier-1 node rejoined.
+      const lastTier1Rejoin = Math.max(...rejoins.filter((r) => ['web', 'api'].includes(clusterOfNode(r.nodeId))).map((r) => Date.parse(r.at)));
+      const firstTier2Drain = Math.min(...drains.filter((d) => clusterOfNode(d.nodeId) === 'db').map((d) => Date.parse(d.at)));
+      expect(firstTier2Drain).toBeGreaterThanOrEqual(lastTier1Rejoin);
+      // Packages really upgraded on the fleet.
+      const node = await sim.admin.node('db-03');
+      expect(node.packages['openssh-server']).toBe('9.8.1');
+    });
+  });
+
+  it('rolls back a failed patch (config before data), halts, and completes after resume', async () => {
+    const fleet = testFleet([{ id: 'web', size: 4, tier: 1 }], [{ kind: 'patch-fails', node: 'web-02' }]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('rollback');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+        const halted = await eventually('halt after the failed node', async () => {
+          const s = await status(handle.workflowId);
+          return s.phase === 'halted' && s.counts.running === 0 ? s : undefined;
+        });
+        expect(halted.halts).toHaveLength(1);
+        expect(halted.halts[0]).toMatchObject({ kind: 'node-failed', node: 'web-02', cluster: 'web' });
+        expect(nodeOutcome(halted, 'web-02')).toBe('rolled-back');
+        // Halted: nothing new started after the failure.
+        expect(halted.counts.pending).toBeGreaterThan(0);
+
+        const node = await sim.admin.node('web-02');
+        expect(node.inService).toBe(true);
+        expect(node.packages['openssh-server']).toBe('9.6.1');
+        const ops = (await sim.admin.monitor({ operations: true, node: 'web-02' })).operations!.filter((o) => o.outcome === 'ok').map((o) => o.op);
+        expect(ops.indexOf('restoreConfig')).toBeGreaterThan(-1);
+        expect(ops.indexOf('restoreConfig')).toBeLessThan(ops.indexOf('restoreData'));
+        expect(ops.lastIndexOf('rejoin')).toBeGreaterThan(ops.indexOf('restoreData'));
+
+        expect(await operate(harness.client, handle.workflowId, 'resume', { by: 'tester', reason: 'accept rollback' })).toBe('resumed');
+        const result = await handle.result();
+        expect(result.status).toBe('completed');
+        expect(result.counts).toMatchObject({ patched: 3, rolledBack: 1, quarantined: 0 });
+      });
+      const monitor = await sim.admin.monitor();
+      expect(monitor.capViolations).toBe(0);
+      expect(monitor.restoreOrderViolations).toBe(0);
+      expect(monitor.drainedNow).toEqual([]);
+    });
+  });
+
+  it('quarantines a node whose rollback fails, keeps it out of service with a reason, and halts', async () => {
+    const fleet = testFleet([{ id: 'api', size: 8, tier: 1 }], [
+      { kind: 'patch-fails', node: 'api-03' },
+      { kind: 'restore-fails', node: 'api-03', step: 'data' },
+    ]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('quarantine');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+        const halted = await eventually(
+          'quarantine halt',
+          async () => {
+            const s = await status(handle.workflowId);
+            return s.halts.some((h) => h.kind === 'quarantined') && s.counts.running === 0 ? s : undefined;
+          },
+          90_000,
+        );
+        expect(nodeOutcome(halted, 'api-03')).toBe('quarantined');
+        expect(halted.phase).toBe('halted');
+        const monitor = await sim.admin.monitor();
+        expect(monitor.drainedNow).toHaveLength(1);
+        expect(monitor.drainedNow[0]).toMatchObject({ nodeId: 'api-03', quarantined: true });
+        expect(monitor.drainedNow[0].reason).toMatch(/rollback failed/);
+        // A quarantined node cannot be skipped: it is still out of service.
+        await expect(operate(harness.client, handle.workflowId, 'skip', { node: 'api-03' })).rejects.toThrow(OperatorRefused);
+        await operate(harness.client, handle.workflowId, 'abort', { by: 'tester', reason: 'repair api-03 by hand' });
+        const result = await handle.result();
+        expect(result.status).toBe('aborted');
+        expect(result.counts.quarantined).toBe(1);
+      });
+      const monitor = await sim.admin.monitor();
+      expect(monitor.capViolations).toBe(0);
+      // Nothing else left drained; the quarantined node carries its reason.
+      expect(monitor.drainedNow.map((d) => d.nodeId)).toEqual(['api-03']);
+    });
+  });
+
+  it('pause lets in-flight nodes finish and starts nothing new; resume completes', async () => {
+    const fleet = testFleet([{ id: 'web', size: 12, tier: 1 }]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('pause');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+        await eventually('the window to open past the canary', async () => (await status(handle.workflowId)).counts.patched >= 2);
+        await operate(harness.client, handle.workflowId, 'pause', { by: 'tester' });
+        const paused = await eventually('in-flight nodes to finish', async () => {
+          const s = await status(handle.workflowId);
+          return s.counts.running === 0 ? s : undefined;
+        });
+        expect(paused.phase).toBe('paused');
+        const drainsAtRest = (await sim.admin.monitor({ operations: true })).operations!.filter((o) => o.op === 'drain').length;
+        await new Promise((r) => setTimeout(r, 1_500));
+        const drainsLater = (await sim.admin.monitor({ operations: true })).operations!.filter((o) => o.op === 'drain').length;
+        expect(drainsLater).toBe(drainsAtRest);
+        expect((await status(handle.workflowId)).counts.pending).toBe(paused.counts.pending);
+        expect(paused.counts.pending).toBeGreaterThan(0);
+        // A second pause is refused with a clear answer.
+        await expect(operate(harness.client, handle.workflowId, 'pause')).rejects.toThrow(/already paused/);
+        await operate(harness.client, handle.workflowId, 'resume', { by: 'tester' });
+        const result = await handle.result();
+        expect(result.counts.patched).toBe(12);
+      });
+      expect((await sim.admin.monitor()).capViolations).toBe(0);
+    });
+  });
+
+  it('abort stops after in-flight work and never touches the remaining nodes', async () => {
+    const fleet = testFleet([{ id: 'web', size: 8, tier: 1 }, { id: 'db', size: 4, tier: 2 }]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('abort');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+        await eventually('some progress', async () => (await status(handle.workflowId)).counts.patched >= 1);
+        await operate(harness.client, handle.workflowId, 'abort', { by: 'tester', reason: 'change freeze' });
+        const result = await handle.result();
+        expect(result.status).toBe('aborted');
+        expect(result.counts.pending).toBeGreaterThan(0);
+        expect(result.counts.running).toBe(0);
+      });
+      const monitor = await sim.admin.monitor({ operations: true });
+      expect(monitor.drainedNow).toEqual([]);
+      expect(monitor.operations!.some((o) => o.nodeId.startsWith('db-'))).toBe(false);
+    });
+  });
+
+  it('a duplicate start joins the running campaign instead of starting a second one', async () => {
+    const fleet = testFleet([{ id: 'web', size: 4, tier: 1 }]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('dup');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const alert = testAlert(uniqueCve());
+        const first = await startCampaign(harness.client, { alert, fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+        const second = await startCampaign(harness.client, { alert, fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+        expect(second.workflowId).toBe(first.workflowId);
+        expect(second.firstExecutionRunId).toBe(first.firstExecutionRunId);
+        await first.result();
+        const runs = [];
+        for await (const wf of harness.client.workflow.list({ query: `WorkflowId = '${first.workflowId}'` })) runs.push(wf);
+        expect(runs).toHaveLength(1);
+        // Once finished it is the record: starting it again is refused, not repeated.
+        await expect(startCampaign(harness.client, { alert, fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue })).rejects.toThrow(/already/i);
+      });
+      expect(Object.values((await sim.admin.monitor()).patchedTimes).every((n) => n === 1)).toBe(true);
+    });
+  });
+
+  it('refuses a policy above the 25% cap before anything starts', async () => {
+    const alert = testAlert(uniqueCve());
+    await expect(
+      startCampaign(harness.client, { alert, fleet: { provider: 'sim', scope: 'all' }, policy: { maxUnavailableFraction: 0.5 }, taskQueue: uniqueTaskQueue('cap') }),
+    ).rejects.toThrow(PolicyError);
+    const found = [];
+    for await (const wf of harness.client.workflow.list({ query: `PatchwaveCveId = '${alert.cveId}'` })) found.push(wf);
+    expect(found).toHaveLength(0);
+  });
+
+  it('a single-node cluster waits for an explicit approval from an allowed approver', async () => {
+    const fleet = testFleet([{ id: 'solo', size: 1, tier: 1 }]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('approve');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, approvers: ['alice'] }, taskQueue });
+        const waiting = await eventually('approval wait', async () => {
+          const s = await status(handle.workflowId);
+          return s.phase === 'awaiting-approval' ? s : undefined;
+        });
+        expect(waiting.halts[0]).toMatchObject({ kind: 'needs-approval', cluster: 'solo' });
+        expect((await sim.admin.monitor({ operations: true })).operations).toEqual([]);
+        await expect(operate(harness.client, handle.workflowId, 'approve', { by: 'mallory', reason: 'yolo', cluster: 'solo' })).rejects.toThrow(/approver not allowed/);
+        await expect(operate(harness.client, handle.workflowId, 'approve', { by: 'alice', reason: 'ok', cluster: 'nope' })).rejects.toThrow(/unknown cluster/);
+        await operate(harness.client, handle.workflowId, 'approve', { by: 'alice', reason: 'maintenance window agreed', cluster: 'solo' });
+        const result = await handle.result();
+        expect(result.counts.patched).toBe(1);
+        const final = await status(handle.workflowId);
+        expect(final.approvals).toEqual([expect.objectContaining({ by: 'alice', cluster: 'solo', reason: 'maintenance window agreed' })]);
+      });
+    });
+  });
+
+  it('halts at the tier gate when the patched tier regresses, and goes on when the operator resumes', async () => {
+    const fleet = testFleet([{ id: 'web', size: 4, tier: 1 }, { id: 'db', size: 4, tier: 2 }], [{ kind: 'regression', cluster: 'web' }]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('gate');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, tierMonitoringWindow: 200 }, taskQueue });
+        const halted = await eventually('gate halt', async () => {
+          const s = await status(handle.workflowId);
+          return s.halts.some((h) => h.kind === 'gate-regression') ? s : undefined;
+        });
+        expect(halted.halts[0].message).toMatch(/tier 1 gate: web: error rate/);
+        // Tier 2 has not started.
+        expect((await sim.admin.monitor({ operations: true })).operations!.some((o) => o.nodeId.startsWith('db-'))).toBe(false);
+        await operate(harness.client, handle.workflowId, 'resume', { by: 'tester', reason: 'known noisy metric' });
+        const result = await handle.result();
+        expect(result.counts.patched).toBe(8);
+      });
+    });
+  });
+
+  it('fails a campaign whose workflow input carries a bad policy, naming the field', async () => {
+    const taskQueue = uniqueTaskQueue('badpolicy');
+    await withSim(testFleet([{ id: 'web', size: 4, tier: 1 }]), async (sim) => {
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await harness.client.workflow.start('patchCampaignWorkflow', {
+          taskQueue,
+          workflowId: `campaign:${uniqueCve()}:raw`,
+          args: [{ alert: testAlert('CVE-2099-0001'), fleet: { provider: 'sim', scope: 'all' }, policy: { maxUnavailableFraction: 0.3 } }],
+        });
+        const err = await handle.result().catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(WorkflowFailedError);
+        expect(((err as WorkflowFailedError).cause as Error).message).toMatch(/maxUnavailableFraction/);
+      });
+      expect((await sim.admin.monitor({ operations: true })).operations).toEqual([]);
+    });
+  });
+});
