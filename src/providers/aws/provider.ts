@@ -1,0 +1,212 @@
+/**
+ * `AwsFleetProvider`: the fleet port on EC2, Auto Scaling, ELBv2 and Systems Manager. Each method is
+ * a thin composition of the modules beside it; see docs/aws.md for the tags, the IAM policy and how
+ * to try it on a real account.
+ */
+import { CancelCommandCommand } from '@aws-sdk/client-ssm';
+import type { AffectedPackage } from '../../domain/alert';
+import type { InventoryAsset } from '../../domain/inventory';
+import {
+  ProviderError,
+  type ClusterMetrics,
+  type FleetProvider,
+  type HealthSample,
+  type NodeManifest,
+  type OperationContext,
+  type PatchStatus,
+  type SnapshotRecord,
+} from '../port';
+import { createAwsClients, type AwsClientOptions, type AwsClients } from './clients';
+import { commandComment, getInvocation, invocationStatus, sendKeyedCommand, waitForInvocation } from './commands';
+import { awsSend, hasCode } from './errors';
+import { describeInstance } from './fleet';
+import { listInventory, type PackageSource } from './inventory';
+import { DEFAULT_BACKUP_DIR, manifestScript, parseManifest, reapplyScript } from './manifest';
+import { clusterMetrics } from './metrics';
+import { restoreConfig, restoreData, snapshotNode } from './snapshot';
+import { csv, READ_TAGS, tagMap } from './tags';
+import { checkHealth, drainNode, quarantineNode, rejoinNode } from './traffic';
+
+export const PATCH_DOCUMENT = 'AWS-RunPatchBaseline';
+export const SHELL_DOCUMENT = 'AWS-RunShellScript';
+
+/** AWS-RunPatchBaseline has one step per platform; GetCommandInvocation must name the one that ran. */
+const PATCH_PLUGIN: Record<string, string> = { linux: 'PatchLinux', windows: 'PatchWindows', macos: 'PatchMacOS' };
+
+export interface AwsProviderOptions {
+  /** Ready clients, or options to build them from the standard chain. */
+  clients?: AwsClients;
+  clientOptions?: AwsClientOptions;
+  /**
+   * Where installed package versions come from. `ssm-inventory` (default) reads what the SSM Agent
+   * reports (AWS:Application) — accurate, needs Inventory collection enabled. `tags` reads
+   * `patchwave:pkg:<name>` tags — for fleets without SSM Inventory, and for moto.
+   */
+  packageSource?: PackageSource;
+  /** Critical config files checksummed by the manifest when an instance has no `patchwave:config-files` tag. */
+  configFiles?: string[];
+  /** Where the manifest keeps content-addressed copies of config files on the node (root-only). */
+  backupDir?: string;
+  /** Between two looks at a changing resource. */
+  pollIntervalMs?: number;
+  /** Bounds of the provider's own waits; Temporal's activity timeouts bound them again from outside. */
+  snapshotTimeoutMs?: number;
+  commandTimeoutMs?: number;
+  rejoinTimeoutMs?: number;
+  restoreTimeoutMs?: number;
+  /** Seconds SSM waits for the agent to pick a command up before it reports `DeliveryTimedOut`. */
+  commandDeliveryTimeoutSeconds?: number;
+  healthUrlTimeoutMs?: number;
+  now?: () => Date;
+}
+
+const DEFAULTS = {
+  packageSource: 'ssm-inventory' as PackageSource,
+  configFiles: ['/etc/ssh/sshd_config'],
+  backupDir: DEFAULT_BACKUP_DIR,
+  pollIntervalMs: 3_000,
+  snapshotTimeoutMs: 15 * 60_000,
+  commandTimeoutMs: 2 * 60_000,
+  rejoinTimeoutMs: 5 * 60_000,
+  restoreTimeoutMs: 20 * 60_000,
+  commandDeliveryTimeoutSeconds: 600,
+  healthUrlTimeoutMs: 5_000,
+};
+
+export class AwsFleetProvider implements FleetProvider {
+  readonly name = 'aws' as const;
+  readonly clients: AwsClients;
+  private readonly options: typeof DEFAULTS & { now: () => Date };
+  /** Instance id → platform: it never changes, and getPatchStatus is polled every few seconds. */
+  private readonly platforms = new Map<string, string>();
+
+  constructor(options: AwsProviderOptions = {}) {
+    const { clients, clientOptions, ...rest } = options;
+    this.clients = clients ?? createAwsClients(clientOptions);
+    const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
+    this.options = { ...DEFAULTS, now: () => new Date(), ...defined } as typeof DEFAULTS & { now: () => Date };
+  }
+
+  private timing(timeoutMs: number) {
+    return { intervalMs: this.options.pollIntervalMs, timeoutMs };
+  }
+
+  listInventory(scope: string): Promise<InventoryAsset[]> {
+    return listInventory(this.clients, scope, { packageSource: this.options.packageSource });
+  }
+
+  checkHealth(nodeId: string, signal?: AbortSignal): Promise<HealthSample> {
+    return checkHealth(this.clients, nodeId, { urlTimeoutMs: this.options.healthUrlTimeoutMs, now: this.options.now, signal });
+  }
+
+  private async platform(nodeId: string, signal?: AbortSignal): Promise<{ family: string; configFiles: string[] }> {
+    const instance = await describeInstance(this.clients, nodeId, signal);
+    const tags = tagMap(instance.Tags);
+    const family = (tags.get(READ_TAGS.osFamily) ?? (`${instance.Platform ?? ''} ${instance.PlatformDetails ?? ''}`.toLowerCase().includes('windows') ? 'windows' : 'linux')).toLowerCase();
+    this.platforms.set(nodeId, family);
+    const tagged = csv(tags.get(READ_TAGS.configFiles));
+    return { family, configFiles: tagged.length > 0 ? tagged : this.options.configFiles };
+  }
+
+  /** Runs a shell script through SSM under the step's key and returns its stdout; a failed run is a `conflict`. */
+  private async runScript(nodeId: string, label: string, lines: string[], ctx: OperationContext): Promise<string> {
+    const { commandId } = await sendKeyedCommand(
+      this.clients,
+      {
+        instanceId: nodeId,
+        documentName: SHELL_DOCUMENT,
+        parameters: { commands: lines, executionTimeout: [String(Math.ceil(this.options.commandTimeoutMs / 1000))] },
+        comment: commandComment(label, ctx.cveId, ctx.idempotencyKey),
+        idempotencyKey: ctx.idempotencyKey,
+        deliveryTimeoutSeconds: Math.max(30, Math.ceil(this.options.commandTimeoutMs / 1000)),
+        // A read may be repeated: a failed earlier run under this key must not fail every retry.
+        reuse: 'unless-failed',
+      },
+      ctx.signal,
+    );
+    const inv = await waitForInvocation(this.clients, commandId, nodeId, { ...this.timing(this.options.commandTimeoutMs), signal: ctx.signal, what: label });
+    const status = invocationStatus(inv);
+    if (status.state !== 'Success') throw new ProviderError('conflict', `${label} on ${nodeId} (command ${commandId}) failed: ${status.state === 'Failed' ? status.detail : status.state}`);
+    return inv.StandardOutputContent ?? '';
+  }
+
+  async readManifest(nodeId: string, ctx: OperationContext): Promise<NodeManifest> {
+    const { family, configFiles } = await this.platform(nodeId, ctx.signal);
+    if (family !== 'linux') throw new ProviderError('bad-input', `${nodeId} runs ${family}: the manifest command supports Linux (dpkg or rpm) only; exclude the node from the scope`);
+    const stdout = await this.runScript(nodeId, 'manifest', manifestScript(nodeId, configFiles, this.options.backupDir), ctx);
+    return parseManifest(nodeId, stdout, this.options.now().toISOString());
+  }
+
+  snapshotNode(nodeId: string, ctx: OperationContext & { retentionDays: number }): Promise<SnapshotRecord> {
+    return snapshotNode(this.clients, nodeId, ctx, { ...this.timing(this.options.snapshotTimeoutMs), now: this.options.now });
+  }
+
+  drainNode(nodeId: string, ctx: OperationContext & { timeoutMs: number }): Promise<void> {
+    return drainNode(this.clients, nodeId, ctx, this.options.pollIntervalMs, this.options.now);
+  }
+
+  /**
+   * `AWS-RunPatchBaseline` with `Install`: the node's patch baseline decides what is installed, so the
+   * fix must be approved there (docs/aws.md); verify checks the packages afterwards at the OS level.
+   */
+  async startPatch(
+    nodeId: string,
+    ctx: OperationContext & { packages: AffectedPackage[]; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
+  ): Promise<{ commandId: string }> {
+    const { commandId } = await sendKeyedCommand(
+      this.clients,
+      {
+        instanceId: nodeId,
+        documentName: PATCH_DOCUMENT,
+        parameters: { Operation: ['Install'], RebootOption: [ctx.rebootOption] },
+        comment: commandComment('patch', ctx.cveId, ctx.idempotencyKey),
+        idempotencyKey: ctx.idempotencyKey,
+        deliveryTimeoutSeconds: this.options.commandDeliveryTimeoutSeconds,
+        // Never a second patch for the same step, whatever became of the first.
+        reuse: 'any',
+      },
+      ctx.signal,
+    );
+    return { commandId };
+  }
+
+  async getPatchStatus(nodeId: string, commandId: string, signal?: AbortSignal): Promise<PatchStatus> {
+    const family = this.platforms.get(nodeId) ?? (await this.platform(nodeId, signal)).family;
+    const inv = await getInvocation(this.clients, commandId, nodeId, PATCH_PLUGIN[family] ?? PATCH_PLUGIN.linux, signal);
+    return inv ? invocationStatus(inv) : { state: 'InProgress' };
+  }
+
+  async cancelPatch(nodeId: string, commandId: string): Promise<void> {
+    try {
+      await awsSend(this.clients.ssm, 'ssm', new CancelCommandCommand({ CommandId: commandId, InstanceIds: [nodeId] }), `command ${commandId} on ${nodeId}`);
+    } catch (err) {
+      // Already finished or never delivered: nothing is running that could be cancelled.
+      if (hasCode(err, 'InvalidCommandId', 'DuplicateInstanceId')) return;
+      throw err;
+    }
+  }
+
+  async reapplyConfig(nodeId: string, baseline: NodeManifest, ctx: OperationContext): Promise<void> {
+    await this.runScript(nodeId, 'reapply-config', reapplyScript(nodeId, baseline, this.options.backupDir), ctx);
+  }
+
+  async restoreConfig(nodeId: string, snapshot: SnapshotRecord, ctx: OperationContext): Promise<void> {
+    await restoreConfig(this.clients, nodeId, snapshot, ctx.signal);
+  }
+
+  restoreData(nodeId: string, snapshot: SnapshotRecord, ctx: OperationContext): Promise<void> {
+    return restoreData(this.clients, nodeId, snapshot, ctx, this.timing(this.options.restoreTimeoutMs));
+  }
+
+  rejoinNode(nodeId: string, ctx: OperationContext): Promise<void> {
+    return rejoinNode(this.clients, nodeId, ctx, this.timing(this.options.rejoinTimeoutMs));
+  }
+
+  quarantineNode(nodeId: string, reason: string, ctx: OperationContext): Promise<void> {
+    return quarantineNode(this.clients, nodeId, reason, ctx, this.options.now);
+  }
+
+  clusterMetrics(clusterId: string, signal?: AbortSignal): Promise<ClusterMetrics> {
+    return clusterMetrics(this.clients, clusterId, this.options.now, signal);
+  }
+}
