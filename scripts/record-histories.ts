@@ -1,0 +1,68 @@
+/**
+ * Records the workflow histories the replay test replays (test/histories/*.json): a campaign with a
+ * rolled-back node, an operator resume and a gate, plus one node saga of each outcome. Run it after
+ * a deliberate, versioned change to workflow code — never to "fix" a failing replay test:
+ *
+ *   node_modules/.bin/tsx scripts/record-histories.ts
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { execFileSync } from 'node:child_process';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createActivities } from '../src/activities';
+import { campaignStatus, operate, startCampaign } from '../src/client/campaigns';
+import { nodeWorkflowId } from '../src/domain/ids';
+import { startDevServer } from '../src/embedded/dev-server';
+import { ensureTemporalCli } from '../src/embedded/temporal-cli';
+import { SimFleetProvider } from '../src/providers/sim/client';
+import { startSimServer } from '../src/providers/sim/server';
+import { bundleWorkflows } from '../src/worker';
+import { fastPolicy, testAlert, testFleet } from '../test/support/fleet';
+
+Runtime.install({ logger: new DefaultLogger('WARN') });
+const dir = mkdtempSync(path.join(tmpdir(), 'patchwave-record-'));
+const server = await startDevServer({ stateDir: path.join(dir, 'temporal'), inMemory: true, headless: true });
+const sim = await startSimServer({
+  stateDir: path.join(dir, 'sim'),
+  fleet: testFleet([{ id: 'web', size: 4, tier: 1 }, { id: 'db', size: 4, tier: 2 }], [{ kind: 'patch-fails', node: 'web-02' }]),
+  port: 0,
+});
+const connection = await Connection.connect({ address: server.address });
+const client = new Client({ connection });
+const nativeConnection = await NativeConnection.connect({ address: server.address });
+const taskQueue = 'record-histories';
+const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await bundleWorkflows(), activities: createActivities({ provider: new SimFleetProvider(sim.url) }) });
+const out = path.join(import.meta.dirname, '..', 'test', 'histories');
+
+await worker.runUntil(async () => {
+  const handle = await startCampaign(client, { alert: testAlert('CVE-2024-6387'), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, tierMonitoringWindow: 100 }, taskQueue });
+  for (;;) {
+    const s = await campaignStatus(client, handle.workflowId);
+    if (s.phase === 'halted' && s.counts.running === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await operate(client, handle.workflowId, 'resume', { by: 'recorder', reason: 'accept rollback' });
+  await handle.result();
+  const index: Record<string, string> = {};
+  const save = async (workflowId: string, file: string) => {
+    // The CLI writes the proto3 JSON that `historyFromJSON` reads back.
+    const cli = await ensureTemporalCli();
+    if (cli.kind !== 'path') throw new Error('recording histories needs the temporal CLI');
+    const json = execFileSync(cli.path, ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 });
+    writeFileSync(path.join(out, file), json);
+    index[file] = workflowId;
+    console.log(`recorded ${workflowId} → test/histories/${file}`);
+  };
+  await save(handle.workflowId, 'campaign-rollback-resume.json');
+  await save(nodeWorkflowId(handle.workflowId, 'web-01'), 'node-patched.json');
+  await save(nodeWorkflowId(handle.workflowId, 'web-02'), 'node-rolled-back.json');
+  // Replay needs each history's original workflow id (child ids are derived from it).
+  writeFileSync(path.join(out, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+});
+await nativeConnection.close();
+await connection.close();
+await sim.close();
+await server.stop();
+rmSync(dir, { recursive: true, force: true });
