@@ -27,6 +27,16 @@ export interface ActivityDeps {
   onNodeOutcome?: (outcome: string) => void;
 }
 
+/** Keeps a long provider call visibly alive: a dead worker is noticed in the heartbeat timeout. */
+async function withHeartbeat<T>(call: () => Promise<T>): Promise<T> {
+  const beat = setInterval(() => heartbeat(), 2_000);
+  try {
+    return await call();
+  } finally {
+    clearInterval(beat);
+  }
+}
+
 export function createActivities({ provider, planner = planCampaign }: ActivityDeps) {
   const ctx = (call: NodeCall) => ({ idempotencyKey: call.key, campaignId: call.campaignId, cveId: call.cveId, signal: cancellationSignal() });
 
@@ -54,22 +64,17 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
     /** Is the node healthy now, and what is installed: the last-known-good manifest. */
     async preflightNode(call: NodeCall): Promise<{ health: HealthSample; manifest: NodeManifest }> {
       const health = await guarded(`health of ${call.nodeId}`, () => provider.checkHealth(call.nodeId, cancellationSignal()));
-      const manifest = await guarded(`manifest of ${call.nodeId}`, () => provider.readManifest(call.nodeId, ctx(call)));
+      const manifest = await withHeartbeat(() => guarded(`manifest of ${call.nodeId}`, () => provider.readManifest(call.nodeId, ctx(call))));
       return { health, manifest };
     },
 
     async snapshotNode(call: NodeCall & { retentionDays: number }): Promise<SnapshotRecord> {
-      return guarded(`snapshot of ${call.nodeId}`, () => provider.snapshotNode(call.nodeId, { ...ctx(call), retentionDays: call.retentionDays }));
+      return withHeartbeat(() => guarded(`snapshot of ${call.nodeId}`, () => provider.snapshotNode(call.nodeId, { ...ctx(call), retentionDays: call.retentionDays })));
     },
 
     /** Out of the load balancer; heartbeats while connections drain. */
     async drainNode(call: NodeCall & { timeoutMs: number }): Promise<void> {
-      const beat = setInterval(() => heartbeat(), 2_000);
-      try {
-        await guarded(`drain of ${call.nodeId}`, () => provider.drainNode(call.nodeId, { ...ctx(call), timeoutMs: call.timeoutMs }));
-      } finally {
-        clearInterval(beat);
-      }
+      await withHeartbeat(() => guarded(`drain of ${call.nodeId}`, () => provider.drainNode(call.nodeId, { ...ctx(call), timeoutMs: call.timeoutMs })));
     },
 
     /**
@@ -87,7 +92,8 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
         const status = await guarded(`patch status of ${call.nodeId}`, () => provider.getPatchStatus(call.nodeId, commandId, cancellationSignal()));
         if (status.state === 'Success') return { commandId, detail: status.detail };
         if (status.state === 'Failed') {
-          throw ApplicationFailure.create({ message: `patch command ${commandId} failed on ${call.nodeId}: ${status.detail}`, type: 'PatchFailed', nonRetryable: true });
+          const detail = status.detail.includes(commandId) ? status.detail : `patch command ${commandId} failed on ${call.nodeId}: ${status.detail}`;
+          throw ApplicationFailure.create({ message: detail, type: 'PatchFailed', nonRetryable: true });
         }
         if (Date.now() - startedAt > call.timeoutMs) {
           await provider.cancelPatch(call.nodeId, commandId).catch(() => undefined);
@@ -103,12 +109,14 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
 
     /** Reads the manifest after the patch and compares it with the pre-patch baseline. */
     async verifyNode(call: NodeCall & { packages: AffectedPackage[]; baseline: NodeManifest }): Promise<{ manifest: NodeManifest; findings: VerifyFindings }> {
-      const manifest = await guarded(`manifest of ${call.nodeId}`, () => provider.readManifest(call.nodeId, ctx(call)));
-      return { manifest, findings: verifyManifest(call.baseline, manifest, call.packages) };
+      const manifest = await withHeartbeat(() => guarded(`manifest of ${call.nodeId}`, () => provider.readManifest(call.nodeId, ctx(call))));
+      // A fixed version reported only for some nodes (per-distribution builds) applies only to them.
+      const applicable = call.packages.filter((pkg) => !pkg.resourceIds || pkg.resourceIds.includes(call.nodeId));
+      return { manifest, findings: verifyManifest(call.baseline, manifest, applicable) };
     },
 
     async reapplyConfig(call: NodeCall & { baseline: NodeManifest }): Promise<void> {
-      await guarded(`config re-apply on ${call.nodeId}`, () => provider.reapplyConfig(call.nodeId, call.baseline, ctx(call)));
+      await withHeartbeat(() => guarded(`config re-apply on ${call.nodeId}`, () => provider.reapplyConfig(call.nodeId, call.baseline, ctx(call))));
     },
 
     /**
@@ -147,17 +155,12 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
 
     /** Compensation 1: configuration first — restoring data under a newer config makes the app reject the old schema. */
     async restoreConfig(call: NodeCall & { snapshot: SnapshotRecord }): Promise<void> {
-      await guarded(`config restore on ${call.nodeId}`, () => provider.restoreConfig(call.nodeId, call.snapshot, ctx(call)));
+      await withHeartbeat(() => guarded(`config restore on ${call.nodeId}`, () => provider.restoreConfig(call.nodeId, call.snapshot, ctx(call))));
     },
 
     /** Compensation 2: data volumes from the snapshot. */
     async restoreSnapshot(call: NodeCall & { snapshot: SnapshotRecord }): Promise<void> {
-      const beat = setInterval(() => heartbeat(), 2_000);
-      try {
-        await guarded(`data restore on ${call.nodeId}`, () => provider.restoreData(call.nodeId, call.snapshot, ctx(call)));
-      } finally {
-        clearInterval(beat);
-      }
+      await withHeartbeat(() => guarded(`data restore on ${call.nodeId}`, () => provider.restoreData(call.nodeId, call.snapshot, ctx(call))));
     },
 
     /** Compensation failed: keep the node out of service and record why where operators look. */

@@ -8,6 +8,8 @@ import { registerDemoCommand } from './commands/demo';
 import { registerDevCommands } from './commands/dev';
 import { registerOperateCommands } from './commands/operate';
 import { registerWorkerCommand } from './commands/worker';
+import { registerPlanCommand } from './commands/plan';
+import { registerKevCommand } from './commands/kev';
 
 const program = new Command('patchwave')
   .description('turn a security alert into a durable, risk-ranked rolling patch campaign on Temporal')
@@ -21,6 +23,8 @@ registerDemoCommand(program);
 registerDevCommands(program);
 registerWorkerCommand(program);
 registerOperateCommands(program);
+registerPlanCommand(program);
+registerKevCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -9,6 +9,12 @@ export interface AffectedPackage {
   fixedVersion: string;
   /** Version-comparison rules to use; defaults to dotted-numeric when absent. */
   ecosystem?: 'dpkg' | 'rpm' | 'semver' | 'generic';
+  /**
+   * Nodes this fixed version was reported for. Present only when findings merged into one alert
+   * disagree on the fixed version of the same package (Ubuntu 20.04 and 22.04 ship different fixed
+   * builds): each node is then compared with the version reported for it. Absent = every node.
+   */
+  resourceIds?: string[];
 }
 
 export interface NormalizedAlert {
@@ -18,11 +24,19 @@ export interface NormalizedAlert {
   packages: AffectedPackage[];
   /** The alert itself asserts exploitation in the wild (KEV lookup may also establish it). */
   exploitedInWild?: boolean;
+  /** Where the assertion comes from, one short phrase: `Inspector: exploit seen 2024-07-10`. */
+  exploitEvidence?: string;
+  /** A public exploit (proof of concept) exists: SSVC exploitation "poc", weaker than "active". */
+  exploitAvailable?: boolean;
+  /** The advisory describes remote / arbitrary code execution: total technical impact. */
+  remoteCodeExecution?: boolean;
   epss?: number;
   /** Narrows the campaign to part of the fleet; also part of the campaign's business key. */
   scope?: string;
   /** Node ids the finding names explicitly (Inspector / Security Hub resources). */
   resourceIds?: string[];
+  /** Ids of the findings this alert was built from (Inspector finding ARNs, ASFF ids), for the audit. */
+  findingIds?: string[];
   source: 'generic' | 'inspector2' | 'securityhub' | 'demo';
 }
 

@@ -23,5 +23,15 @@ export interface InventoryAsset {
   dependsOn?: string[];
   /** Assets sharing a patch group must be patched as one block. */
   patchGroup?: string;
+  /**
+   * Asset or cluster ids that must be patched in the same block as this asset (matched client /
+   * server versions) even without a shared patch group.
+   */
+  coupledWith?: string[];
+  /**
+   * Why the asset is internet-facing, as a phrase a human can check: `internet-facing ALB web-prod`,
+   * `public IP 203.0.113.10`. Shown in plan reasons.
+   */
+  exposureVia?: string;
   osFamily?: string;
 }

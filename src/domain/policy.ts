@@ -34,6 +34,12 @@ export const policySchema = z
     healthyChecksRequired: z.number().int().min(1).default(3),
     coolOffMax: duration.default(60_000),
     drainTimeout: duration.default(30_000),
+    /** Snapshots of real volumes take minutes; the activity heartbeats while it waits. */
+    snapshotTimeout: duration.default(30 * 60_000),
+    /** Manifest reads and config re-applies run a command on the node (SSM on AWS). */
+    commandTimeout: duration.default(5 * 60_000),
+    /** Compensation: restoring volumes (stop, swap, start; root volume replacement) takes minutes. */
+    restoreTimeout: duration.default(30 * 60_000),
     patchTimeout: duration.default(15 * 60_000),
     /** How long the rescue node waits after the rest of its cluster has finished cool-off. */
     clusterSettle: duration.default(0),

@@ -20,7 +20,7 @@ export interface VerifyFindings {
 export function verifyManifest(baseline: ManifestLike, after: ManifestLike, packages: AffectedPackage[]): VerifyFindings {
   const notFixed = packages
     .filter((pkg) => baseline.packages[pkg.name] !== undefined || after.packages[pkg.name] !== undefined)
-    .filter((pkg) => !isFixed(after.packages[pkg.name], pkg.fixedVersion))
+    .filter((pkg) => !isFixed(after.packages[pkg.name], pkg.fixedVersion, pkg.ecosystem))
     .map((pkg) => ({ name: pkg.name, installed: after.packages[pkg.name] ?? null, fixedVersion: pkg.fixedVersion }));
   const drift = Object.keys(baseline.configChecksums)
     .filter((path) => after.configChecksums[path] !== baseline.configChecksums[path])

@@ -23,9 +23,11 @@ export function longCall(maxMs: number): ActivityOptions {
   };
 }
 
-/** Compensation gets more patience: giving up means quarantine. */
-export const compensationCall: ActivityOptions = {
-  startToCloseTimeout: '60s',
-  heartbeatTimeout: '15s',
-  retry: { ...retry, maximumAttempts: 5 },
-};
+/** Compensation gets more patience (more attempts): giving up means quarantine. */
+export function compensationCall(maxMs: number): ActivityOptions {
+  return {
+    startToCloseTimeout: maxMs + 30_000,
+    heartbeatTimeout: '15s',
+    retry: { ...retry, maximumAttempts: 5 },
+  };
+}

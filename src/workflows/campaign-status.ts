@@ -66,6 +66,8 @@ export function buildStatus(campaignId: string, state: CampaignState): CampaignS
   return {
     campaignId,
     cveId: state.plan.cveId,
+    alert: state.alert,
+    policy: state.policy,
     scope: state.plan.scope,
     phase: state.phase,
     paused: state.paused,
@@ -79,6 +81,7 @@ export function buildStatus(campaignId: string, state: CampaignState): CampaignS
     tiers,
     notAffected: state.plan.notAffected,
     gate: { baseline: state.gateBaseline, halt: state.gateHalt },
+    alertsJoined: state.alertsJoined,
   };
 }
 

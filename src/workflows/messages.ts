@@ -1,6 +1,7 @@
 /** Every signal, query and update of patchwave's workflows. Same stem on the wire as the constant. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { Approval, CampaignStatus, NodeFinished, NodeStatus } from './types';
+import type { NormalizedAlert } from '../domain/alert';
+import type { Approval, CampaignStatus, JoinResult, NodeFinished, NodeStatus } from './types';
 
 /** Finish in-flight nodes, start nothing new. */
 export const pauseSignal = defineSignal<[{ by?: string; reason?: string }?]>('pause');
@@ -29,3 +30,6 @@ export const abortUpdate = defineUpdate<string, [{ by?: string; reason?: string 
 export const approveUpdate = defineUpdate<string, [Omit<Approval, 'at'>]>('approveCampaign');
 export const retryNodeUpdate = defineUpdate<string, [{ node: string; by?: string }]>('retryNodeCampaign');
 export const skipNodeUpdate = defineUpdate<string, [{ node: string; by?: string; reason?: string }]>('skipNodeCampaign');
+
+/** An alert for this campaign's CVE arrived again (duplicate or update): new affected nodes join the plan. */
+export const joinAlertUpdate = defineUpdate<JoinResult, [NormalizedAlert]>('joinAlert');

@@ -24,11 +24,14 @@ import type { ClusterPlan, TierPlan } from '../domain/plan';
 import { parsePolicy, PolicyError, type Policy } from '../domain/policy';
 import { clusterFinished, nodesToStart, rescueWaiting } from '../domain/window';
 import { compareWithBaseline } from '../domain/gate';
+import { mergePlans } from '../domain/plan-merge';
+import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
 import type { Activities } from '../activities';
 import { shortCall } from './activity-options';
 import {
   abortSignal,
   abortUpdate,
+  joinAlertUpdate,
   approveSignal,
   approveUpdate,
   nodeFinishedSignal,
@@ -80,8 +83,12 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     approvals: [],
     operatorLog: [],
     runs: 0,
+    alert: input.alert,
+    alertsJoined: [],
   };
   state.runs++;
+  const activities = proxyActivities<Activities>(shortCall);
+  const planning = proxyActivities<Activities>({ ...shortCall, startToCloseTimeout: '5m' });
   let wake = true;
   const changed = () => {
     wake = true;
@@ -207,13 +214,35 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     changed();
   });
   setHandler(statusQuery, () => buildStatus(campaignId, state));
+  setHandler(
+    joinAlertUpdate,
+    async (alert: NormalizedAlert) => {
+      state.alert = { ...state.alert, packages: mergePackages(state.alert.packages, alert.packages), resourceIds: union(state.alert.resourceIds, alert.resourceIds) };
+      let addedNodes: string[] = [];
+      if (state.plan.tiers.length > 0) {
+        // Re-plan against today's inventory; only nodes never planned are added: nothing is done twice.
+        const fresh = await planning.buildPlan(state.alert, input.fleet.scope, state.policy);
+        const floor = state.tierStage === 'patching' ? state.tierIndex : state.tierIndex + 1;
+        const merged = mergePlans(state.plan, fresh, floor, state.policy.maxUnavailableFraction);
+        state.plan = merged.plan;
+        addedNodes = merged.added;
+      }
+      state.alertsJoined.push({ at: new Date().toISOString(), source: alert.source, addedNodes });
+      log('alert joined', undefined, `${alert.source} alert for ${alert.cveId}: ${addedNodes.length} new node(s)`);
+      return { campaignId, joined: true, addedNodes, phase: state.phase };
+    },
+    {
+      validator: (alert: NormalizedAlert) => {
+        if (alert.cveId.toUpperCase() !== state.plan.cveId.toUpperCase()) throw new Error(`alert is for ${alert.cveId}, this campaign is for ${state.plan.cveId}`);
+        if (isClosing()) throw new Error(`campaign is ${state.phase}: start a new one for a new scope`);
+      },
+    },
+  );
 
   function isClosing(): boolean {
     return state.phase === 'completed' || state.phase === 'aborted' || state.phase === 'failed';
   }
 
-  const activities = proxyActivities<Activities>(shortCall);
-  const planning = proxyActivities<Activities>({ ...shortCall, startToCloseTimeout: '5m' });
   let lastSearchAttributes = '';
   const publish = (phase: CampaignPhase) => {
     state.phase = phase;
@@ -225,7 +254,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
       { key: cveIdKey, value: state.plan.cveId },
       { key: campaignStatusKey, value: phase },
       { key: currentTierKey, value: tier },
-      { key: severityKey, value: severityOf(input.alert.cvss?.score) },
+      { key: severityKey, value: severityOf(state.alert.cvss?.score) },
     ]);
   };
 
@@ -350,7 +379,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
             nodeId,
             clusterId: cluster.id,
             attempt,
-            packages: input.alert.packages,
+            packages: state.alert.packages,
             rebootOption: cluster.noReboot ? 'NoReboot' : state.policy.rebootOption,
             policy: {
               healthCheckInterval: state.policy.healthCheckInterval,
@@ -358,6 +387,9 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
               coolOffMax: state.policy.coolOffMax,
               drainTimeout: state.policy.drainTimeout,
               patchTimeout: state.policy.patchTimeout,
+              snapshotTimeout: state.policy.snapshotTimeout,
+              commandTimeout: state.policy.commandTimeout,
+              restoreTimeout: state.policy.restoreTimeout,
               onConfigDrift: state.policy.onConfigDrift,
               snapshotRetentionDays: state.policy.snapshotRetentionDays,
             },
@@ -387,6 +419,17 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     await condition(allHandlersFinished);
     await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, carried: state });
   }
+}
+
+function mergePackages(a: AffectedPackage[], b: AffectedPackage[]): AffectedPackage[] {
+  const merged = [...a];
+  for (const pkg of b) if (!merged.some((p) => p.name === pkg.name && p.fixedVersion === pkg.fixedVersion)) merged.push(pkg);
+  return merged;
+}
+
+function union(a: string[] | undefined, b: string[] | undefined): string[] | undefined {
+  if (!a && !b) return undefined;
+  return [...new Set([...(a ?? []), ...(b ?? [])])];
 }
 
 function severityOf(score: number | undefined): string {

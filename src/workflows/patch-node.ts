@@ -39,13 +39,24 @@ function failureMessage(err: unknown): string {
 
 /** Patches one node; always returns a result (failures are outcomes, not workflow failures). */
 export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResult> {
-  const { nodeId, campaignId, cveId, policy } = input;
+  const { nodeId, campaignId, cveId } = input;
+  // Inputs recorded before a timeout existed lack it: fall back to the policy defaults, so node
+  // workflows started by an older campaign keep replaying after an upgrade.
+  const policy = {
+    ...input.policy,
+    snapshotTimeout: input.policy.snapshotTimeout ?? 30 * 60_000,
+    commandTimeout: input.policy.commandTimeout ?? 5 * 60_000,
+    restoreTimeout: input.policy.restoreTimeout ?? 30 * 60_000,
+  };
   const workflowId = workflowInfo().workflowId;
   const short = proxyActivities<Activities>(shortCall);
+  const commandCall = proxyActivities<Activities>(longCall(policy.commandTimeout));
+  const snapshotCall = proxyActivities<Activities>(longCall(policy.snapshotTimeout));
   const drainCall = proxyActivities<Activities>(longCall(policy.drainTimeout));
   const patchCall = proxyActivities<Activities>(longCall(policy.patchTimeout));
   const coolOffCall = proxyActivities<Activities>(longCall(policy.coolOffMax));
-  const undo = proxyActivities<Activities>(compensationCall);
+  const undo = proxyActivities<Activities>(compensationCall(policy.commandTimeout));
+  const undoRestore = proxyActivities<Activities>(compensationCall(policy.restoreTimeout));
 
   const timeline: StepRecord[] = [];
   let step: NodeStep = 'preflight';
@@ -87,7 +98,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   let drained = false;
   let patchStarted = false;
   try {
-    const preflight = await run('preflight', () => short.preflightNode(call('preflight')), (p) => (p.health.healthy ? 'healthy' : p.health.detail));
+    const preflight = await run('preflight', () => commandCall.preflightNode(call('preflight')), (p) => (p.health.healthy ? 'healthy' : p.health.detail));
     baseline = preflight.manifest;
     result.versionsBefore = pick(preflight.manifest.packages, input.packages.map((p) => p.name));
     if (!preflight.health.healthy) {
@@ -97,7 +108,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
       result.reason = `unhealthy before patching: ${preflight.health.detail ?? 'failed its health check'}`;
       return await finish(result);
     }
-    snapshot = await run('snapshot', () => short.snapshotNode({ ...call('snapshot'), retentionDays: policy.snapshotRetentionDays }), (s) => s.snapshotIds.join(','));
+    snapshot = await run('snapshot', () => snapshotCall.snapshotNode({ ...call('snapshot'), retentionDays: policy.snapshotRetentionDays }), (s) => s.snapshotIds.join(','));
     result.snapshot = snapshot;
     drained = true; // set before the call: a drain that times out may still have taken the node out
     await run('drain', () => drainCall.drainNode({ ...call('drain'), timeoutMs: policy.drainTimeout }));
@@ -106,12 +117,12 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
       patchCall.runPatch({ ...call('patch'), packages: input.packages, rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout }),
     (p) => `command ${p.commandId}`);
     await run('verify', async () => {
-      let verified = await short.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });
+      let verified = await commandCall.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });
       if (verified.findings.drift.length > 0) {
         result.drift = verified.findings.drift;
         if (policy.onConfigDrift === 'reapply') {
-          await short.reapplyConfig({ ...call('reapply-config'), baseline: baseline! });
-          verified = await short.verifyNode({ ...call('verify-after-reapply'), packages: input.packages, baseline: baseline! });
+          await commandCall.reapplyConfig({ ...call('reapply-config'), baseline: baseline! });
+          verified = await commandCall.verifyNode({ ...call('verify-after-reapply'), packages: input.packages, baseline: baseline! });
         }
       }
       result.versionsAfter = pick(verified.manifest.packages, input.packages.map((p) => p.name));
@@ -130,7 +141,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   } catch (err) {
     const failure = err instanceof StepFailure ? err : new StepFailure(step, failureMessage(err));
     result.failedStep = failure.step;
-    result.reason = `${failure.step} failed: ${failure.message}`;
+    result.reason = `${failure.step}: ${failure.message}`;
     if (!drained) {
       // Nothing changed on the node: it is still in service on the old version.
       result.outcome = 'failed';
@@ -161,8 +172,8 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     try {
       if (patchStarted && snapshot) {
         // Configuration before data: the other order makes the application reject the old schema.
-        await undoStep('restore-config', () => undo.restoreConfig({ ...call('restore-config'), snapshot: snapshot! }));
-        await undoStep('restore-data', () => undo.restoreSnapshot({ ...call('restore-data'), snapshot: snapshot! }));
+        await undoStep('restore-config', () => undoRestore.restoreConfig({ ...call('restore-config'), snapshot: snapshot! }));
+        await undoStep('restore-data', () => undoRestore.restoreSnapshot({ ...call('restore-data'), snapshot: snapshot! }));
       }
       await undoStep('rejoin', () => undo.rejoinNode(call('undo-rejoin')));
       await undoStep('confirm-healthy', () =>

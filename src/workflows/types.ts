@@ -82,6 +82,10 @@ export interface CampaignState {
   approvals: Approval[];
   operatorLog: OperatorEvent[];
   runs: number;
+  /** The alert the campaign acts on; alerts that join it widen its packages and nodes. */
+  alert: NormalizedAlert;
+  /** Alerts received for this campaign after the first (duplicates and updates), for the audit. */
+  alertsJoined: { at: string; source: string; addedNodes: string[] }[];
 }
 
 export interface NodeCounts {
@@ -113,6 +117,9 @@ export interface ClusterStatus {
 export interface CampaignStatus {
   campaignId: string;
   cveId: string;
+  /** The alert as normalized at intake (plus any alerts that joined), for the report. */
+  alert: NormalizedAlert;
+  policy: Policy;
   scope: string;
   phase: CampaignPhase;
   paused: boolean;
@@ -126,6 +133,15 @@ export interface CampaignStatus {
   tiers: { tier: number; state: 'waiting' | 'patching' | 'monitoring' | 'done'; clusters: ClusterStatus[] }[];
   notAffected: { id: string; reason: string }[];
   gate: { baseline: MetricsSample[]; halt: string | null };
+  alertsJoined: CampaignState['alertsJoined'];
+}
+
+/** What an alert that joins a campaign learns back. */
+export interface JoinResult {
+  campaignId: string;
+  joined: boolean;
+  addedNodes: string[];
+  phase: CampaignPhase;
 }
 
 export interface CampaignResult {
@@ -149,7 +165,16 @@ export interface PatchNodeInput {
   rebootOption: 'RebootIfNeeded' | 'NoReboot';
   policy: Pick<
     Policy,
-    'healthCheckInterval' | 'healthyChecksRequired' | 'coolOffMax' | 'drainTimeout' | 'patchTimeout' | 'onConfigDrift' | 'snapshotRetentionDays'
+    | 'healthCheckInterval'
+    | 'healthyChecksRequired'
+    | 'coolOffMax'
+    | 'drainTimeout'
+    | 'patchTimeout'
+    | 'snapshotTimeout'
+    | 'commandTimeout'
+    | 'restoreTimeout'
+    | 'onConfigDrift'
+    | 'snapshotRetentionDays'
   >;
 }
 

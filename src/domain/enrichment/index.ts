@@ -1,0 +1,3 @@
+export * from './cvss';
+export * from './epss';
+export * from './kev';

@@ -1,0 +1,23 @@
+import type { EpssTable } from '../enrichment/epss';
+import type { KevCatalog, KevEntry } from '../enrichment/kev';
+
+/**
+ * What the planner may know beyond the alert and the inventory. All inputs, never looked up: the
+ * domain has no clock and no I/O. Across a Temporal boundary pass only what this CVE needs
+ * (`[lookupKev(catalog, cve)]`, `epssSubset(table, [cve])`): the full KEV catalog is over a megabyte.
+ */
+export interface PlanningContext {
+  /** "Now", for deadlines: a date, an ISO timestamp, epoch ms, or a clock to read. Absent → no deadline dates. */
+  now?: Date | string | number | (() => Date);
+  /** The KEV catalog, or just its entries for the CVEs at hand. */
+  kev?: KevCatalog | readonly KevEntry[];
+  /** EPSS scores (supporting evidence only). */
+  epss?: EpssTable;
+}
+
+export function resolveNow(now: PlanningContext['now']): Date | undefined {
+  if (now === undefined) return undefined;
+  const value = typeof now === 'function' ? now() : now instanceof Date ? now : new Date(now);
+  if (Number.isNaN(value.getTime())) throw new Error(`planning context: "now" is not a valid time (${String(typeof now === 'function' ? 'clock result' : now)})`);
+  return value;
+}

@@ -1,0 +1,180 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseAlert } from '../../src/domain/alerts';
+import type { NormalizedAlert } from '../../src/domain/alert';
+import { lookupKev, parseKevCatalogText } from '../../src/domain/enrichment/kev';
+import type { InventoryAsset } from '../../src/domain/inventory';
+import { parseInventoryText } from '../../src/domain/inventory-file';
+import { planNodeIds, type CampaignPlan } from '../../src/domain/plan';
+import { createPlanner, NOT_AFFECTED_LISTED_MAX, planCampaign } from '../../src/domain/planner';
+import { parsePolicy } from '../../src/domain/policy';
+
+const alertsDir = new URL('../fixtures/alerts/', import.meta.url);
+const inventory = parseInventoryText(readFileSync(new URL('../fixtures/inventory/demo-fleet.yaml', import.meta.url), 'utf8'));
+const kev = parseKevCatalogText(readFileSync(new URL('../../data/kev/known_exploited_vulnerabilities.json', import.meta.url), 'utf8'));
+const policy = parsePolicy({});
+const now = new Date('2025-08-25T14:34:00Z');
+const alertOf = (file: string): NormalizedAlert => parseAlert(readFileSync(new URL(file, alertsDir), 'utf8')).alerts[0];
+const plan = (file: string, context = { now, kev }) => planCampaign(alertOf(file), inventory, policy, context);
+const clusters = (p: CampaignPlan) => p.tiers.flatMap((t) => t.clusters);
+
+describe('plans for the fixtures on the demo fleet (golden)', () => {
+  const withAlerts = readdirSync(alertsDir).filter((f) => f.endsWith('.json') && parseAlert(readFileSync(new URL(f, alertsDir), 'utf8')).alerts.length > 0);
+
+  it.each(withAlerts)('%s', async (file) => {
+    await expect(`${JSON.stringify(plan(file), null, 2)}\n`).toMatchFileSnapshot(`./__golden__/plans/${file}`);
+  });
+});
+
+describe('the ranking planner', () => {
+  it('Log4Shell behind an internet-facing ALB: act now, with a reason a human can check', () => {
+    const p = plan('inspector2-ec2-log4shell.json');
+    expect(p.urgency).toBe('act-now');
+    expect(p.deadline).toBe('2025-08-28T14:34:00.000Z');
+    expect(clusters(p)).toHaveLength(1);
+    const [api] = clusters(p);
+    expect(api).toMatchObject({ id: 'api-prod', tier: 1, urgency: 'act-now', canary: 'i-0a910000000000001', rescue: 'i-0a910000000000004', cap: 1, size: 4, needsApproval: false });
+    expect(api.reason).toBe(
+      'tier 1: behind internet-facing ALB api-public; KEV-listed since 2021-12-10, ransomware use known; RCE, network, no auth; ' +
+        'act now: patch by 2025-08-28 + forensic triage; 4 nodes below liblog4j2-java 2.15.0-1~deb11u1; 2 dependent services, medium-sensitivity data',
+    );
+    expect(p.assessment).toMatchObject({ exploitation: 'active', automatable: true, technicalImpact: 'total', remoteCodeExecution: true, kev: { dateAdded: '2021-12-10', knownRansomwareUse: true } });
+  });
+
+  it('regreSSHion across the fleet: tiers in order, the amqp block together, each release against its own fix', () => {
+    const p = plan('generic-regresshion.json');
+    expect(p.tiers.map((t) => t.tier)).toEqual([1, 2, 3]);
+    expect(clusters(p).map((c) => [c.id, c.tier, c.urgency, c.block])).toEqual([
+      ['web-prod', 1, '3-days', undefined],
+      ['edge-lb', 1, '3-days', undefined],
+      ['auth-prod', 1, '14-days', undefined],
+      ['db-prod', 2, '14-days', undefined],
+      ['queue-prod', 2, '14-days', 'b1'],
+      ['worker-prod', 2, '14-days', 'b1'],
+      ['staging-web', 3, '14-days', undefined],
+      ['monitoring', 3, '14-days', undefined],
+    ]);
+    // Ubuntu 24.04 nodes are compared with the 24.04 fix, not the 22.04 one.
+    expect(clusters(p).find((c) => c.id === 'staging-web')!.reason).toContain('2 nodes below openssh-server 1:9.6p1-3ubuntu13.3');
+    // worker-prod is tier 3 on its own; its patch group with queue-prod pulls it into tier 2, after the queue it depends on.
+    expect(clusters(p).find((c) => c.id === 'worker-prod')!.reason).toMatch(/^tier 2: moves with queue-prod \(patch group amqp\), itself tier 3 \(worker, internal, low-sensitivity data\);/);
+    expect(p.notAffected).toContainEqual({ id: 'i-0eb00000000000006', reason: 'already fixed: openssh-server 1:8.9p1-3ubuntu0.10' });
+    expect(planNodeIds(p)).not.toContain('i-0eb00000000000006');
+    const monitoring = clusters(p).find((c) => c.id === 'monitoring')!;
+    expect(monitoring.needsApproval).toBe(true);
+    expect(monitoring.reason).toMatch(/single node: needs approval$/);
+    expect(clusters(p).find((c) => c.id === 'db-prod')!.noReboot).toBe(true);
+    expect(p.summary).toBe(
+      'CVE-2024-6387: public exploit available, not KEV-listed (EPSS 0.38); total impact (C/I/A high), network, no auth; most urgent: within 3 days (by 2025-08-28); 22 nodes in 8 clusters across 3 tiers',
+    );
+  });
+
+  it('says when a node is only "fixed" against another release\'s fix', () => {
+    const p = plan('inspector2-ec2-regresshion.json');
+    expect(p.notAffected).toContainEqual({
+      id: 'i-05a90000000000001',
+      reason: 'already fixed: openssh-server 1:9.6p1-3ubuntu13 (newer upstream than the only fixed version given, 1:8.9p1-3ubuntu0.10: confirm for its release)',
+    });
+  });
+
+  it('compares each node with the fixed version of its own release (Security Hub envelope)', () => {
+    const p = plan('securityhub-imported-envelope.json');
+    expect(clusters(p).find((c) => c.id === 'staging-web')!.reason).toContain('2 nodes below openssh-server 1:9.6p1-3ubuntu13.3');
+    expect(planNodeIds(p)).not.toContain('i-0c100000000000001'); // Amazon Linux: the Ubuntu advisory does not apply
+  });
+
+  it('without context: no KEV data and no deadline dates, never a guess', () => {
+    const p = planCampaign(alertOf('generic-log4shell.json'), inventory, policy);
+    expect(p.assessment?.exploitation).toBe('none');
+    expect(p.urgency).toBe('3-days'); // exposed + automatable + total impact
+    expect(p.deadline).toBeUndefined();
+    expect(clusters(p)[0].deadline).toBeUndefined();
+    expect(clusters(p)[0].reason).toContain('within 3 days;');
+  });
+
+  it('createPlanner binds context; a per-call context wins', () => {
+    const bound = createPlanner({ kev: [lookupKev(kev, 'CVE-2021-44228')!], now: () => now });
+    const alert = alertOf('generic-log4shell.json');
+    expect(bound(alert, inventory, policy).urgency).toBe('act-now');
+    expect(bound(alert, inventory, policy).deadline).toBe('2025-08-28T14:34:00.000Z');
+    expect(bound(alert, inventory, policy, { now: '2025-09-01T00:00:00Z' }).deadline).toBe('2025-09-04T00:00:00.000Z');
+  });
+
+  it('is deterministic', () => {
+    expect(plan('securityhub-imported-envelope.json')).toEqual(plan('securityhub-imported-envelope.json'));
+  });
+
+  it('reports named nodes the inventory does not have', () => {
+    const alert = { ...alertOf('generic-regresshion.json'), resourceIds: ['i-0eb00000000000001', 'i-0ffffffffffffffff'] };
+    expect(planCampaign(alert, inventory, policy).missingFromInventory).toEqual(['i-0ffffffffffffffff']);
+  });
+
+  it('refuses an inventory that lists a node twice', () => {
+    expect(() => planCampaign(alertOf('generic-regresshion.json'), [...inventory, inventory[0]], policy)).toThrow(/inventory lists asset i-0ed9e000000000001 twice/);
+  });
+
+  it('refuses an unreadable "now"', () => {
+    expect(() => planCampaign(alertOf('generic-regresshion.json'), inventory, policy, { now: 'yesterday' })).toThrow(/"now" is not a valid time/);
+  });
+});
+
+describe('plans stay compact (they travel through Temporal history)', () => {
+  const alert = alertOf('generic-regresshion.json');
+  const instanceId = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
+  function fleet(clusterCount: number, nodesPerCluster: number, vulnerable: boolean, offset = 0): InventoryAsset[] {
+    const out: InventoryAsset[] = [];
+    for (let c = 0; c < clusterCount; c++)
+      for (let n = 0; n < nodesPerCluster; n++)
+        out.push({
+          id: instanceId(offset + c * nodesPerCluster + n),
+          cluster: `${vulnerable ? 'svc' : 'ok'}-${c.toString().padStart(4, '0')}`,
+          role: ['public-web', 'database', 'worker'][c % 3],
+          exposure: c % 3 === 0 ? 'internet' : 'internal',
+          exposureVia: c % 3 === 0 ? `internet-facing ALB svc-${c}` : undefined,
+          dataSensitivity: c % 3 === 1 ? 'high' : 'low',
+          osFamily: 'ubuntu',
+          packages: { 'openssh-server': vulnerable ? '1:8.9p1-3ubuntu0.6' : '1:8.9p1-3ubuntu0.10' },
+          dependsOn: [`svc-${((c + 1) % clusterCount).toString().padStart(4, '0')}`],
+          ...(c % 10 === 0 && { patchGroup: `pg-${c % 30}` }),
+        });
+    return out;
+  }
+
+  function sizeOf(clusterCount: number, nodesPerCluster: number) {
+    const started = performance.now();
+    const p = planCampaign(alert, fleet(clusterCount, nodesPerCluster, true), policy, { now, kev });
+    return { p, bytes: Buffer.byteLength(JSON.stringify(p)), ms: performance.now() - started };
+  }
+
+  it('10,000 nodes in 250 clusters of 40: well under 512 KiB with full reasons, planned quickly', () => {
+    const { p, bytes, ms } = sizeOf(250, 40);
+    expect(p.totalNodes).toBe(10_000);
+    expect(bytes).toBeLessThan(384 * 1024);
+    expect(ms).toBeLessThan(3_000);
+    expect(p.tiers[0].clusters[0].reason).toContain('public exploit available');
+  });
+
+  it('10,000 nodes in 500 clusters of 20: reasons abbreviated to stay well under 512 KiB', () => {
+    const { p, bytes } = sizeOf(500, 20);
+    expect(bytes).toBeLessThan(400 * 1024);
+    expect(p.summary).toMatch(/cluster reasons abbreviated: this evidence applies to every cluster$/);
+    const reason = p.tiers[0].clusters[0].reason;
+    expect(reason).toMatch(/^tier 1: behind internet-facing ALB svc-\d+; 20 nodes below openssh-server 1:8\.9p1-3ubuntu0\.10/);
+    expect(reason).not.toContain('public exploit');
+    // Each cluster still carries its own urgency and deadline.
+    expect(p.tiers[0].clusters[0]).toMatchObject({ urgency: '3-days', deadline: '2025-08-28T14:34:00.000Z' });
+  });
+
+  it('documents the limit: ~22 B per node and ~350 B per cluster, so 1,000 clusters of 10 pass 512 KiB (under the 2 MiB hard limit)', () => {
+    const { bytes } = sizeOf(1000, 10);
+    expect(bytes).toBeGreaterThan(512 * 1024);
+    expect(bytes).toBeLessThan(640 * 1024);
+  });
+
+  it('10,000 planned nodes plus 10,000 that need nothing: the not-affected list is capped, its count kept', () => {
+    const p = planCampaign(alert, [...fleet(250, 40, true), ...fleet(250, 40, false, 10_000)], policy, { now, kev });
+    expect(p.notAffected).toHaveLength(NOT_AFFECTED_LISTED_MAX);
+    expect(p.notAffectedOmitted).toBe(10_000 - NOT_AFFECTED_LISTED_MAX);
+    expect(Buffer.byteLength(JSON.stringify(p))).toBeLessThan(400 * 1024);
+  });
+});
