@@ -1,13 +1,14 @@
 /**
  * Client-side campaign operations shared by the CLI, the demo, the ingress and tests.
  */
-import { type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { NormalizedAlert } from '../domain/alert';
 import { campaignWorkflowId } from '../domain/ids';
 import { parsePolicy, type PolicyInput } from '../domain/policy';
 import {
   abortUpdate,
   approveUpdate,
+  joinAlertUpdate,
   pauseUpdate,
   resumeUpdate,
   retryNodeUpdate,
@@ -15,7 +16,7 @@ import {
   statusQuery,
 } from '../workflows/messages';
 import { cveIdKey, campaignStatusKey } from '../workflows/search-attributes';
-import type { CampaignResult, CampaignStatus, FleetRef } from '../workflows/types';
+import type { CampaignResult, CampaignStatus, FleetRef, JoinResult } from '../workflows/types';
 import type { patchCampaignWorkflow } from '../workflows/patch-campaign';
 
 export interface StartCampaignRequest {
@@ -47,6 +48,38 @@ export async function startCampaign(client: Client, request: StartCampaignReques
     ],
     memo: { title: request.alert.title ?? request.alert.cveId, source: request.alert.source },
   });
+}
+
+/**
+ * Race-free "start or join" for alerts that may arrive many times (webhook retries, EventBridge
+ * re-deliveries, an updated finding): update-with-start on the business key. A new campaign starts
+ * with this alert; a running one receives it through the `joinAlert` update, which adds only nodes
+ * it has never planned.
+ */
+export async function startOrJoinCampaign(client: Client, request: StartCampaignRequest): Promise<JoinResult & { started: boolean }> {
+  const policy = request.policy ?? {};
+  parsePolicy(policy);
+  const workflowId = campaignWorkflowId(request.alert.cveId, request.fleet.scope);
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof patchCampaignWorkflow>('patchCampaignWorkflow', {
+    workflowId,
+    taskQueue: request.taskQueue,
+    args: [{ alert: request.alert, fleet: request.fleet, policy }],
+    workflowIdConflictPolicy: 'USE_EXISTING',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    typedSearchAttributes: [
+      { key: cveIdKey, value: request.alert.cveId },
+      { key: campaignStatusKey, value: 'planning' },
+    ],
+    memo: { title: request.alert.title ?? request.alert.cveId, source: request.alert.source },
+  });
+  try {
+    const result = await client.workflow.executeUpdateWithStart(joinAlertUpdate, { args: [request.alert], startWorkflowOperation });
+    const handle = await startWorkflowOperation.workflowHandle();
+    return { ...result, started: !result.joined && handle.workflowId === workflowId };
+  } catch (err) {
+    if (err instanceof WorkflowUpdateFailedError) throw new OperatorRefused('alert', (err.cause as Error)?.message ?? err.message);
+    throw err;
+  }
 }
 
 export function campaignHandle(client: Client, campaignId: string): WorkflowHandle<typeof patchCampaignWorkflow> {
@@ -94,7 +127,7 @@ export async function operate(
 
 export class OperatorRefused extends Error {
   constructor(
-    readonly action: OperatorAction,
+    readonly action: OperatorAction | 'alert',
     readonly reason: string,
   ) {
     super(`${action} refused: ${reason}`);

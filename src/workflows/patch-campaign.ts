@@ -217,6 +217,10 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   setHandler(
     joinAlertUpdate,
     async (alert: NormalizedAlert) => {
+      if (state.plan.tiers.length === 0 && state.phase === 'planning' && state.alertsJoined.length === 0 && sameAlert(alert, input.alert)) {
+        // Update-with-start delivered the alert that started this campaign: nothing to join.
+        return { campaignId, joined: false, addedNodes: [], phase: state.phase };
+      }
       state.alert = { ...state.alert, packages: mergePackages(state.alert.packages, alert.packages), resourceIds: union(state.alert.resourceIds, alert.resourceIds) };
       let addedNodes: string[] = [];
       if (state.plan.tiers.length > 0) {
@@ -419,6 +423,10 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     await condition(allHandlersFinished);
     await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, carried: state });
   }
+}
+
+function sameAlert(a: NormalizedAlert, b: NormalizedAlert): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function mergePackages(a: AffectedPackage[], b: AffectedPackage[]): AffectedPackage[] {
