@@ -9,10 +9,10 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export function spawnWorker(options: { address: string; taskQueue: string; simUrl: string }): WorkerProcess {
+export function spawnWorker(options: { address: string; taskQueue: string; simUrl: string; metrics?: string }): WorkerProcess {
   const child = spawn(
     TSX,
-    [path.join(REPO_ROOT, 'src', 'cli', 'main.ts'), '--address', options.address, '--task-queue', options.taskQueue, 'worker', '--provider', 'sim', '--sim-url', options.simUrl],
+    [path.join(REPO_ROOT, 'src', 'cli', 'main.ts'), '--address', options.address, '--task-queue', options.taskQueue, 'worker', '--provider', 'sim', '--sim-url', options.simUrl, ...(options.metrics ? ['--metrics', options.metrics] : [])],
     { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TEMPORAL_ADDRESS: options.address } },
   );
   let out = '';

@@ -9,6 +9,7 @@ import { demoFleet } from '../../providers/sim/demo-fleet';
 import { SimAdminClient, SimFleetProvider } from '../../providers/sim/client';
 import { connectClient, connectWorker } from '../../temporal/connection';
 import { createWorker } from '../../worker';
+import { installRuntime } from '../../telemetry';
 import type { CampaignStatus } from '../../workflows/types';
 import { describeChanges, renderBoard } from '../render';
 import { runningSteps } from './operate';
@@ -46,6 +47,8 @@ export function registerDemoCommand(program: Command): void {
 export async function runDemo(options: { json: boolean; stateDir: string; injectFailure: boolean; taskQueue: string }): Promise<DemoSummary> {
   const say = (message: string) => (options.json ? process.stderr : process.stdout).write(`${message}\n`);
   const started = Date.now();
+  // The demo narrates failures itself; the SDK's per-activity warnings would only repeat them.
+  installRuntime({ logLevel: 'ERROR' });
   // A fresh demo every time: the campaign id is a business key, and a finished campaign is never re-run.
   rmSync(options.stateDir, { recursive: true, force: true });
   say('patchwave demo: starting the embedded Temporal dev server, the fleet simulator and a worker');

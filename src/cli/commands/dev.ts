@@ -7,6 +7,7 @@ import { demoFleet } from '../../providers/sim/demo-fleet';
 import { SimFleetProvider } from '../../providers/sim/client';
 import { connectWorker } from '../../temporal/connection';
 import { createWorker } from '../../worker';
+import { installRuntime } from '../../telemetry';
 import { globalOptions } from '../context';
 
 export function registerDevCommands(program: Command): void {
@@ -16,7 +17,9 @@ export function registerDevCommands(program: Command): void {
     .option('--state-dir <dir>', 'persistent state (Temporal SQLite database, fleet state)', '.patchwave/dev')
     .option('--port <port>', 'Temporal gRPC port', '7233')
     .option('--ui-port <port>', 'Temporal web UI port', '8233')
-    .action(async (opts: { stateDir: string; port: string; uiPort: string }, command: Command) => {
+    .option('--metrics <host:port>', 'serve the worker\'s Prometheus metrics here', '127.0.0.1:9464')
+    .action(async (opts: { stateDir: string; port: string; uiPort: string; metrics: string }, command: Command) => {
+      installRuntime({ metricsBindAddress: opts.metrics, logLevel: 'WARN' });
       const stateDir = path.resolve(opts.stateDir);
       const { taskQueue } = globalOptions(command);
       const server = await startDevServer({ stateDir: path.join(stateDir, 'temporal'), port: Number(opts.port), uiPort: Number(opts.uiPort) });
@@ -45,8 +48,9 @@ export function registerDevCommands(program: Command): void {
     .option('--state-dir <dir>', 'fleet state directory', '.patchwave/sim')
     .option('--fleet <file>', 'fleet file (JSON or YAML) to load; default: the demo fleet on first start')
     .option('--port <port>', 'port (0 = any free port)', '0')
-    .action(async (opts: { stateDir: string; fleet?: string; port: string }) => {
+    .option('--host <address>', 'address to bind (0.0.0.0 inside a container)', '127.0.0.1')
+    .action(async (opts: { stateDir: string; fleet?: string; port: string; host: string }) => {
       const { runSim } = await import('../../providers/sim/main');
-      await runSim({ stateDir: path.resolve(opts.stateDir), fleetFile: opts.fleet, port: Number(opts.port), host: '127.0.0.1' });
+      await runSim({ stateDir: path.resolve(opts.stateDir), fleetFile: opts.fleet, port: Number(opts.port), host: opts.host });
     });
 }

@@ -3,6 +3,7 @@ import { SimFleetProvider } from '../../providers/sim/client';
 import type { FleetProvider } from '../../providers/port';
 import { connectWorker } from '../../temporal/connection';
 import { createWorker } from '../../worker';
+import { installRuntime } from '../../telemetry';
 import { CliError, globalOptions } from '../context';
 
 export interface ProviderOptions {
@@ -34,8 +35,11 @@ export function registerWorkerCommand(program: Command): void {
     .option('--sim-url <url>', 'fleet simulator URL (sim provider)')
     .option('--aws-region <region>', 'AWS region (default: the standard AWS chain)')
     .option('--aws-endpoint <url>', 'AWS endpoint override (testing against moto)')
-    .action(async (opts: ProviderOptions, command: Command) => {
+    .option('--metrics <host:port>', 'serve Prometheus metrics here (Temporal SDK + patchwave counters)', process.env.PATCHWAVE_METRICS_ADDRESS)
+    .action(async (opts: ProviderOptions & { metrics?: string }, command: Command) => {
       const { address, namespace: ns, taskQueue } = globalOptions(command);
+      installRuntime({ metricsBindAddress: opts.metrics, logLevel: 'WARN' });
+      if (opts.metrics) console.error(`patchwave worker: Prometheus metrics on http://${opts.metrics}/metrics`);
       const provider = await providerFrom(opts);
       const { connection, namespace } = await connectWorker({ address, namespace: ns });
       const worker = await createWorker({ connection, namespace, taskQueue, provider });

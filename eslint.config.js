@@ -1,0 +1,45 @@
+// Lint enforces the two rules that keep patchwave honest: workflow code stays deterministic (it may
+// import only the workflow SDK, common, the domain and types), and no promise is left floating.
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/**', 'test-artifacts/**', '.patchwave/**'] },
+  {
+    files: ['src/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+    },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(?!@temporalio/(workflow|common)$|\\.\\./domain/|\\./)',
+              allowTypeImports: true,
+              message: 'workflow code may import only @temporalio/workflow, @temporalio/common and src/domain; anything else with `import type`',
+            },
+          ],
+        },
+      ],
+      '@typescript-eslint/consistent-type-imports': ['error', { prefer: 'type-imports' }],
+    },
+  },
+  {
+    files: ['src/domain/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(node:|@temporalio/|@aws-sdk/|fastify)', message: 'src/domain is pure: no I/O, no Temporal, no AWS' }] },
+      ],
+    },
+  },
+);
