@@ -58,6 +58,11 @@ export const policySchema = z
     /** Who may approve; empty = anyone. */
     approvers: z.array(z.string()).default([]),
     snapshotRetentionDays: z.number().int().min(1).default(14),
+    /**
+     * The campaign continues as new past this many history events (or when Temporal suggests it),
+     * well below the 10,240-event warning. Lower only to exercise continue-as-new in tests.
+     */
+    historyEventsBeforeContinueAsNew: z.number().int().min(100).max(10_000).default(8_000),
   })
   .strict();
 

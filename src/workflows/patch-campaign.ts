@@ -9,6 +9,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  metricMeter,
   ParentClosePolicy,
   proxyActivities,
   setHandler,
@@ -50,8 +51,10 @@ import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from './sear
 import { patchNodeWorkflow } from './patch-node';
 import type { Approval, CampaignInput, CampaignPhase, CampaignResult, CampaignState } from './types';
 
-/** Continue-as-new well before Temporal's warnings (10,240 events / 10 MiB). */
-const HISTORY_EVENTS_BEFORE_CONTINUE = 8_000;
+/** Operational counters for Prometheus; the SDK suppresses them during replay. */
+const nodesFinished = metricMeter.createCounter('patchwave_nodes_total', 'nodes', 'node procedures finished, by outcome');
+const campaignsFinished = metricMeter.createCounter('patchwave_campaigns_total', 'campaigns', 'campaigns finished, by status');
+const campaignDuration = metricMeter.createHistogram('patchwave_campaign_duration_seconds', 'float', 's', 'campaign wall-clock duration');
 
 export async function patchCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
   const campaignId = workflowInfo().workflowId;
@@ -87,6 +90,9 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     alertsJoined: [],
   };
   state.runs++;
+  // State carried from a run of an older version may lack newer fields.
+  state.alert ??= input.alert;
+  state.alertsJoined ??= [];
   const activities = proxyActivities<Activities>(shortCall);
   const planning = proxyActivities<Activities>({ ...shortCall, startToCloseTimeout: '5m' });
   let wake = true;
@@ -209,6 +215,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     // A late report from an older attempt must not overwrite the current one.
     if ((state.attempts[done.nodeId] ?? 1) !== done.attempt || state.outcomes[done.nodeId] !== 'running') return;
     state.outcomes[done.nodeId] = done.outcome;
+    nodesFinished.add(1, { outcome: done.outcome });
     delete state.runningSince[done.nodeId];
     if (done.reason) state.nodeReasons[done.nodeId] = done.reason;
     changed();
@@ -307,6 +314,8 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   await condition(allHandlersFinished);
   const status = state.abortRequested ? 'aborted' : 'completed';
   publish(status);
+  campaignsFinished.add(1, { status });
+  campaignDuration.record((Date.now() - Date.parse(state.startedAt)) / 1000, { status });
   const all = state.plan.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes));
   return { campaignId, cveId: state.plan.cveId, status, counts: countOutcomes(all, state.outcomes), startedAt: state.startedAt, finishedAt: new Date().toISOString(), runs: state.runs };
 
@@ -419,7 +428,8 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
 
   async function maybeContinueAsNew(): Promise<void> {
     const info = workflowInfo();
-    if (!info.continueAsNewSuggested && info.historyLength < HISTORY_EVENTS_BEFORE_CONTINUE) return;
+    // Well before Temporal's warnings (10,240 events / 10 MiB); older inputs lack the policy field.
+    if (!info.continueAsNewSuggested && info.historyLength < (state.policy.historyEventsBeforeContinueAsNew ?? 8_000)) return;
     await condition(allHandlersFinished);
     await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, carried: state });
   }

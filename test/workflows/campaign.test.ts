@@ -292,3 +292,48 @@ describe('patchCampaignWorkflow on the dev server', () => {
     });
   });
 });
+
+describe('continue-as-new', () => {
+  it('carries the campaign across several runs while nodes are in flight, losing no report', async () => {
+    const fleet = testFleet([
+      { id: 'web', size: 16, tier: 1 },
+      { id: 'api', size: 12, tier: 1 },
+      { id: 'db', size: 8, tier: 2 },
+    ]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('can');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, {
+          alert: testAlert(uniqueCve()),
+          fleet: { provider: 'sim', scope: 'all' },
+          policy: { ...fastPolicy, historyEventsBeforeContinueAsNew: 100 },
+          taskQueue,
+        });
+        const result = await handle.result();
+        expect(result.status).toBe('completed');
+        expect(result.counts).toMatchObject({ total: 36, patched: 36, running: 0, pending: 0 });
+        expect(result.runs).toBeGreaterThan(2);
+        // Every run stayed short.
+        const runs = [];
+        for await (const wf of harness.client.workflow.list({ query: `WorkflowId = '${handle.workflowId}'` })) runs.push(wf);
+        expect(runs.length).toBe(result.runs);
+        for (const run of runs) expect(run.historyLength).toBeLessThan(400);
+        // At least one run continued-as-new with children still running: their reports reached the next run.
+        let handedOver = 0;
+        for (const run of runs) {
+          const history = await harness.client.workflow.getHandle(handle.workflowId, run.runId).fetchHistory();
+          const events = history.events ?? [];
+          const started = events.filter((e) => e.startChildWorkflowExecutionInitiatedEventAttributes).length;
+          const finished = events.filter((e) => e.childWorkflowExecutionCompletedEventAttributes).length;
+          if (events.some((e) => e.workflowExecutionContinuedAsNewEventAttributes) && started > finished) handedOver++;
+        }
+        expect(handedOver).toBeGreaterThan(0);
+      });
+      const monitor = await sim.admin.monitor();
+      expect(monitor.capViolations).toBe(0);
+      expect(Object.values(monitor.patchedTimes)).toHaveLength(36);
+      expect(Object.values(monitor.patchedTimes).every((n) => n === 1)).toBe(true);
+      expect(monitor.drainedNow).toEqual([]);
+    });
+  });
+});
