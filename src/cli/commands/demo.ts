@@ -44,6 +44,10 @@ export function registerDemoCommand(program: Command): void {
     });
 }
 
+function finishedWithin(result: Promise<unknown>, ms: number): Promise<boolean> {
+  return Promise.race([result.then(() => true, () => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), ms))]);
+}
+
 export async function runDemo(options: { json: boolean; stateDir: string; injectFailure: boolean; taskQueue: string }): Promise<DemoSummary> {
   const say = (message: string) => (options.json ? process.stderr : process.stdout).write(`${message}\n`);
   const started = Date.now();
@@ -70,6 +74,7 @@ export async function runDemo(options: { json: boolean; stateDir: string; inject
     const interactive = !options.json && process.stdout.isTTY;
     let previous: CampaignStatus | undefined;
     let resumedHalts = 0;
+    const finished = handle.result();
     for (;;) {
       const status = await campaignStatus(client, handle.workflowId).catch(() => undefined);
       if (status) {
@@ -85,12 +90,8 @@ export async function runDemo(options: { json: boolean; stateDir: string; inject
         previous = status;
         if (['completed', 'aborted', 'failed'].includes(status.phase)) break;
       }
-      const done = await Promise.race([handle.result().then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]);
-      if (done && status && ['completed', 'aborted'].includes(status.phase)) break;
-      if (done) {
-        previous = previous ?? status;
-        break;
-      }
+      // Poll every half second, or stop as soon as the campaign has returned.
+      if (await finishedWithin(finished, 500)) break;
     }
     const result = await campaignResult(client, handle.workflowId);
     const monitor = await new SimAdminClient(sim.url).monitor();
