@@ -20,7 +20,7 @@ import {
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { nodeWorkflowId } from '../domain/ids';
-import { isFailure, type NodeOutcome } from '../domain/node-state';
+import { decodeOutcomes, encodeOutcomes, isFailure } from '../domain/node-state';
 import type { ClusterPlan, TierPlan } from '../domain/plan';
 import { parsePolicy, PolicyError, type Policy } from '../domain/policy';
 import { clusterFinished, nodesToStart, rescueWaiting } from '../domain/window';
@@ -90,6 +90,10 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     alertsJoined: [],
   };
   state.runs++;
+  if (state.packedOutcomes) {
+    state.outcomes = decodeOutcomes(allClusters(), state.packedOutcomes);
+    delete state.packedOutcomes;
+  }
   // State carried from a run of an older version may lack newer fields.
   state.alert ??= input.alert;
   state.alertsJoined ??= [];
@@ -319,6 +323,10 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   const all = state.plan.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes));
   return { campaignId, cveId: state.plan.cveId, status, counts: countOutcomes(all, state.outcomes), startedAt: state.startedAt, finishedAt: new Date().toISOString(), runs: state.runs };
 
+  function allClusters(): ClusterPlan[] {
+    return state.plan.tiers.flatMap((t) => t.clusters);
+  }
+
   function runningCount(): number {
     let n = 0;
     for (const id in state.runningSince) if (state.outcomes[id] === 'running') n++;
@@ -431,7 +439,8 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     // Well before Temporal's warnings (10,240 events / 10 MiB); older inputs lack the policy field.
     if (!info.continueAsNewSuggested && info.historyLength < (state.policy.historyEventsBeforeContinueAsNew ?? 8_000)) return;
     await condition(allHandlersFinished);
-    await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, carried: state });
+    const carried: CampaignState = { ...state, outcomes: {}, packedOutcomes: encodeOutcomes(allClusters(), state.outcomes) };
+    await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, carried });
   }
 }
 

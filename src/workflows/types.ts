@@ -65,6 +65,8 @@ export interface CampaignState {
   /** 'patching' → 'monitoring' → next tier. */
   tierStage: 'patching' | 'monitoring';
   outcomes: Record<string, NodeOutcome>;
+  /** Only across continue-as-new: `outcomes` packed one character per node (see encodeOutcomes). */
+  packedOutcomes?: Record<string, string>;
   /** Node attempt counters, only for nodes retried by an operator. */
   attempts: Record<string, number>;
   /** Why a node did not end patched. */
