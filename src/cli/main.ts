@@ -10,6 +10,7 @@ import { registerOperateCommands } from './commands/operate';
 import { registerWorkerCommand } from './commands/worker';
 import { registerPlanCommand } from './commands/plan';
 import { registerKevCommand } from './commands/kev';
+import { registerReportCommand } from './commands/report';
 
 const program = new Command('patchwave')
   .description('turn a security alert into a durable, risk-ranked rolling patch campaign on Temporal')
@@ -25,6 +26,7 @@ registerWorkerCommand(program);
 registerOperateCommands(program);
 registerPlanCommand(program);
 registerKevCommand(program);
+registerReportCommand(program);
 
 try {
   await program.parseAsync(process.argv);

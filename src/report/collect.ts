@@ -1,0 +1,182 @@
+/**
+ * Gathers a campaign's audit report from Temporal: the `status` query (alert, policy, plan tiers and
+ * clusters, outcomes, approvals, operator log), the plan facts the campaign recorded in its history
+ * (urgency, deadline, assessment), and every node attempt's own workflow result. The status query
+ * on a closed campaign needs a patchwave worker polling its task queue.
+ */
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
+import type { temporal } from '@temporalio/proto';
+import { campaignHandle, campaignStatus } from '../client/campaigns';
+import { nodeWorkflowId } from '../domain/ids';
+import type { CampaignPlan } from '../domain/plan';
+import { nodeStatusQuery } from '../workflows/messages';
+import type { CampaignInput, CampaignResult, CampaignStatus, NodeResult } from '../workflows/types';
+import { REPORT_SCHEMA, type CampaignReport, type NodeAttempt, type NodeEvidence, type PlanFacts } from './model';
+
+export interface CollectOptions {
+  /** Node workflows fetched at once: enough to be quick, few enough not to flood the frontend. */
+  concurrency?: number;
+  /** The report's clock (tests). */
+  now?: () => Date;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
+export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index], index);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+export async function collectReport(client: Client, campaignId: string, options: CollectOptions = {}): Promise<CampaignReport> {
+  const handle = campaignHandle(client, campaignId);
+  const description = await handle.describe();
+  const status = await campaignStatus(client, campaignId);
+  const notes: string[] = [];
+
+  let result: CampaignResult | undefined;
+  if (description.status.name === 'COMPLETED') result = await handle.result();
+
+  let plan: PlanFacts | undefined;
+  try {
+    plan = await readPlanFacts(client, campaignId, description.runId);
+    if (!plan) notes.push('plan facts (urgency, deadline, assessment) not found in the campaign history');
+  } catch (err) {
+    notes.push(`plan facts unavailable: ${(err as Error).message}`);
+  }
+
+  const targets = status.tiers.flatMap((tier) =>
+    tier.clusters.flatMap((cluster) =>
+      cluster.nodes.map((node) => ({
+        tier: tier.tier,
+        cluster,
+        node,
+      })),
+    ),
+  );
+  const nodes = await mapBounded(targets, options.concurrency ?? 32, async ({ tier, cluster, node }): Promise<NodeEvidence> => {
+    const attempts: NodeAttempt[] = [];
+    // Pending nodes have no workflow yet; earlier attempts (before an operator's retry) are evidence too.
+    if (node.outcome !== 'pending') {
+      for (let attempt = 1; attempt <= node.attempt; attempt++) attempts.push(await readAttempt(client, campaignId, node.id, attempt, node.outcome));
+    }
+    return {
+      nodeId: node.id,
+      clusterId: cluster.id,
+      tier,
+      outcome: node.outcome,
+      attempt: node.attempt,
+      reason: node.reason,
+      role: node.id === cluster.canary ? 'canary' : node.id === cluster.rescue ? 'rescue' : undefined,
+      attempts: attempts.filter((a) => a.state !== 'missing' || node.outcome !== 'skipped'),
+    };
+  });
+
+  for (const node of nodes) for (const a of node.attempts) if (a.state === 'error') notes.push(`${node.nodeId} attempt ${a.attempt}: ${a.error}`);
+
+  return {
+    schema: REPORT_SCHEMA,
+    generatedAt: (options.now?.() ?? new Date()).toISOString(),
+    campaignId,
+    executionStatus: description.status.name,
+    status,
+    result,
+    plan,
+    nodes,
+    notes,
+  };
+}
+
+async function readAttempt(client: Client, campaignId: string, nodeId: string, attempt: number, outcome: CampaignStatus['tiers'][number]['clusters'][number]['nodes'][number]['outcome']): Promise<NodeAttempt> {
+  const workflowId = nodeWorkflowId(campaignId, nodeId, attempt);
+  const handle = client.workflow.getHandle(workflowId);
+  try {
+    const description = await handle.describe();
+    if (description.status.name === 'RUNNING') {
+      const live = await handle.query(nodeStatusQuery);
+      return { attempt, workflowId, state: 'running', timeline: live.timeline };
+    }
+    if (description.status.name !== 'COMPLETED') {
+      return { attempt, workflowId, state: 'error', timeline: [], error: `node workflow ${description.status.name.toLowerCase()} without a result` };
+    }
+    const result = (await handle.result()) as NodeResult;
+    return { attempt, workflowId, state: 'finished', result, timeline: result.timeline };
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) {
+      return outcome === 'skipped'
+        ? { attempt, workflowId, state: 'missing', timeline: [] }
+        : { attempt, workflowId, state: 'error', timeline: [], error: 'node workflow not found (never started, or past retention)' };
+    }
+    return { attempt, workflowId, state: 'error', timeline: [], error: (err as Error).message };
+  }
+}
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/**
+ * The plan as the campaign recorded it. A run started by continue-as-new carries the whole (merged)
+ * plan in its input; a first run recorded it as the result of its `buildPlan` activity, within its
+ * first few events, so only the first pages of history are read, never the whole of a long campaign.
+ */
+async function readPlanFacts(client: Client, workflowId: string, runId: string | undefined): Promise<PlanFacts | undefined> {
+  const { namespace } = client.options;
+  let nextPageToken: Uint8Array | undefined;
+  let buildPlanScheduled: number | undefined;
+  for (let page = 0; page < 5; page++) {
+    const response = await client.workflowService.getWorkflowExecutionHistory({
+      namespace,
+      execution: { workflowId, runId },
+      maximumPageSize: 100,
+      nextPageToken,
+    });
+    for (const event of (response.history?.events ?? []) as HistoryEvent[]) {
+      const started = event.workflowExecutionStartedEventAttributes;
+      if (started) {
+        const [input] = (await decodePayloads(client, started.input?.payloads)) as [CampaignInput | undefined];
+        if (input?.carried?.plan) return planFacts(input.carried.plan, 'carried-state');
+      }
+      const scheduled = event.activityTaskScheduledEventAttributes;
+      if (scheduled?.activityType?.name === 'buildPlan' && buildPlanScheduled === undefined) buildPlanScheduled = Number(event.eventId);
+      const completed = event.activityTaskCompletedEventAttributes;
+      if (completed && buildPlanScheduled !== undefined && Number(completed.scheduledEventId) === buildPlanScheduled) {
+        const [plan] = (await decodePayloads(client, completed.result?.payloads)) as [CampaignPlan | undefined];
+        return plan ? planFacts(plan, 'planning-activity') : undefined;
+      }
+    }
+    if (!response.nextPageToken || response.nextPageToken.length === 0) return undefined;
+    nextPageToken = response.nextPageToken;
+  }
+  return undefined;
+}
+
+async function decodePayloads(client: Client, payloads: temporal.api.common.v1.IPayload[] | null | undefined): Promise<unknown[]> {
+  if (!payloads || payloads.length === 0) return [];
+  const converter = client.options.loadedDataConverter;
+  let decoded = payloads;
+  // Codecs encode in order, so they decode in reverse.
+  for (const codec of [...converter.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
+  return decoded.map((p) => converter.payloadConverter.fromPayload(p));
+}
+
+export function planFacts(plan: CampaignPlan, source: PlanFacts['source']): PlanFacts {
+  const clusters: PlanFacts['clusters'] = {};
+  for (const tier of plan.tiers) {
+    for (const c of tier.clusters) clusters[c.id] = { urgency: c.urgency, deadline: c.deadline, block: c.block, needsApproval: c.needsApproval, noReboot: c.noReboot };
+  }
+  return {
+    summary: plan.summary,
+    urgency: plan.urgency,
+    deadline: plan.deadline,
+    assessment: plan.assessment,
+    missingFromInventory: plan.missingFromInventory,
+    notAffectedOmitted: plan.notAffectedOmitted,
+    clusters,
+    source,
+  };
+}
