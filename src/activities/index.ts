@@ -56,7 +56,7 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
       const samples: MetricsSample[] = [];
       for (const clusterId of clusterIds) {
         const m = await guarded(`metrics of cluster ${clusterId}`, () => provider.clusterMetrics(clusterId, cancellationSignal()));
-        samples.push({ clusterId, errorRate: m.errorRate, latencyP50Ms: m.latencyP50Ms, latencyP99Ms: m.latencyP99Ms, connections: m.connections });
+        samples.push({ clusterId, errorRate: m.errorRate, latencyP50Ms: m.latencyP50Ms, latencyP99Ms: m.latencyP99Ms, connections: m.connections, measured: m.measured });
       }
       return samples;
     },

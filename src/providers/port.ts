@@ -9,6 +9,7 @@
  */
 import type { InventoryAsset } from '../domain/inventory';
 import type { AffectedPackage } from '../domain/alert';
+import type { MetricName } from '../domain/gate';
 
 export interface NodeManifest {
   nodeId: string;
@@ -46,8 +47,16 @@ export interface ClusterMetrics {
   latencyP50Ms: number;
   latencyP99Ms: number;
   connections: number;
+  /**
+   * Which of the numbers above were actually measured. Absent: all of them. A provider that cannot
+   * measure one (AWS without CloudWatch: latency, connections) reports it as 0 and leaves it out here,
+   * so the tier gate never compares a placeholder 0 with anything.
+   */
+  measured?: MetricName[];
   at: string;
 }
+
+export type { MetricName };
 
 export interface OperationContext {
   /** Stable across retries of the same step: campaign id + node + step. */

@@ -1,28 +1,24 @@
 /**
  * Test fixtures for the AWS provider: SDK clients pointed at moto (or the fault layer in front of
  * it) with dummy credentials and no SDK retries, and the seeded fleet from src/providers/aws/seed.ts.
+ * The peer itself is the local AWS sandbox (src/providers/aws/local/), which the demo uses too.
  */
-import { createAwsClients, type AwsClients } from '../../src/providers/aws/clients';
+import type { AwsClients } from '../../src/providers/aws/clients';
+import { sandboxClients, SANDBOX_REGION, startLocalAwsSandbox, type LocalAwsSandbox } from '../../src/providers/aws/local/sandbox';
 import { AwsFleetProvider, type AwsProviderOptions } from '../../src/providers/aws/provider';
-import { DEMO_FIXED_PACKAGES, seedFleet, type SeededFleet, type SeedOptions } from '../../src/providers/aws/seed';
-import { AwsFaultLayer } from './aws-fault-layer';
-import { SsmAgentEmulator } from './aws-node-emulator';
-import { startMoto, type MotoServer } from './moto';
+import { seedFleet, type SeededFleet, type SeedOptions } from '../../src/providers/aws/seed';
+import type { AwsFaultLayer } from './aws-fault-layer';
+import type { SsmAgentEmulator } from './aws-node-emulator';
+import type { MotoServer } from './moto';
 
-export const TEST_REGION = 'us-east-1';
+export const TEST_REGION = SANDBOX_REGION;
 
 /**
  * `maxAttempts: 1` by default: moto answers an unimplemented call with a 500, and SDK retries would
  * only slow the test down. Tests of the retry behaviour pass a higher number.
  */
 export function testClients(endpoint: string, maxAttempts = 1): AwsClients {
-  return createAwsClients({
-    endpoint,
-    region: TEST_REGION,
-    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-    maxAttempts,
-    requestTimeoutMs: 10_000,
-  });
+  return sandboxClients(endpoint, { region: TEST_REGION, maxAttempts, requestTimeoutMs: 10_000 });
 }
 
 /** An Auto Scaling group of `size` patchwave-tagged instances behind a target group and load balancer. */
@@ -43,6 +39,8 @@ export type { SeededFleet };
  * tests clears moto, the rules, the call log and the emulated nodes.
  */
 export interface AwsTestPeer {
+  /** The same pieces as a local AWS sandbox (for src/providers/aws/local/scenario.ts). */
+  sandbox: LocalAwsSandbox;
   moto: MotoServer;
   layer: AwsFaultLayer;
   emulator: SsmAgentEmulator;
@@ -58,29 +56,20 @@ export interface AwsTestPeer {
 export const TEST_PROVIDER_OPTIONS = { packageSource: 'tags', pollIntervalMs: 10, snapshotTimeoutMs: 5_000, commandTimeoutMs: 5_000, rejoinTimeoutMs: 5_000, restoreTimeoutMs: 5_000 } as const;
 
 export async function startAwsTestPeer(options: { updates?: Record<string, string> } = {}): Promise<AwsTestPeer> {
-  const moto = await startMoto();
-  const layer = await AwsFaultLayer.start(moto.endpoint);
-  const emulator = SsmAgentEmulator.install(layer, { motoEndpoint: moto.endpoint, region: TEST_REGION, updates: options.updates ?? DEMO_FIXED_PACKAGES });
-  const clients = testClients(layer.endpoint);
+  const sandbox = await startLocalAwsSandbox({ region: TEST_REGION, updates: options.updates, pollsInProgress: 1 });
+  const clients = testClients(sandbox.endpoint);
   return {
-    moto,
-    layer,
-    emulator,
-    endpoint: layer.endpoint,
+    sandbox,
+    moto: sandbox.moto,
+    layer: sandbox.layer,
+    emulator: sandbox.emulator,
+    endpoint: sandbox.endpoint,
     clients,
     provider: (providerOptions = {}, own = clients) => new AwsFleetProvider({ ...TEST_PROVIDER_OPTIONS, ...providerOptions, clients: own }),
-    async reset() {
-      await moto.reset();
-      layer.reset();
-      emulator.reset();
-      emulator.updates = options.updates ?? DEMO_FIXED_PACKAGES;
-      emulator.pollsInProgress = 1;
-    },
+    reset: () => sandbox.reset(),
     async stop() {
       clients.destroy();
-      emulator.destroy();
-      await layer.stop();
-      await moto.stop();
+      await sandbox.stop();
     },
   };
 }

@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { campaignResult, campaignStatus, operate, startCampaign } from '../../client/campaigns';
@@ -10,6 +10,9 @@ import { SimAdminClient, SimFleetProvider } from '../../providers/sim/client';
 import { connectClient, connectWorker } from '../../temporal/connection';
 import { createWorker } from '../../worker';
 import { installRuntime } from '../../telemetry';
+import { collectReport } from '../../report/collect';
+import { renderHtml } from '../../report/render-html';
+import { renderMarkdown } from '../../report/render-markdown';
 import type { CampaignStatus } from '../../workflows/types';
 import { describeChanges, renderBoard } from '../render';
 import { runningSteps } from './operate';
@@ -28,6 +31,7 @@ export interface DemoSummary {
   maxOutOfServiceFraction: number;
   durationSeconds: number;
   temporalUi: string | null;
+  report: { html: string; markdown: string };
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -37,8 +41,20 @@ export function registerDemoCommand(program: Command): void {
     .option('--json', 'end with a one-line JSON summary on stdout (progress goes to stderr)')
     .option('--state-dir <dir>', 'where the demo keeps its Temporal database and fleet state', '.patchwave/demo')
     .option('--no-failure', 'do not inject the patch failure')
-    .action(async (opts: { json?: boolean; stateDir: string; failure: boolean }, command: Command) => {
-      const summary = await runDemo({ json: !!opts.json, stateDir: path.resolve(opts.stateDir), injectFailure: opts.failure, taskQueue: globalOptions(command).taskQueue });
+    .option('--provider <sim|aws>', 'sim: the fleet simulator; aws: the AWS provider against a local moto sandbox', 'sim')
+    .action(async (opts: { json?: boolean; stateDir: string; failure: boolean; provider: string }, command: Command) => {
+      const common = { json: !!opts.json, stateDir: path.resolve(opts.stateDir), injectFailure: opts.failure, taskQueue: globalOptions(command).taskQueue };
+      if (opts.provider === 'aws') {
+        const { runAwsDemo } = await import('../../embedded/aws-demo');
+        const summary = await runAwsDemo({ ...common, stateDir: `${common.stateDir}-aws` });
+        if (opts.json) console.log(JSON.stringify(summary));
+        if (summary.status !== 'completed' || summary.capViolations > 0 || summary.problems.length > 0) {
+          throw new CliError(`aws demo ended ${summary.status}: ${summary.capViolations} cap violations; ${summary.problems.join('; ') || 'no end-state problems'}`, 1);
+        }
+        return;
+      }
+      if (opts.provider !== 'sim') throw new CliError(`--provider must be sim or aws, got "${opts.provider}"`, 2);
+      const summary = await runDemo(common);
       if (opts.json) console.log(JSON.stringify(summary));
       if (summary.status !== 'completed' || summary.capViolations > 0) throw new CliError(`demo ended ${summary.status} with ${summary.capViolations} cap violations`, 1);
     });
@@ -95,6 +111,11 @@ export async function runDemo(options: { json: boolean; stateDir: string; inject
     }
     const result = await campaignResult(client, handle.workflowId);
     const monitor = await new SimAdminClient(sim.url).monitor();
+    // The audit report, while the worker is still up to answer the closed campaign's queries.
+    const report = await collectReport(client, handle.workflowId);
+    const reportFiles = { html: path.join(options.stateDir, 'report.html'), markdown: path.join(options.stateDir, 'report.md') };
+    writeFileSync(reportFiles.html, renderHtml(report));
+    writeFileSync(reportFiles.markdown, renderMarkdown(report));
     const summary: DemoSummary = {
       campaignId: result.campaignId,
       status: result.status,
@@ -108,11 +129,13 @@ export async function runDemo(options: { json: boolean; stateDir: string; inject
       maxOutOfServiceFraction: monitor.maxOutOfServiceFraction,
       durationSeconds: Math.round((Date.now() - started) / 100) / 10,
       temporalUi: uiLink,
+      report: reportFiles,
     };
     say('');
     say(`patchwave demo: campaign ${summary.status} in ${summary.durationSeconds}s — ${summary.nodes} nodes in ${summary.clusters} clusters over ${summary.tiers} tiers`);
     say(`  patched ${summary.patched}, rolled back ${summary.rolledBack}, quarantined ${summary.quarantined}`);
     say(`  fleet monitor: ${summary.capViolations} cap violations, at most ${(summary.maxOutOfServiceFraction * 100).toFixed(1)}% of any cluster (≥4 nodes) out of service at once`);
+    say(`  audit report: ${reportFiles.html} (and ${path.basename(reportFiles.markdown)} beside it)`);
     if (uiLink) say(`  Temporal UI: ${uiLink} (open while the demo runs; \`patchwave dev\` keeps it up)`);
     return summary;
   } finally {

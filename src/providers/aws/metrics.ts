@@ -5,8 +5,9 @@
  *
  * Limitation: request error rate, latency percentiles and connection counts live in CloudWatch
  * (AWS/ApplicationELB: HTTPCode_Target_5XX_Count, TargetResponseTime, ActiveConnectionCount), and
- * `@aws-sdk/client-cloudwatch` is not a dependency. Latency and connections are reported as 0, which
- * the gate reads as "no latency baseline" (it only compares p99 when the baseline is above 0).
+ * `@aws-sdk/client-cloudwatch` is not a dependency. Latency and connections are reported as 0 and left
+ * out of `measured`, so the gate never compares them; with no target serving at all the error rate is
+ * not a measurement either (`measured: []`).
  */
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { ClusterMetrics } from '../port';
@@ -36,6 +37,7 @@ export async function clusterMetrics(clients: AwsClients, clusterId: string, now
     latencyP50Ms: 0,
     latencyP99Ms: 0,
     connections: 0,
+    measured: serving === 0 ? [] : ['errorRate'],
     at: now().toISOString(),
   };
 }
