@@ -11,6 +11,8 @@ import { registerWorkerCommand } from './commands/worker';
 import { registerPlanCommand } from './commands/plan';
 import { registerKevCommand } from './commands/kev';
 import { registerReportCommand } from './commands/report';
+import { registerAlertCommands } from './commands/alert';
+import { registerServeCommand } from './commands/serve';
 
 const program = new Command('patchwave')
   .description('turn a security alert into a durable, risk-ranked rolling patch campaign on Temporal')
@@ -27,6 +29,8 @@ registerOperateCommands(program);
 registerPlanCommand(program);
 registerKevCommand(program);
 registerReportCommand(program);
+registerAlertCommands(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

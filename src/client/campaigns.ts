@@ -1,6 +1,7 @@
 /**
  * Client-side campaign operations shared by the CLI, the demo, the ingress and tests.
  */
+import { randomUUID } from 'node:crypto';
 import { type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { NormalizedAlert } from '../domain/alert';
 import { campaignWorkflowId } from '../domain/ids';
@@ -60,10 +61,12 @@ export async function startOrJoinCampaign(client: Client, request: StartCampaign
   const policy = request.policy ?? {};
   parsePolicy(policy);
   const workflowId = campaignWorkflowId(request.alert.cveId, request.fleet.scope);
+  // The update that starts a campaign carries a known id, so the campaign can tell it from a duplicate.
+  const startUpdateId = randomUUID();
   const startWorkflowOperation = new WithStartWorkflowOperation<typeof patchCampaignWorkflow>('patchCampaignWorkflow', {
     workflowId,
     taskQueue: request.taskQueue,
-    args: [{ alert: request.alert, fleet: request.fleet, policy }],
+    args: [{ alert: request.alert, fleet: request.fleet, policy, startUpdateId }],
     workflowIdConflictPolicy: 'USE_EXISTING',
     workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
     typedSearchAttributes: [
@@ -73,7 +76,7 @@ export async function startOrJoinCampaign(client: Client, request: StartCampaign
     memo: { title: request.alert.title ?? request.alert.cveId, source: request.alert.source },
   });
   try {
-    const result = await client.workflow.executeUpdateWithStart(joinAlertUpdate, { args: [request.alert], startWorkflowOperation });
+    const result = await client.workflow.executeUpdateWithStart(joinAlertUpdate, { args: [request.alert], updateId: startUpdateId, startWorkflowOperation });
     const handle = await startWorkflowOperation.workflowHandle();
     return { ...result, started: !result.joined && handle.workflowId === workflowId };
   } catch (err) {
@@ -101,7 +104,7 @@ export async function operate(
   client: Client,
   campaignId: string,
   action: OperatorAction,
-  arg: { by?: string; reason?: string; node?: string; cluster?: string } = {},
+  arg: { by?: string; reason?: string; node?: string; cluster?: string; tier?: number } = {},
 ): Promise<string> {
   const handle = campaignHandle(client, campaignId);
   try {
@@ -113,7 +116,7 @@ export async function operate(
       case 'abort':
         return await handle.executeUpdate(abortUpdate, { args: [{ by: arg.by, reason: arg.reason }] });
       case 'approve':
-        return await handle.executeUpdate(approveUpdate, { args: [{ by: arg.by ?? '', reason: arg.reason ?? '', cluster: arg.cluster }] });
+        return await handle.executeUpdate(approveUpdate, { args: [{ by: arg.by ?? '', reason: arg.reason ?? '', cluster: arg.cluster, tier: arg.tier }] });
       case 'retry':
         return await handle.executeUpdate(retryNodeUpdate, { args: [{ node: arg.node ?? '', by: arg.by }] });
       case 'skip':

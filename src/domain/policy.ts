@@ -55,6 +55,12 @@ export const policySchema = z
     noRebootRoles: z.array(z.string()).default(['database', 'queue', 'cache']),
     /** Require an operator approval before anything executes. */
     requireApproval: z.boolean().default(false),
+    /** Tiers that wait for their own approval (`approve --tier N`) before any of their nodes start. */
+    approveBeforeTiers: z.array(z.union([z.literal(1), z.literal(2), z.literal(3)])).default([]),
+    /** How long an approval may be awaited before it is escalated (0 = never). */
+    approvalTimeout: duration.default(0),
+    /** At the approval timeout: `escalate` (record it, mark the campaign, keep waiting) or `abort`. */
+    onApprovalTimeout: z.enum(['escalate', 'abort']).default('escalate'),
     /** Who may approve; empty = anyone. */
     approvers: z.array(z.string()).default([]),
     snapshotRetentionDays: z.number().int().min(1).default(14),

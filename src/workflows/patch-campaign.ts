@@ -9,6 +9,7 @@ import {
   ApplicationFailure,
   condition,
   continueAsNew,
+  currentUpdateInfo,
   metricMeter,
   ParentClosePolicy,
   proxyActivities,
@@ -132,6 +133,9 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
       if (state.policy.approvers.length > 0 && !state.policy.approvers.includes(approval.by)) {
         throw new Error(`approver not allowed: ${approval.by} is not in the policy's approvers (${state.policy.approvers.join(', ')})`);
       }
+      if (approval.tier !== undefined && !state.plan.tiers.some((t) => t.tier === approval.tier) && state.plan.tiers.length > 0) {
+        throw new Error(`unknown tier: ${approval.tier} is not in this campaign's plan`);
+      }
       if (approval.cluster && approval.cluster !== '*' && state.plan.tiers.length > 0 && !state.plan.tiers.some((t) => t.clusters.some((c) => c.id === approval.cluster))) {
         throw new Error(`unknown cluster: ${approval.cluster}`);
       }
@@ -172,7 +176,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     },
     approve: (approval: Omit<Approval, 'at'>) => {
       state.approvals.push({ ...approval, at: new Date().toISOString() });
-      log('approve', approval.by, `${approval.cluster ? `cluster ${approval.cluster}: ` : ''}${approval.reason}`);
+      log('approve', approval.by, `${approval.cluster ? `cluster ${approval.cluster}: ` : approval.tier !== undefined ? `tier ${approval.tier}: ` : ''}${approval.reason}`);
       return 'approved';
     },
     retry: ({ node, by }: { node: string; by?: string }) => {
@@ -228,7 +232,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   setHandler(
     joinAlertUpdate,
     async (alert: NormalizedAlert) => {
-      if (state.plan.tiers.length === 0 && state.phase === 'planning' && state.alertsJoined.length === 0 && sameAlert(alert, input.alert)) {
+      if (input.startUpdateId !== undefined && currentUpdateInfo()?.id === input.startUpdateId) {
         // Update-with-start delivered the alert that started this campaign: nothing to join.
         return { campaignId, joined: false, addedNodes: [], phase: state.phase };
       }
@@ -279,13 +283,15 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     state.plan.scope = input.fleet.scope;
   }
 
-  if (state.policy.requireApproval && !state.approvals.some((a) => !a.cluster)) {
-    publish('awaiting-approval');
-    await condition(() => state.abortRequested || state.approvals.some((a) => !a.cluster));
-  }
+  const campaignApproved = () => state.approvals.some((a) => !a.cluster && a.tier === undefined);
+  if (state.policy.requireApproval) await awaitApproval('the campaign', campaignApproved);
 
   while (state.tierIndex < state.plan.tiers.length && !(state.abortRequested && runningCount() === 0)) {
     const tier = state.plan.tiers[state.tierIndex];
+    if (state.tierStage === 'patching' && (state.policy.approveBeforeTiers ?? []).includes(tier.tier)) {
+      await awaitApproval(`tier ${tier.tier}`, () => state.approvals.some((a) => a.tier === tier.tier));
+      if (state.abortRequested) break;
+    }
     if (state.tierStage === 'patching') {
       if (state.gateBaseline.length === 0 && state.policy.tierMonitoringWindow > 0) {
         state.gateBaseline = await activities.sampleClusterMetrics(tier.clusters.map((c) => c.id));
@@ -322,6 +328,23 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   campaignDuration.record((Date.now() - Date.parse(state.startedAt)) / 1000, { status });
   const all = state.plan.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes));
   return { campaignId, cveId: state.plan.cveId, status, counts: countOutcomes(all, state.outcomes), startedAt: state.startedAt, finishedAt: new Date().toISOString(), runs: state.runs };
+
+  /** The compliance gate: waits durably for an approval, escalating (or aborting) after the policy's timeout. */
+  async function awaitApproval(what: string, approved: () => boolean): Promise<void> {
+    if (approved()) return;
+    publish('awaiting-approval');
+    const timeout = state.policy.approvalTimeout ?? 0;
+    if (timeout > 0 && !(await condition(() => state.abortRequested || approved(), timeout))) {
+      if (state.policy.onApprovalTimeout === 'abort') {
+        state.abortRequested = true;
+        log('approval timed out', undefined, `no approval for ${what} within ${Math.round(timeout / 1000)}s: aborting`);
+        return;
+      }
+      log('approval overdue', undefined, `no approval for ${what} within ${Math.round(timeout / 1000)}s: escalated`);
+      publish('approval-overdue');
+    }
+    await condition(() => state.abortRequested || approved());
+  }
 
   function allClusters(): ClusterPlan[] {
     return state.plan.tiers.flatMap((t) => t.clusters);
@@ -440,12 +463,8 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     if (!info.continueAsNewSuggested && info.historyLength < (state.policy.historyEventsBeforeContinueAsNew ?? 8_000)) return;
     await condition(allHandlersFinished);
     const carried: CampaignState = { ...state, outcomes: {}, packedOutcomes: encodeOutcomes(allClusters(), state.outcomes) };
-    await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, carried });
+    await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, startUpdateId: input.startUpdateId, carried });
   }
-}
-
-function sameAlert(a: NormalizedAlert, b: NormalizedAlert): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
 }
 
 function mergePackages(a: AffectedPackage[], b: AffectedPackage[]): AffectedPackage[] {

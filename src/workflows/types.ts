@@ -15,6 +15,8 @@ export interface CampaignInput {
   alert: NormalizedAlert;
   fleet: FleetRef;
   policy: PolicyInput;
+  /** Id of the update-with-start that created the campaign: that update is the start, not a join. */
+  startUpdateId?: string;
   /** Set only by continue-as-new: the compact state of the previous run. */
   carried?: CampaignState;
 }
@@ -22,6 +24,7 @@ export interface CampaignInput {
 export type CampaignPhase =
   | 'planning'
   | 'awaiting-approval'
+  | 'approval-overdue'
   | 'running'
   | 'paused'
   | 'halted'
@@ -35,6 +38,8 @@ export interface Approval {
   reason: string;
   /** A cluster id for a single-node cluster's approval; absent for the campaign gate. */
   cluster?: string;
+  /** A tier number for a tier's own gate (policy `approveBeforeTiers`). */
+  tier?: number;
   at: string;
 }
 

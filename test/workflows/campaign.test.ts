@@ -337,3 +337,52 @@ describe('continue-as-new', () => {
     });
   });
 });
+
+describe('approvals (the compliance lane)', () => {
+  it('waits before a gated tier, escalates when overdue, and records who approved, when and why', async () => {
+    const fleet = testFleet([{ id: 'web', size: 4, tier: 1 }, { id: 'db', size: 4, tier: 2 }]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('tier-gate');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, {
+          alert: testAlert(uniqueCve()),
+          fleet: { provider: 'sim', scope: 'all' },
+          policy: { ...fastPolicy, approveBeforeTiers: [2], approvalTimeout: 300, approvers: ['alice'] },
+          taskQueue,
+        });
+        const overdue = await eventually('approval escalation', async () => {
+          const s = await status(handle.workflowId);
+          return s.phase === 'approval-overdue' ? s : undefined;
+        });
+        expect(overdue.counts.patched).toBe(4);
+        expect(overdue.operatorLog.map((e) => e.action)).toContain('approval overdue');
+        expect((await sim.admin.monitor({ operations: true })).operations!.some((o) => o.nodeId.startsWith('db-'))).toBe(false);
+        await expect(operate(harness.client, handle.workflowId, 'approve', { by: 'alice', reason: 'x', tier: 7 })).rejects.toThrow(/unknown tier/);
+        await operate(harness.client, handle.workflowId, 'approve', { by: 'alice', reason: 'CAB-42 approved the data tier', tier: 2 });
+        const result = await handle.result();
+        expect(result.counts.patched).toBe(8);
+        const final = await status(handle.workflowId);
+        expect(final.approvals).toEqual([expect.objectContaining({ by: 'alice', tier: 2, reason: 'CAB-42 approved the data tier' })]);
+      });
+    });
+  });
+
+  it('aborts without touching the fleet when the campaign approval times out and the policy says abort', async () => {
+    const fleet = testFleet([{ id: 'web', size: 4, tier: 1 }]);
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('approval-abort');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, {
+          alert: testAlert(uniqueCve()),
+          fleet: { provider: 'sim', scope: 'all' },
+          policy: { ...fastPolicy, requireApproval: true, approvalTimeout: 300, onApprovalTimeout: 'abort' },
+          taskQueue,
+        });
+        const result = await handle.result();
+        expect(result.status).toBe('aborted');
+        expect(result.counts.pending).toBe(4);
+      });
+      expect((await sim.admin.monitor({ operations: true })).operations).toEqual([]);
+    });
+  });
+});

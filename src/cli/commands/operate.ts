@@ -86,9 +86,12 @@ export function registerOperateCommands(program: Command): void {
     .requiredOption('--by <who>', 'approver, checked against the policy')
     .requiredOption('--reason <text>', 'why, recorded in the audit trail')
     .option('--cluster <id>', 'approve one single-node cluster (or * for all)')
-    .action(async (campaignId: string, opts: { by: string; reason: string; cluster?: string }, command: Command) => {
+    .option('--tier <n>', "approve one tier's gate (policy approveBeforeTiers)")
+    .action(async (campaignId: string, opts: { by: string; reason: string; cluster?: string; tier?: string }, command: Command) => {
+      const tier = opts.tier === undefined ? undefined : Number(opts.tier);
+      if (tier !== undefined && ![1, 2, 3].includes(tier)) throw new CliError(`--tier must be 1, 2 or 3, got "${opts.tier}"`, 2);
       await withClient(command, async (client) => {
-        const answer = await guard(campaignId, () => operate(client, campaignId, 'approve', opts));
+        const answer = await guard(campaignId, () => operate(client, campaignId, 'approve', { ...opts, tier }));
         print(command, { campaignId, action: 'approve', answer });
       });
     });

@@ -1,0 +1,265 @@
+/**
+ * `patchwave alert <file|->`: start or join the campaign(s) for an alert, the CLI twin of the webhook.
+ * `patchwave list`: campaigns from Temporal visibility, filtered by CVE and status.
+ */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { parse as parseYaml } from 'yaml';
+import { AlertValidationError, formatIssue, parseAlert, type AlertParseResult } from '../../domain/alerts';
+import { parsePolicy, PolicyError, type PolicyInput } from '../../domain/policy';
+import { ingestParsed, isTransientTemporalError, temporalUiLink, type IntakeResult } from '../../ingress/intake';
+import { resolveTarget } from '../../temporal/connection';
+import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from '../../workflows/search-attributes';
+import type { CampaignPhase } from '../../workflows/types';
+import { CliError, globalOptions, withClient } from '../context';
+
+/** Exit codes: bad input (alert, policy, filter) 2, like `plan`; every campaign refused 3, like operator refusals. */
+export const BAD_INPUT_EXIT = 2;
+export const REFUSED_EXIT = 3;
+
+/** Where the commands read and write; tests pass their own. */
+export interface AlertCommandIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  readStdin: () => Promise<string>;
+}
+
+const defaultIo: AlertCommandIo = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+  readStdin: async () => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  },
+};
+
+const PHASES: readonly CampaignPhase[] = ['planning', 'awaiting-approval', 'running', 'paused', 'halted', 'monitoring', 'completed', 'aborted', 'failed'];
+const CVE_PATTERN = /^CVE-\d{4}-\d{4,}$/i;
+
+interface AlertOptions {
+  scope?: string;
+  policy?: string;
+  provider: string;
+  uiUrl?: string;
+  json?: boolean;
+}
+
+interface ListOptions {
+  cve?: string;
+  status?: string;
+  limit: string;
+  uiUrl?: string;
+  json?: boolean;
+}
+
+export function registerAlertCommands(program: Command, io: AlertCommandIo = defaultIo): void {
+  program
+    .command('alert')
+    .description('start the campaign for an alert, or join the one already running for its CVE and scope')
+    .argument('<alert-file>', 'Inspector2 / Security Hub event, ASFF finding, or generic alert (JSON); - reads stdin')
+    .option('--scope <scope>', "campaign scope (default: the alert's target.scope, else all)")
+    .option('--policy <file>', 'campaign policy, YAML or JSON (default: the built-in policy)')
+    .option('--provider <sim|aws>', 'fleet provider the workers bind', process.env.PATCHWAVE_PROVIDER ?? 'sim')
+    .option('--ui-url <url>', 'Temporal web UI base URL for links (default: PATCHWAVE_UI_URL, or the dev server UI for a local server)')
+    .option('--json', 'print the result as JSON')
+    .action(async (file: string, opts: AlertOptions, command: Command) => {
+      const { taskQueue, address } = globalOptions(command);
+      const provider = providerName(opts.provider);
+      const scope = opts.scope === undefined ? undefined : scopeName(opts.scope);
+      const parsed = await readAlert(file, io);
+      const policy = opts.policy ? readPolicyFile(opts.policy) : undefined;
+      const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(address);
+      const result = await withClient(command, async (client) => {
+        try {
+          return await ingestParsed(client, parsed, { taskQueue, fleet: { provider, scope: scope ?? 'all' }, scopeOverride: scope, policy, uiBaseUrl });
+        } catch (err) {
+          if (isTransientTemporalError(err)) throw new CliError(`Temporal did not answer in time (${(err as Error).message}); nothing is lost: run the same command again`, 1);
+          throw err;
+        }
+      });
+      if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
+      else io.stdout(renderIntake(result));
+      if (result.campaigns.length === 0 && result.refused.length > 0) {
+        throw new CliError(`no campaign took the alert: ${result.refused.map((r) => `${r.campaignId}: ${r.refused}`).join('; ')}`, REFUSED_EXIT);
+      }
+    });
+
+  program
+    .command('list')
+    .description('list campaigns from Temporal visibility (newest first)')
+    .option('--cve <id>', 'only campaigns for this CVE')
+    .option('--status <phase>', `only campaigns in this phase (${PHASES.join(', ')})`)
+    .option('--limit <n>', 'at most this many campaigns', '50')
+    .option('--ui-url <url>', 'Temporal web UI base URL for links (--json)')
+    .option('--json', 'print the campaigns as JSON')
+    .action(async (opts: ListOptions, command: Command) => {
+      const query = campaignQuery(opts);
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive whole number, got "${opts.limit}"`, BAD_INPUT_EXIT);
+      const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(globalOptions(command).address);
+      const rows = await withClient(command, (client) => listCampaigns(client, query, limit, uiBaseUrl));
+      if (opts.json) io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
+      else io.stdout(renderList(rows, opts));
+    });
+}
+
+export interface CampaignRow {
+  campaignId: string;
+  cveId: string | null;
+  status: string | null;
+  tier: number | null;
+  severity: string | null;
+  startTime: string;
+  closeTime: string | null;
+  /** Temporal's own execution status (RUNNING, COMPLETED, TERMINATED, …). */
+  execution: string;
+  temporalUi: string | null;
+}
+
+/**
+ * The visibility query. Filter values are checked against strict patterns before they are quoted:
+ * a CLI flag must never be able to change the shape of the query.
+ */
+export function campaignQuery(filter: { cve?: string; status?: string }): string {
+  // Continued-as-new runs are earlier chapters of a listed campaign, not campaigns of their own.
+  const clauses = [`WorkflowType = 'patchCampaignWorkflow'`, `ExecutionStatus != 'ContinuedAsNew'`];
+  if (filter.cve !== undefined) {
+    if (!CVE_PATTERN.test(filter.cve)) throw new CliError(`--cve must be a CVE id like CVE-2024-6387, got "${filter.cve}"`, BAD_INPUT_EXIT);
+    clauses.push(`${cveIdKey.name} = '${filter.cve.toUpperCase()}'`);
+  }
+  if (filter.status !== undefined) {
+    if (!PHASES.includes(filter.status as CampaignPhase)) throw new CliError(`--status must be one of ${PHASES.join(', ')}; got "${filter.status}"`, BAD_INPUT_EXIT);
+    clauses.push(`${campaignStatusKey.name} = '${filter.status}'`);
+  }
+  return clauses.join(' AND ');
+}
+
+export async function listCampaigns(client: Client, query: string, limit: number, uiBaseUrl?: string): Promise<CampaignRow[]> {
+  const rows: CampaignRow[] = [];
+  for await (const info of client.workflow.list({ query, pageSize: Math.min(limit, 1000) })) {
+    rows.push(toRow(info, client.options.namespace, uiBaseUrl));
+    if (rows.length >= limit) break;
+  }
+  return rows;
+}
+
+function toRow(info: WorkflowExecutionInfo, namespace: string, uiBaseUrl: string | undefined): CampaignRow {
+  const attrs = info.typedSearchAttributes;
+  return {
+    campaignId: info.workflowId,
+    cveId: attrs.get(cveIdKey) ?? null,
+    status: attrs.get(campaignStatusKey) ?? null,
+    tier: attrs.get(currentTierKey) ?? null,
+    severity: attrs.get(severityKey) ?? null,
+    startTime: info.startTime.toISOString(),
+    closeTime: info.closeTime?.toISOString() ?? null,
+    execution: info.status.name,
+    temporalUi: temporalUiLink(uiBaseUrl, namespace, info.workflowId),
+  };
+}
+
+function renderList(rows: CampaignRow[], filter: { cve?: string; status?: string }): string {
+  if (rows.length === 0) {
+    const what = [filter.cve && `for ${filter.cve.toUpperCase()}`, filter.status && `with status ${filter.status}`].filter(Boolean).join(' ');
+    return `No campaigns${what ? ` ${what}` : ''}.\n`;
+  }
+  const table = [
+    ['CAMPAIGN', 'CVE', 'STATUS', 'TIER', 'SEVERITY', 'STARTED'],
+    ...rows.map((r) => [
+      r.campaignId,
+      r.cveId ?? '-',
+      // A campaign whose execution ended outside the workflow's control (terminated, timed out) still
+      // carries its last published phase: say so.
+      `${r.status ?? '-'}${r.execution !== 'RUNNING' && r.execution !== 'COMPLETED' ? ` (${r.execution.toLowerCase()})` : ''}`,
+      r.tier === null || r.tier === 0 ? '-' : String(r.tier),
+      r.severity ?? '-',
+      r.startTime.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+    ]),
+  ];
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  return `${table.map((row) => row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]))).join('  ')).join('\n')}\n`;
+}
+
+function renderIntake(result: IntakeResult): string {
+  const lines: string[] = [];
+  for (const c of result.campaigns) {
+    const what = c.started
+      ? 'started'
+      : `joined (${c.addedNodes.length === 0 ? 'no new nodes' : `+${c.addedNodes.length} node${c.addedNodes.length === 1 ? '' : 's'}: ${c.addedNodes.slice(0, 8).join(', ')}${c.addedNodes.length > 8 ? ', …' : ''}`}; ${c.phase})`;
+    lines.push(`${c.campaignId}  ${what}`);
+    if (c.temporalUi) lines.push(`  Temporal UI: ${c.temporalUi}`);
+  }
+  for (const r of result.refused) lines.push(`${r.campaignId}  refused: ${r.refused}`);
+  if (result.campaigns.length === 0 && result.refused.length === 0) lines.push('No actionable alert in this payload: nothing was started.');
+  if (result.skipped.length > 0) {
+    lines.push(`Skipped findings (${result.skipped.length}):`);
+    for (const s of result.skipped) lines.push(`  - ${s.findingId ? `${s.findingId}: ` : ''}${s.reason}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function readAlert(file: string, io: AlertCommandIo): Promise<AlertParseResult> {
+  const source = file === '-' ? 'stdin' : file;
+  let text: string;
+  try {
+    text = file === '-' ? await io.readStdin() : readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read alert ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT);
+  }
+  try {
+    return parseAlert(text);
+  } catch (err) {
+    if (err instanceof AlertValidationError) {
+      const more = err.totalIssues > err.issues.length ? `\n  (+${err.totalIssues - err.issues.length} more)` : '';
+      throw new CliError(`alert ${source} is not a valid ${err.format}; nothing was started:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}${more}`, BAD_INPUT_EXIT);
+    }
+    throw err;
+  }
+}
+
+/** A policy file (YAML or JSON), validated now: a bad policy is refused before anything starts. */
+export function readPolicyFile(file: string): PolicyInput {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new CliError(`cannot read policy ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT);
+  }
+  let document: unknown;
+  try {
+    document = parseYaml(text);
+  } catch (err) {
+    throw new CliError(`policy ${file} is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`, BAD_INPUT_EXIT);
+  }
+  try {
+    parsePolicy(document);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new CliError(`policy ${file} is not valid:\n${err.issues.map((i) => `  ${i}`).join('\n')}`, BAD_INPUT_EXIT);
+    throw err;
+  }
+  // The document as written travels to the workflow, which applies the defaults itself.
+  return document as PolicyInput;
+}
+
+export function providerName(value: string): 'sim' | 'aws' {
+  if (value === 'sim' || value === 'aws') return value;
+  throw new CliError(`--provider must be sim or aws, got "${value}"`, BAD_INPUT_EXIT);
+}
+
+/** Same rule as the generic alert's target.scope: it becomes part of a workflow id. */
+export function scopeName(value: string): string {
+  if (/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/.test(value)) return value;
+  throw new CliError(`--scope must be letters, digits and . _ : - (at most 63), got "${value}"`, BAD_INPUT_EXIT);
+}
+
+/**
+ * PATCHWAVE_UI_URL, else the dev server's UI (port 8233, as `patchwave dev` starts it) when Temporal
+ * is the local default; otherwise no link rather than a wrong one.
+ */
+export function defaultUiUrl(address: string | undefined): string | undefined {
+  if (process.env.PATCHWAVE_UI_URL) return process.env.PATCHWAVE_UI_URL;
+  const resolved = resolveTarget({ address }).connectionOptions.address;
+  return resolved === '127.0.0.1:7233' || resolved === 'localhost:7233' ? 'http://127.0.0.1:8233' : undefined;
+}
