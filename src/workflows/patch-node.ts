@@ -23,8 +23,9 @@ class StepFailure extends Error {
   constructor(
     readonly step: NodeStep,
     message: string,
+    cause?: unknown,
   ) {
-    super(message);
+    super(message, { cause });
   }
 }
 
@@ -77,7 +78,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     } catch (err) {
       record.ok = false;
       record.detail = failureMessage(err);
-      throw err instanceof StepFailure ? err : new StepFailure(name, record.detail);
+      throw err instanceof StepFailure ? err : new StepFailure(name, record.detail, err);
     } finally {
       record.endedAt = now();
     }
@@ -111,7 +112,13 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     snapshot = await run('snapshot', () => snapshotCall.snapshotNode({ ...call('snapshot'), retentionDays: policy.snapshotRetentionDays }), (s) => s.snapshotIds.join(','));
     result.snapshot = snapshot;
     drained = true; // set before the call: a drain that times out may still have taken the node out
-    await run('drain', () => drainCall.drainNode({ ...call('drain'), timeoutMs: policy.drainTimeout }));
+    try {
+      await run('drain', () => drainCall.drainNode({ ...call('drain'), timeoutMs: policy.drainTimeout }));
+    } catch (err) {
+      // Refused because someone else holds the node: we changed nothing, so we must not "undo" anything.
+      if (failureType(err) === 'Provider.conflict') drained = false;
+      throw err;
+    }
     patchStarted = true;
     await run('patch', () =>
       patchCall.runPatch({ ...call('patch'), packages: input.packages, rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout }),
@@ -213,6 +220,15 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     }
     return final;
   }
+}
+
+function failureType(err: unknown): string | undefined {
+  let current: unknown = err;
+  while (current && typeof current === 'object') {
+    if ('type' in current && typeof (current as { type?: unknown }).type === 'string') return (current as { type: string }).type;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function pick(packages: Record<string, string>, names: string[]): Record<string, string> {

@@ -386,3 +386,34 @@ describe('approvals (the compliance lane)', () => {
     });
   });
 });
+
+describe('two campaigns over the same nodes', () => {
+  it('never takes over a node another campaign holds: refused drains change nothing and are recorded', async () => {
+    const fleet = testFleet([{ id: 'web', size: 8, tier: 1 }]);
+    fleet.latency = { ...fleet.latency, patch: { kind: 'lognormal', medianMs: 600, p99Ms: 1_200 } };
+    await withSim(fleet, async (sim) => {
+      const taskQueue = uniqueTaskQueue('two');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const policy = { ...fastPolicy, haltAfterFailures: 8 };
+        const [a, b] = await Promise.all(
+          [uniqueCve(), uniqueCve()].map((cve) => startCampaign(harness.client, { alert: testAlert(cve), fleet: { provider: 'sim', scope: 'all' }, policy, taskQueue })),
+        );
+        const [ra, rb] = await Promise.all([a.result(), b.result()]);
+        for (const r of [ra, rb]) {
+          expect(r.counts.quarantined).toBe(0);
+          expect(r.counts.rolledBack).toBe(0);
+        }
+        const statuses = await Promise.all([status(a.workflowId), status(b.workflowId)]);
+        const refused = statuses.flatMap((s) => s.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes.filter((n) => n.outcome === 'failed'))));
+        expect(refused.length).toBeGreaterThan(0);
+        // Refused where another campaign held the node: out of the load balancer, or its patch command running.
+        for (const n of refused) expect(n.reason).toMatch(/another operation holds it|patch command .* is still running/);
+      });
+      const monitor = await sim.admin.monitor({ operations: true });
+      // The fleet saw no rollback and no quarantine, and nothing is left out of service.
+      expect(monitor.operations!.filter((o) => ['restoreConfig', 'restoreData', 'quarantine'].includes(o.op))).toEqual([]);
+      expect(monitor.drainedNow).toEqual([]);
+      expect(Object.values(monitor.patchedTimes).every((n) => n >= 1)).toBe(true);
+    });
+  });
+});

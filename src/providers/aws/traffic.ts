@@ -145,6 +145,11 @@ export async function drainNode(clients: AwsClients, nodeId: string, ctx: Operat
   const deadline = Date.now() + ctx.timeoutMs;
   const remaining = () => Math.max(0, deadline - Date.now());
   const node = await describeNode(clients, nodeId, ctx.signal);
+  const holder = node.tags.get(WRITE_TAGS.drainedBy);
+  if (holder && holder !== ctx.campaignId) {
+    // Another campaign drained it and has not rejoined it: never take over a node someone else holds.
+    throw new ProviderError('conflict', `${nodeId} is already drained by ${holder} (tag ${WRITE_TAGS.drainedBy}); another operation holds it — try again once it has rejoined`);
+  }
   const arnPrefix = arnPrefixOf(node);
   // A retry after the node was deregistered finds nothing registered: keep what the first attempt recorded.
   const recorded = decodeRegistrations(node.tags.get(WRITE_TAGS.drainedTargets), arnPrefix);

@@ -386,6 +386,13 @@ export class SimFleet {
   drain(nodeId: string, key: string, timeoutMs: number): Promise<Record<string, never>> {
     return this.once('drain', nodeId, key, async (generation) => {
       let node = this.node(nodeId);
+      if (!node.inService && node.outOfServiceBy !== key) {
+        // Someone else holds this node (another campaign, an operator, a quarantine): never take it over.
+        throw new ProviderError(
+          'conflict',
+          `node ${nodeId} is already out of the load balancer${node.outOfServiceBy ? ` (taken out by ${node.outOfServiceBy.split('#')[0]})` : ''}${node.quarantined ? ', quarantined' : ''}: another operation holds it; try again once it is back in service`,
+        );
+      }
       if (node.inService) {
         const slow = this.faultOn(node, 'slow-drain');
         const drainMs = this.latency.draw(nodeId, 'drain') + (slow ? slow.delayMs * this.latency.scale : 0);
