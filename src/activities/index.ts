@@ -2,7 +2,8 @@
  * Activities: thin adapters from workflow steps to the fleet port. Each does one side effect, is
  * idempotent through the key it is given, and classifies its failures.
  */
-import { activityInfo, ApplicationFailure, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { activityInfo, ApplicationFailure, cancellationSignal, Context, heartbeat, sleep } from '@temporalio/activity';
+import { clusterLeaseWorkflowId } from '../domain/ids';
 import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
 import type { MetricsSample } from '../domain/gate';
 import type { CampaignPlan, Planner } from '../domain/plan';
@@ -49,6 +50,20 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
       } catch (err) {
         throw ApplicationFailure.create({ message: `planning failed: ${(err as Error).message}`, type: 'PlanningFailed', nonRetryable: true });
       }
+    },
+
+    /**
+     * Asks for a cluster: signal-with-start on the cluster's lease workflow, on this worker's task
+     * queue. The grant arrives later as the `leaseGranted` signal.
+     */
+    async requestClusterLease(request: { clusterId: string; holder: string }): Promise<void> {
+      await Context.current().client.workflow.signalWithStart('clusterLeaseWorkflow', {
+        workflowId: clusterLeaseWorkflowId(request.clusterId),
+        taskQueue: activityInfo().taskQueue,
+        args: [{ clusterId: request.clusterId }],
+        signal: 'acquireLease',
+        signalArgs: [{ holder: request.holder }],
+      });
     },
 
     /** One metrics sample per cluster, for the tier gate. */

@@ -14,3 +14,8 @@ export function nodeWorkflowId(campaignId: string, nodeId: string, attempt = 1):
 export function stepKey(nodeWorkflowIdValue: string, step: string): string {
   return `${nodeWorkflowIdValue}#${step}`;
 }
+
+/** One lease workflow per cluster, shared by every campaign that patches it. */
+export function clusterLeaseWorkflowId(clusterId: string): string {
+  return `lease:cluster:${clusterId}`;
+}

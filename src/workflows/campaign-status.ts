@@ -92,6 +92,7 @@ function clusterStatus(cluster: ClusterPlan, state: CampaignState, isCurrent: bo
   if (finished) clusterState = 'done';
   else if (isCurrent && !clusterApproved(cluster, state)) clusterState = 'awaiting-approval';
   else if (isCurrent && clusterHalted(cluster, state)) clusterState = 'halted';
+  else if (isCurrent && state.leases?.[cluster.id] === 'requested') clusterState = 'waiting-for-lease';
   else if (counts.running > 0 || counts.pending < counts.total) clusterState = 'running';
   return {
     id: cluster.id,

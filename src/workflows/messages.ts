@@ -33,3 +33,12 @@ export const skipNodeUpdate = defineUpdate<string, [{ node: string; by?: string;
 
 /** An alert for this campaign's CVE arrived again (duplicate or update): new affected nodes join the plan. */
 export const joinAlertUpdate = defineUpdate<JoinResult, [NormalizedAlert]>('joinAlert');
+
+/** A campaign asks for a cluster (signal-with-start on `lease:cluster:<id>`). */
+export const acquireLeaseSignal = defineSignal<[{ holder: string }]>('acquireLease');
+/** A campaign is done with a cluster (or gives up waiting for it). */
+export const releaseLeaseSignal = defineSignal<[{ holder: string }]>('releaseLease');
+/** The lease workflow tells a campaign the cluster is its to patch. */
+export const leaseGrantedSignal = defineSignal<[{ clusterId: string }]>('leaseGranted');
+/** Who holds a cluster and who waits for it. */
+export const leaseStatusQuery = defineQuery<{ clusterId: string; holder: string | null; queue: string[] }>('leaseStatus');

@@ -10,6 +10,8 @@ import {
   condition,
   continueAsNew,
   currentUpdateInfo,
+  getExternalWorkflowHandle,
+  patched,
   metricMeter,
   ParentClosePolicy,
   proxyActivities,
@@ -20,7 +22,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
-import { nodeWorkflowId } from '../domain/ids';
+import { clusterLeaseWorkflowId, nodeWorkflowId } from '../domain/ids';
 import { decodeOutcomes, encodeOutcomes, isFailure } from '../domain/node-state';
 import type { ClusterPlan, TierPlan } from '../domain/plan';
 import { parsePolicy, PolicyError, type Policy } from '../domain/policy';
@@ -34,6 +36,8 @@ import {
   abortSignal,
   abortUpdate,
   joinAlertUpdate,
+  leaseGrantedSignal,
+  releaseLeaseSignal,
   approveSignal,
   approveUpdate,
   nodeFinishedSignal,
@@ -87,6 +91,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     approvals: [],
     operatorLog: [],
     runs: 0,
+    leases: {},
     alert: input.alert,
     alertsJoined: [],
   };
@@ -98,6 +103,10 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   // State carried from a run of an older version may lack newer fields.
   state.alert ??= input.alert;
   state.alertsJoined ??= [];
+  state.leases ??= {};
+  // Campaigns started before cluster leases existed replay without them (see test/histories).
+  const useLeases = patched('cluster-leases');
+  const pendingReleases: Promise<unknown>[] = [];
   const activities = proxyActivities<Activities>(shortCall);
   const planning = proxyActivities<Activities>({ ...shortCall, startToCloseTimeout: '5m' });
   let wake = true;
@@ -229,6 +238,10 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     changed();
   });
   setHandler(statusQuery, () => buildStatus(campaignId, state));
+  setHandler(leaseGrantedSignal, ({ clusterId }) => {
+    if (state.leases[clusterId] === 'requested') state.leases[clusterId] = 'granted';
+    changed();
+  });
   setHandler(
     joinAlertUpdate,
     async (alert: NormalizedAlert) => {
@@ -321,6 +334,8 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
 
   // Abort: in-flight nodes finish their procedure before the campaign reports.
   await condition(() => runningCount() === 0);
+  releaseLeases(allClusters());
+  await Promise.all(pendingReleases);
   await condition(allHandlersFinished);
   const status = state.abortRequested ? 'aborted' : 'completed';
   publish(status);
@@ -346,6 +361,23 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     await condition(() => state.abortRequested || approved());
   }
 
+  /**
+   * Hands clusters back to their lease workflows. The signals are awaited before the campaign closes or
+   * continues as new: a signal still in flight when a workflow closes is not delivered.
+   */
+  function releaseLeases(clusters: ClusterPlan[]): void {
+    for (const cluster of clusters) {
+      const lease = state.leases[cluster.id];
+      if (lease !== 'granted' && lease !== 'requested') continue;
+      state.leases[cluster.id] = 'released';
+      pendingReleases.push(
+        getExternalWorkflowHandle(clusterLeaseWorkflowId(cluster.id))
+          .signal(releaseLeaseSignal, { holder: campaignId })
+          .catch(() => undefined), // a lease workflow that is gone holds nothing
+      );
+    }
+  }
+
   function allClusters(): ClusterPlan[] {
     return state.plan.tiers.flatMap((t) => t.clusters);
   }
@@ -358,13 +390,15 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
 
   async function runTier(tier: TierPlan): Promise<void> {
     for (;;) {
+      // Cleared before looking, so a change that lands while we await below is never lost.
+      wake = false;
+      releaseLeases(tier.clusters.filter((c) => clusterFinished(c, state.outcomes)));
       const started = startEligible(tier);
       publish(phaseNow(tier));
       if (tier.clusters.every((c) => clusterFinished(c, state.outcomes))) return;
       if (state.abortRequested && runningCount() === 0) return;
       await started;
       await maybeContinueAsNew();
-      wake = false;
       const nextRelease = nextRescueRelease(tier);
       if (nextRelease === undefined) await condition(() => wake);
       else await condition(() => wake, Math.max(1, nextRelease - Date.now()));
@@ -393,6 +427,13 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     for (const cluster of tier.clusters) {
       if (budget <= 0) break;
       if (clusterHalted(cluster, state) || !clusterApproved(cluster, state)) continue;
+      if (useLeases && state.leases[cluster.id] !== 'granted') {
+        if (state.leases[cluster.id] === undefined && !clusterFinished(cluster, state.outcomes)) {
+          state.leases[cluster.id] = 'requested';
+          starts.push(activities.requestClusterLease({ clusterId: cluster.id, holder: campaignId }));
+        }
+        continue;
+      }
       if (rescueWaiting(cluster, state.outcomes) && state.rescueReleaseAt[cluster.id] === undefined) {
         state.rescueReleaseAt[cluster.id] = Date.now() + state.policy.clusterSettle;
       }
@@ -462,6 +503,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     // Well before Temporal's warnings (10,240 events / 10 MiB); older inputs lack the policy field.
     if (!info.continueAsNewSuggested && info.historyLength < (state.policy.historyEventsBeforeContinueAsNew ?? 8_000)) return;
     await condition(allHandlersFinished);
+    await Promise.all(pendingReleases);
     const carried: CampaignState = { ...state, outcomes: {}, packedOutcomes: encodeOutcomes(allClusters(), state.outcomes) };
     await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, startUpdateId: input.startUpdateId, carried });
   }

@@ -91,6 +91,8 @@ export interface CampaignState {
   runs: number;
   /** The alert the campaign acts on; alerts that join it widen its packages and nodes. */
   alert: NormalizedAlert;
+  /** Cluster leases across campaigns: requested, granted, released (see clusterLeaseWorkflow). */
+  leases: Record<string, 'requested' | 'granted' | 'released'>;
   /** Alerts received for this campaign after the first (duplicates and updates), for the audit. */
   alertsJoined: { at: string; source: string; addedNodes: string[] }[];
 }
@@ -112,7 +114,7 @@ export interface ClusterStatus {
   tier: number;
   cap: number;
   size: number;
-  state: 'waiting' | 'running' | 'halted' | 'awaiting-approval' | 'done';
+  state: 'waiting' | 'waiting-for-lease' | 'running' | 'halted' | 'awaiting-approval' | 'done';
   outOfService: number;
   canary: string;
   rescue?: string;
