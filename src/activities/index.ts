@@ -58,7 +58,7 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
      */
     async requestClusterLease(request: { clusterId: string; holder: string }): Promise<void> {
       await Context.current().client.workflow.signalWithStart('clusterLeaseWorkflow', {
-        workflowId: clusterLeaseWorkflowId(request.clusterId),
+        workflowId: clusterLeaseWorkflowId(activityInfo().taskQueue, request.clusterId),
         taskQueue: activityInfo().taskQueue,
         args: [{ clusterId: request.clusterId }],
         signal: 'acquireLease',

@@ -15,7 +15,10 @@ export function stepKey(nodeWorkflowIdValue: string, step: string): string {
   return `${nodeWorkflowIdValue}#${step}`;
 }
 
-/** One lease workflow per cluster, shared by every campaign that patches it. */
-export function clusterLeaseWorkflowId(clusterId: string): string {
-  return `lease:cluster:${clusterId}`;
+/**
+ * One lease workflow per cluster, shared by every campaign that patches it. Cluster ids are unique
+ * within a fleet, and a fleet is served by its workers' task queue, so the queue scopes the key.
+ */
+export function clusterLeaseWorkflowId(taskQueue: string, clusterId: string): string {
+  return `lease:${taskQueue}:cluster:${clusterId}`;
 }

@@ -371,7 +371,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
       if (lease !== 'granted' && lease !== 'requested') continue;
       state.leases[cluster.id] = 'released';
       pendingReleases.push(
-        getExternalWorkflowHandle(clusterLeaseWorkflowId(cluster.id))
+        getExternalWorkflowHandle(clusterLeaseWorkflowId(workflowInfo().taskQueue, cluster.id))
           .signal(releaseLeaseSignal, { holder: campaignId })
           .catch(() => undefined), // a lease workflow that is gone holds nothing
       );
