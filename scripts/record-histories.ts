@@ -3,9 +3,9 @@
  * rolled-back node, an operator resume and a gate, plus one node saga of each outcome. Run it after
  * a deliberate, versioned change to workflow code — never to "fix" a failing replay test:
  *
- *   node_modules/.bin/tsx scripts/record-histories.ts
+ *   node_modules/.bin/tsx scripts/record-histories.ts v3   # the next version's file prefix
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -45,21 +45,24 @@ await worker.runUntil(async () => {
   }
   await operate(client, handle.workflowId, 'resume', { by: 'recorder', reason: 'accept rollback' });
   await handle.result();
-  const index: Record<string, string> = {};
+  // Histories of earlier versions stay: they prove running campaigns survive an upgrade.
+  const indexPath = path.join(out, 'index.json');
+  const index: Record<string, string> = existsSync(indexPath) ? JSON.parse(readFileSync(indexPath, 'utf8')) : {};
+  const version = process.argv[2] ?? 'v2';
   const save = async (workflowId: string, file: string) => {
     // The CLI writes the proto3 JSON that `historyFromJSON` reads back.
     const cli = await ensureTemporalCli();
     if (cli.kind !== 'path') throw new Error('recording histories needs the temporal CLI');
     const json = execFileSync(cli.path, ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 });
-    writeFileSync(path.join(out, file), json);
-    index[file] = workflowId;
-    console.log(`recorded ${workflowId} → test/histories/${file}`);
+    writeFileSync(path.join(out, `${version}-${file}`), json);
+    index[`${version}-${file}`] = workflowId;
+    console.log(`recorded ${workflowId} → test/histories/${version}-${file}`);
   };
   await save(handle.workflowId, 'campaign-rollback-resume.json');
   await save(nodeWorkflowId(handle.workflowId, 'web-01'), 'node-patched.json');
   await save(nodeWorkflowId(handle.workflowId, 'web-02'), 'node-rolled-back.json');
   // Replay needs each history's original workflow id (child ids are derived from it).
-  writeFileSync(path.join(out, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+  writeFileSync(indexPath, `${JSON.stringify(index, null, 2)}\n`);
 });
 await nativeConnection.close();
 await connection.close();

@@ -16,8 +16,15 @@ const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'index
 
 describe('replay of committed histories', () => {
   it('has histories to replay, including a campaign with a rollback and an operator resume', () => {
-    expect(files).toEqual(expect.arrayContaining(['campaign-rollback-resume.json', 'node-patched.json', 'node-rolled-back.json']));
-    const campaign = readFileSync(path.join(dir, 'campaign-rollback-resume.json'), 'utf8');
+    for (const version of ['v1', 'v2']) {
+      expect(files).toEqual(expect.arrayContaining([`${version}-campaign-rollback-resume.json`, `${version}-node-patched.json`, `${version}-node-rolled-back.json`]));
+    }
+    // v2 is the first version with cluster leases: its campaign history carries the patch marker.
+    const v2 = readFileSync(path.join(dir, 'v2-campaign-rollback-resume.json'), 'utf8');
+    expect(v2).toContain('core_patch');
+    expect(v2).toContain('requestClusterLease');
+    expect(readFileSync(path.join(dir, 'v1-campaign-rollback-resume.json'), 'utf8')).not.toContain('requestClusterLease');
+    const campaign = readFileSync(path.join(dir, 'v1-campaign-rollback-resume.json'), 'utf8');
     expect(campaign).toContain('resumeCampaign');
     expect(campaign).toContain('nodeFinished');
   });
