@@ -26,7 +26,7 @@ const services = compose.services;
 
 describe('docker-compose.yml', () => {
   it('has Temporal on PostgreSQL, the UI, the search-attribute setup and patchwave workers', () => {
-    expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'temporal-setup', 'patchwave-worker', 'patchwave-sim']));
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['postgresql', 'temporal', 'temporal-ui', 'temporal-setup', 'patchwave-worker', 'patchwave-sim', 'patchwave-ingress']));
     expect(services.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
     expect(services['temporal-ui'].environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(services['patchwave-worker'].environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
@@ -54,7 +54,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts patchwave services with commands the CLI really has', () => {
-    for (const name of ['patchwave-worker', 'patchwave-sim']) {
+    for (const name of ['patchwave-worker', 'patchwave-sim', 'patchwave-ingress']) {
       const service = services[name];
       expect(service.build).toBe('.');
       const args = ([] as string[]).concat(service.command ?? []);
@@ -69,6 +69,7 @@ describe('docker-compose.yml', () => {
   it('keeps secrets out of the file: passwords come from the environment', () => {
     const text = readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8');
     expect(text).not.toMatch(/AWS_SECRET_ACCESS_KEY|PATCHWAVE_WEBHOOK_SECRET=\S/);
+    expect(services['patchwave-ingress'].environment?.PATCHWAVE_WEBHOOK_SECRET).toMatch(/^\$\{PATCHWAVE_WEBHOOK_SECRET:\?/);
     expect(services.postgresql.environment?.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD/);
   });
 });
