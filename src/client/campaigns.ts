@@ -17,7 +17,7 @@ import {
   statusQuery,
 } from '../workflows/messages';
 import { cveIdKey, campaignStatusKey } from '../workflows/search-attributes';
-import type { CampaignResult, CampaignStatus, FleetRef, JoinResult } from '../workflows/types';
+import type { CampaignInput, CampaignResult, CampaignStatus, FleetRef, JoinResult } from '../workflows/types';
 import type { patchCampaignWorkflow } from '../workflows/patch-campaign';
 
 export interface StartCampaignRequest {
@@ -35,20 +35,24 @@ export interface StartCampaignRequest {
 export async function startCampaign(client: Client, request: StartCampaignRequest): Promise<WorkflowHandleWithFirstExecutionRunId<typeof patchCampaignWorkflow>> {
   const policy = request.policy ?? {};
   parsePolicy(policy);
-  const workflowId = campaignWorkflowId(request.alert.cveId, request.fleet.scope);
-  return client.workflow.start<typeof patchCampaignWorkflow>('patchCampaignWorkflow', {
-    workflowId,
+  return client.workflow.start<typeof patchCampaignWorkflow>('patchCampaignWorkflow', campaignStartOptions(request, policy));
+}
+
+/** How every campaign starts: the business key, start-or-join conflict policy, search attributes, memo. */
+function campaignStartOptions(request: StartCampaignRequest, policy: PolicyInput, startUpdateId?: string) {
+  return {
+    workflowId: campaignWorkflowId(request.alert.cveId, request.fleet.scope),
     taskQueue: request.taskQueue,
-    args: [{ alert: request.alert, fleet: request.fleet, policy }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
+    args: [{ alert: request.alert, fleet: request.fleet, policy, startUpdateId }] as [CampaignInput],
+    workflowIdConflictPolicy: 'USE_EXISTING' as const,
     // A finished campaign is the record of what happened; only a failed one may be started afresh.
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const,
     typedSearchAttributes: [
       { key: cveIdKey, value: request.alert.cveId },
       { key: campaignStatusKey, value: 'planning' },
     ],
     memo: { title: request.alert.title ?? request.alert.cveId, source: request.alert.source },
-  });
+  };
 }
 
 /**
@@ -60,25 +64,14 @@ export async function startCampaign(client: Client, request: StartCampaignReques
 export async function startOrJoinCampaign(client: Client, request: StartCampaignRequest): Promise<JoinResult & { started: boolean }> {
   const policy = request.policy ?? {};
   parsePolicy(policy);
-  const workflowId = campaignWorkflowId(request.alert.cveId, request.fleet.scope);
   // The update that starts a campaign carries a known id, so the campaign can tell it from a duplicate.
   const startUpdateId = randomUUID();
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof patchCampaignWorkflow>('patchCampaignWorkflow', {
-    workflowId,
-    taskQueue: request.taskQueue,
-    args: [{ alert: request.alert, fleet: request.fleet, policy, startUpdateId }],
-    workflowIdConflictPolicy: 'USE_EXISTING',
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-    typedSearchAttributes: [
-      { key: cveIdKey, value: request.alert.cveId },
-      { key: campaignStatusKey, value: 'planning' },
-    ],
-    memo: { title: request.alert.title ?? request.alert.cveId, source: request.alert.source },
-  });
+  const options = campaignStartOptions(request, policy, startUpdateId);
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof patchCampaignWorkflow>('patchCampaignWorkflow', options);
   try {
     const result = await client.workflow.executeUpdateWithStart(joinAlertUpdate, { args: [request.alert], updateId: startUpdateId, startWorkflowOperation });
     const handle = await startWorkflowOperation.workflowHandle();
-    return { ...result, started: !result.joined && handle.workflowId === workflowId };
+    return { ...result, started: !result.joined && handle.workflowId === options.workflowId };
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new OperatorRefused('alert', (err.cause as Error)?.message ?? err.message);
     throw err;

@@ -6,12 +6,13 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
-import { AlertValidationError, formatIssue, parseAlert, type AlertParseResult } from '../../domain/alerts';
+import type { AlertParseResult } from '../../domain/alerts';
 import { parsePolicy, PolicyError, type PolicyInput } from '../../domain/policy';
 import { ingestParsed, isTransientTemporalError, temporalUiLink, type IntakeResult } from '../../ingress/intake';
 import { resolveTarget } from '../../temporal/connection';
 import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from '../../workflows/search-attributes';
 import type { CampaignPhase } from '../../workflows/types';
+import { readAlertFile } from '../read-alert';
 import { CliError, globalOptions, withClient } from '../context';
 
 /** Exit codes: bad input (alert, policy, filter) 2, like `plan`; every campaign refused 3, like operator refusals. */
@@ -68,7 +69,7 @@ export function registerAlertCommands(program: Command, io: AlertCommandIo = def
       const { taskQueue, address } = globalOptions(command);
       const provider = providerName(opts.provider);
       const scope = opts.scope === undefined ? undefined : scopeName(opts.scope);
-      const parsed = await readAlert(file, io);
+      const parsed = await readAlertFile(file, io.readStdin, 'started');
       const policy = opts.policy ? readPolicyFile(opts.policy) : undefined;
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(address);
       const result = await withClient(command, async (client) => {
@@ -200,24 +201,6 @@ function renderIntake(result: IntakeResult): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function readAlert(file: string, io: AlertCommandIo): Promise<AlertParseResult> {
-  const source = file === '-' ? 'stdin' : file;
-  let text: string;
-  try {
-    text = file === '-' ? await io.readStdin() : readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read alert ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT);
-  }
-  try {
-    return parseAlert(text);
-  } catch (err) {
-    if (err instanceof AlertValidationError) {
-      const more = err.totalIssues > err.issues.length ? `\n  (+${err.totalIssues - err.issues.length} more)` : '';
-      throw new CliError(`alert ${source} is not a valid ${err.format}; nothing was started:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}${more}`, BAD_INPUT_EXIT);
-    }
-    throw err;
-  }
-}
 
 /** A policy file (YAML or JSON), validated now: a bad policy is refused before anything starts. */
 export function readPolicyFile(file: string): PolicyInput {

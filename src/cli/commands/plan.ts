@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { resolveKevPath } from '../../config/kev-path';
 import type { NormalizedAlert } from '../../domain/alert';
-import { AlertValidationError, formatIssue, parseAlert, type AlertParseResult } from '../../domain/alerts';
+import type { AlertParseResult } from '../../domain/alerts';
 import { EpssParseError, parseEpssCsv, type EpssTable } from '../../domain/enrichment/epss';
 import { KevCatalogError, parseKevCatalogText, type KevCatalog } from '../../domain/enrichment/kev';
 import { InventoryFileError, parseInventoryText } from '../../domain/inventory-file';
@@ -11,6 +11,7 @@ import type { CampaignPlan, ClusterPlan } from '../../domain/plan';
 import { planCampaign } from '../../domain/planner';
 import { parsePolicy, PolicyError, type Policy } from '../../domain/policy';
 import { describeUrgency, type Urgency } from '../../domain/ranking/urgency';
+import { readAlertFile } from '../read-alert';
 import { CliError } from '../context';
 
 /** Exit code for input that is not what it should be (an alert, an inventory, a catalog, a policy). */
@@ -59,7 +60,7 @@ export function registerPlanCommand(program: Command, io: PlanCommandIo = defaul
     .option('--policy <file>', 'campaign policy, YAML or JSON (default: the built-in policy)')
     .option('--json', 'print the plans as JSON')
     .action(async (alertFile: string, opts: PlanOptions) => {
-      const parsed = await readAlert(alertFile, io);
+      const parsed = await readAlertFile(alertFile, io.readStdin, 'planned');
       const inventory = readInput(opts.inventory, 'inventory', (text) => parseInventoryText(text, opts.inventory));
       const policy = opts.policy ? readInput(opts.policy, 'policy', (text) => parsePolicyText(text, opts.policy!)) : parsePolicy({});
       const kev = readKev(opts.kev, io);
@@ -89,24 +90,6 @@ export function registerPlanCommand(program: Command, io: PlanCommandIo = defaul
     });
 }
 
-async function readAlert(file: string, io: PlanCommandIo): Promise<AlertParseResult> {
-  const source = file === '-' ? 'stdin' : file;
-  let text: string;
-  try {
-    text = file === '-' ? await io.readStdin() : readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read alert ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT_CODE);
-  }
-  try {
-    return parseAlert(text);
-  } catch (err) {
-    if (err instanceof AlertValidationError) {
-      const more = err.totalIssues > err.issues.length ? `\n  (+${err.totalIssues - err.issues.length} more)` : '';
-      throw new CliError(`alert ${source} is not a valid ${err.format}; nothing was planned:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}${more}`, BAD_INPUT_EXIT_CODE);
-    }
-    throw err;
-  }
-}
 
 /** Reads a file and runs its parser; any read or validation failure is bad input (exit 2). */
 function readInput<T>(file: string, what: string, parse: (text: string) => T): T {
