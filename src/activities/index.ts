@@ -83,6 +83,7 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
       return { health, manifest };
     },
 
+    /** Data volumes and configuration, tagged with CVE, campaign and retention; heartbeats while it waits. */
     async snapshotNode(call: NodeCall & { retentionDays: number }): Promise<SnapshotRecord> {
       return withHeartbeat(() => guarded(`snapshot of ${call.nodeId}`, () => provider.snapshotNode(call.nodeId, { ...ctx(call), retentionDays: call.retentionDays })));
     },
@@ -130,6 +131,7 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
       return { manifest, findings: verifyManifest(call.baseline, manifest, applicable) };
     },
 
+    /** Config drift after a patch: puts the pre-patch critical config files back. */
     async reapplyConfig(call: NodeCall & { baseline: NodeManifest }): Promise<void> {
       await withHeartbeat(() => guarded(`config re-apply on ${call.nodeId}`, () => provider.reapplyConfig(call.nodeId, call.baseline, ctx(call))));
     },

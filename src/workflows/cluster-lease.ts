@@ -16,6 +16,7 @@ export interface ClusterLeaseInput {
 /** Keeps the lease workflow around briefly after the last release, so back-to-back campaigns reuse it. */
 const IDLE_BEFORE_EXIT_MS = 60_000;
 
+/** Hands one cluster to one campaign at a time, first come first served. */
 export async function clusterLeaseWorkflow(input: ClusterLeaseInput): Promise<void> {
   let holder: string | null = input.holder ?? null;
   const queue: string[] = [...(input.queue ?? [])];

@@ -61,6 +61,7 @@ const nodesFinished = metricMeter.createCounter('patchwave_nodes_total', 'nodes'
 const campaignsFinished = metricMeter.createCounter('patchwave_campaigns_total', 'campaigns', 'campaigns finished, by status');
 const campaignDuration = metricMeter.createHistogram('patchwave_campaign_duration_seconds', 'float', 's', 'campaign wall-clock duration');
 
+/** One campaign per CVE and scope: plans, then patches tier by tier under the cap, halting for operators. */
 export async function patchCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
   const campaignId = workflowInfo().workflowId;
   let policy: Policy;
