@@ -1,0 +1,40 @@
+/**
+ * Checks the bench latency table without running anything: predicts every draw the simulator will
+ * make for a fleet (draws are a pure function of seed, node, op and index) and prints the per-node
+ * procedure durations and the policy floor.
+ *
+ *   node_modules/.bin/tsx bench/latency-check.ts --nodes 1000 [--seed 1] [--max-in-flight 100]
+ */
+import { parseArgs } from 'node:util';
+import { benchAlert, benchFleet, benchPolicy, HEALTH_CHECK_INTERVAL_MS, HEALTHY_CHECKS_REQUIRED } from './lib/fleet';
+import { computeFloor, nodeDuration, summarize } from './lib/floor';
+import { localPlan, predictedDraws } from './lib/plan';
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '1000' },
+    seed: { type: 'string', default: '1' },
+    'max-in-flight': { type: 'string', default: '0' },
+    window: { type: 'string', default: '1000' },
+  },
+});
+const nodes = Number(values.nodes);
+const seed = Number(values.seed);
+const maxNodesInFlight = Number(values['max-in-flight']);
+const fleet = benchFleet(nodes, seed);
+const policyOptions = { mode: 'sliding' as const, maxNodesInFlight, tierMonitoringWindowMs: Number(values.window), clusterSettleMs: 0 };
+const plan = localPlan(fleet, benchAlert('CVE-2024-6387'), benchPolicy(policyOptions));
+const draws = predictedDraws(fleet, plan, HEALTHY_CHECKS_REQUIRED, policyOptions.tierMonitoringWindowMs > 0);
+const ids = plan.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes));
+const d = summarize(ids.map((id) => nodeDuration(draws, id, HEALTH_CHECK_INTERVAL_MS) / 1000));
+const sizes = plan.tiers.flatMap((t) => t.clusters.map((c) => c.nodes.length)).sort((a, b) => a - b);
+console.log(`fleet ${fleet.name}: ${ids.length} nodes planned, ${sizes.length} clusters (sizes ${sizes[0]}..${sizes[sizes.length - 1]}), tiers ${plan.tiers.map((t) => `${t.tier}:${t.clusters.length}c/${t.clusters.reduce((n, c) => n + c.nodes.length, 0)}n`).join(' ')}`);
+console.log(`per-node procedure (s): median ${d.p50.toFixed(2)}  p90 ${d.p90.toFixed(2)}  p99 ${d.p99.toFixed(2)}  max ${d.max.toFixed(2)}  mean ${d.mean.toFixed(2)}`);
+for (const mode of ['sliding', 'waves'] as const) {
+  const floor = computeFloor(plan.tiers, draws, { ...policyOptions, mode, healthCheckIntervalMs: HEALTH_CHECK_INTERVAL_MS });
+  console.log(`${mode}: floor ${(floor.floorMs / 1000).toFixed(1)} s, strict bound ${(floor.strictMs / 1000).toFixed(1)} s; tiers ${floor.tiers.map((t) => `${t.tier}: ${(t.floorMs / 1000).toFixed(1)}s (critical ${t.criticalCluster})`).join(', ')}`);
+}
+if (maxNodesInFlight > 0) {
+  const chainFirst = computeFloor(plan.tiers, draws, { ...policyOptions, allocation: 'chain-first', healthCheckIntervalMs: HEALTH_CHECK_INTERVAL_MS });
+  console.log(`sliding, budget to canaries/rescues first then the most pending clusters: floor ${(chainFirst.floorMs / 1000).toFixed(1)} s`);
+}
