@@ -4,7 +4,7 @@
  * first snapshot — the first thing done to a node. Each alert is a distinct CVE scoped to one
  * cluster, so the campaigns never touch the same nodes.
  *
- *   node_modules/.bin/tsx bench/alert-latency.ts [--alerts 50] [--interval 200] [--seed 1] [--db wal|file|memory] [--json]
+ *   node_modules/.bin/tsx bench/alert-latency.ts [--alerts 50] [--interval 200] [--seed 1] [--db file|fsync|memory] [--json]
  *
  * `--interval 0` submits them all at once (a burst).
  */
@@ -23,7 +23,7 @@ const { values } = parseArgs({
     alerts: { type: 'string', default: '50' },
     interval: { type: 'string', default: '200' },
     seed: { type: 'string', default: '1' },
-    db: { type: 'string', default: 'wal' },
+    db: { type: 'string', default: 'file' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -32,7 +32,8 @@ async function main(): Promise<void> {
   const alerts = Number(values.alerts);
   const interval = Number(values.interval);
   const seed = Number(values.seed);
-  const db: DbMode = values.db === 'memory' ? 'memory' : values.db === 'file' ? 'file' : 'wal';
+  if (values.db !== 'file' && values.db !== 'fsync' && values.db !== 'memory') throw new Error(`--db: expected file, fsync or memory, got "${values.db}"`);
+  const db: DbMode = values.db;
   const log = (m: string) => process.stderr.write(`${m}\n`);
   // Enough small clusters for one scope per alert.
   const fleet = benchFleet(alerts * 8, seed, 12);

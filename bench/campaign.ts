@@ -3,8 +3,8 @@
  * 1/60 of real time, measured against the policy's own floor. See docs/performance.md.
  *
  *   node_modules/.bin/tsx bench/campaign.ts --nodes 1000 [--seed 1] [--mode sliding|waves|both]
- *       [--max-in-flight N[,N…]] [--window MS] [--settle MS] [--db wal|file|memory] [--max-cluster N]
- *       [--worker-options JSON] [--variant NAME[+NAME]] [--server-arg FLAG=VALUE …] [--timeout-min M] [--json] [--out FILE]
+ *       [--max-in-flight N[,N…]] [--window MS] [--settle MS] [--db file|fsync|memory] [--max-cluster N]
+ *       [--worker-options JSON] [--variant NAME[+NAME]] [--server-arg FLAG=VALUE …] [--save-history DIR] [--timeout-min M] [--json] [--out FILE]
  *
  * `--mode both` runs sliding then waves on the same fleet and the same drawn latencies (draws are a
  * pure function of seed, node, op and index) and prints waves/sliding. A list of --max-in-flight
@@ -25,11 +25,12 @@ const { values } = parseArgs({
     'max-in-flight': { type: 'string', default: String(DEFAULT_MAX_IN_FLIGHT) },
     window: { type: 'string', default: '1000' },
     settle: { type: 'string', default: '0' },
-    db: { type: 'string', default: 'wal' },
+    db: { type: 'string', default: 'file' },
     'max-cluster': { type: 'string' },
     'worker-options': { type: 'string' },
     variant: { type: 'string' },
     'server-arg': { type: 'string', multiple: true },
+    'save-history': { type: 'string' },
     'timeout-min': { type: 'string' },
     json: { type: 'boolean', default: false },
     out: { type: 'string' },
@@ -47,7 +48,7 @@ async function main(): Promise<void> {
   const seed = int('seed', values.seed!);
   const modes = values.mode === 'both' ? (['sliding', 'waves'] as const) : values.mode === 'waves' ? (['waves'] as const) : values.mode === 'sliding' ? (['sliding'] as const) : undefined;
   if (!modes) throw new Error(`--mode: expected sliding, waves or both, got "${values.mode}"`);
-  if (values.db !== 'wal' && values.db !== 'file' && values.db !== 'memory') throw new Error(`--db: expected wal, file or memory, got "${values.db}"`);
+  if (values.db !== 'file' && values.db !== 'fsync' && values.db !== 'memory') throw new Error(`--db: expected file, fsync or memory, got "${values.db}"`);
   const limits = values['max-in-flight']!.split(',').map((v) => int('max-in-flight', v.trim()));
   // Small fleets get smaller clusters so that they still span three tiers.
   const maxClusterSize = values['max-cluster'] !== undefined ? int('max-cluster', values['max-cluster']) : nodes <= 200 ? 30 : undefined;
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
         ...(maxClusterSize !== undefined && { maxClusterSize }),
         ...(values['worker-options'] && { workerOptions: JSON.parse(values['worker-options']) as Record<string, unknown> }),
         ...(values.variant && { variant: values.variant }),
+        ...(values['save-history'] && { saveHistoryDir: values['save-history'] }),
         // --server-arg sqlite-pragma=synchronous=NORMAL → --sqlite-pragma synchronous=NORMAL
         ...(values['server-arg'] && { serverArgs: values['server-arg'].flatMap((a) => [`--${a.slice(0, a.indexOf('='))}`, a.slice(a.indexOf('=') + 1)]) }),
         ...(values['timeout-min'] && { timeoutMs: Number(values['timeout-min']) * 60_000 }),

@@ -14,31 +14,30 @@ import { startSimProcess, type SimProcess } from '../../src/embedded/sim-process
 import { SimAdminClient } from '../../src/providers/sim/client';
 import type { FleetSpec } from '../../src/providers/sim/fleet-spec';
 import { bundleWorkflows } from '../../src/worker';
-import { startOwnDevServer } from './own-dev-server';
 import { bundleVariant } from './variants';
 import { findDevServerPid, peakRss, sampleRss, treeCpuSeconds } from './proc';
 
 const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export type DbMode = 'wal' | 'file' | 'memory';
+export type DbMode = 'file' | 'memory' | 'fsync';
 
-export const WAL_PRAGMAS = ['--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal'];
+/** The CLI's own SQLite defaults (rollback journal, an fsync per commit), for comparison. */
+const FSYNC_PRAGMAS = ['--sqlite-pragma', 'journal_mode=delete', '--sqlite-pragma', 'synchronous=full'];
 
 export function describeDb(db: DbMode): string {
-  return db === 'memory' ? 'in memory' : db === 'wal' ? 'SQLite file, WAL + synchronous=NORMAL' : 'SQLite file, CLI default pragmas';
+  return db === 'memory' ? 'in memory' : db === 'fsync' ? 'SQLite file, CLI default pragmas (fsync per commit)' : 'SQLite file as startDevServer runs it';
 }
 
 export interface EnvOptions {
   fleet: FleetSpec;
   taskQueue: string;
   /**
-   * 'wal' (default): SQLite file in the run's temp dir with journal_mode=WAL, synchronous=NORMAL —
-   * persistent, and what a real persistence store does (group commit), started by the bench itself.
-   * 'file': exactly startDevServer's SQLite file (the CLI's default pragmas: an fsync per commit).
+   * 'file' (default): startDevServer as shipped (SQLite file, WAL, eager activities: DEV_SERVER_TUNING).
+   * 'fsync': the same with the CLI's default pragmas, an fsync per commit.
    * 'memory': startDevServer in memory, nothing on disk.
    */
   db: DbMode;
-  /** Extra `temporal server start-dev` flags (e.g. --sqlite-pragma, --dynamic-config-value): the bench starts the CLI itself. */
+  /** Extra `temporal server start-dev` flags (e.g. --dynamic-config-value), after startDevServer's own. */
   serverArgs?: string[];
   /** Worker.create overrides to try (JSON-able); absent = src/worker.ts createWorker as shipped. */
   workerOptions?: Record<string, unknown>;
@@ -95,13 +94,13 @@ export async function startEnv(options: EnvOptions): Promise<BenchEnv> {
   const cleanups: Array<() => Promise<void> | void> = [];
   try {
     const [server, sim, bundle] = await Promise.all([
-      options.serverArgs?.length || options.db === 'wal'
-        ? startOwnDevServer({
-            stateDir: path.join(dir, 'temporal'),
-            inMemory: options.db === 'memory',
-            extraArgs: [...(options.db === 'wal' ? WAL_PRAGMAS : []), ...(options.serverArgs ?? [])],
-          })
-        : startDevServer({ stateDir: path.join(dir, 'temporal'), inMemory: options.db === 'memory', headless: true, say: () => undefined }),
+      startDevServer({
+        stateDir: path.join(dir, 'temporal'),
+        inMemory: options.db === 'memory',
+        headless: true,
+        extraArgs: [...(options.db === 'fsync' ? FSYNC_PRAGMAS : []), ...(options.serverArgs ?? [])],
+        say: () => undefined,
+      }),
       startSimProcess({ stateDir: path.join(dir, 'sim'), fleet: options.fleet }),
       bundlePath(options.variant),
     ]);

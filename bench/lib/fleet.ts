@@ -41,7 +41,8 @@ export interface BenchPolicyOptions {
 
 /**
  * The policy at bench scale: a health check every 30 real seconds (500 ms), three in a row to end
- * cool-off, a one-real-minute monitoring window per tier; timeouts far above any drawn latency so no
+ * cool-off, a one-real-minute monitoring window per tier, the patch command polled every 6 real
+ * seconds; timeouts far above any drawn latency so no
  * failure is ever injected by a timeout.
  */
 export function benchPolicy(options: BenchPolicyOptions): PolicyInput {
@@ -53,6 +54,8 @@ export function benchPolicy(options: BenchPolicyOptions): PolicyInput {
     coolOffMax: '2m',
     drainTimeout: '1m',
     patchTimeout: '20m',
+    // 6 real seconds: a finished patch is seen 3 s (0.05 bench s) late on average.
+    patchPollInterval: 100,
     snapshotTimeout: '10m',
     commandTimeout: '5m',
     restoreTimeout: '10m',

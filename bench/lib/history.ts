@@ -3,7 +3,10 @@
  * continue-as-new count separately, one per node workflow), their history lengths and sizes, and
  * the largest payloads in the histories most likely to hold them.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 
 export interface ExecutionFigure {
   workflowId: string;
@@ -86,7 +89,7 @@ function scanPayloads(history: unknown, label: string): PayloadFigure[] {
   return found;
 }
 
-export async function historyReport(client: Client, taskQueue: string, campaignId: string, nodes: number): Promise<HistoryReport> {
+export async function historyReport(client: Client, taskQueue: string, campaignId: string, nodes: number, saveDir?: string): Promise<HistoryReport> {
   const all = await listAll(client, taskQueue, nodes);
   const campaignRuns = all.filter((e) => e.workflowId === campaignId).sort((a, b) => a.startMs - b.startMs);
   const nodeRuns = all.filter((e) => e.type === 'patchNodeWorkflow');
@@ -99,6 +102,14 @@ export async function historyReport(client: Client, taskQueue: string, campaignI
   const scan = async (e: ExecutionFigure, label: string) => {
     const history = await client.workflow.getHandle(e.workflowId, e.runId).fetchHistory();
     payloads.push(...scanPayloads(history, label));
+    // Kept for replay timing (bench/replay-cost.ts): the worker's CPU per campaign activation.
+    if (saveDir) {
+      const file = `${label.replace(/\W+/g, '-')}.json`;
+      writeFileSync(path.join(saveDir, file), historyToJSON(history));
+      const indexFile = path.join(saveDir, 'index.json');
+      const index = existsSync(indexFile) ? (JSON.parse(readFileSync(indexFile, 'utf8')) as Record<string, string>) : {};
+      writeFileSync(indexFile, JSON.stringify({ ...index, [file]: e.workflowId }, null, 2));
+    }
   };
   for (const [i, run] of campaignRuns.entries()) await scan(run, `campaign run ${i + 1}`);
   if (largestNode) await scan(largestNode, `node ${largestNode.workflowId.split('/node:')[1] ?? largestNode.workflowId}`);

@@ -3,7 +3,9 @@
  * bench policy, and every figure the issue asks for, computed from the simulator's record and from
  * Temporal's, never from the workflow's own claims.
  */
+import { execSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { campaignStatus, startCampaign } from '../../src/client/campaigns';
 import type { ClusterPlan, TierPlan } from '../../src/domain/plan';
 import type { CampaignStatus } from '../../src/workflows/types';
@@ -26,6 +28,8 @@ export interface CampaignRunOptions {
   workerOptions?: Record<string, unknown>;
   variant?: string;
   serverArgs?: string[];
+  /** Write the campaign runs' histories (and the largest node's) here as JSON. */
+  saveHistoryDir?: string;
   /** Give up (and report where it stands) after this long. */
   timeoutMs?: number;
   log: (message: string) => void;
@@ -33,6 +37,8 @@ export interface CampaignRunOptions {
 
 export interface CampaignFigures {
   options: Omit<CampaignRunOptions, 'log'>;
+  /** The commit the workflow code came from (+dirty when src/workflows, activities or domain had local edits). */
+  code: string;
   machine: { before: MachineInfo; after: MachineInfo; otherCpuSeconds: number };
   fleet: { name: string; nodes: number; clusters: number; clusterSizes: [number, number]; tiers: { tier: number; clusters: number; nodes: number }[] };
   procedure: { medianS: number; p90S: number; p99S: number; maxS: number; meanS: number };
@@ -46,10 +52,12 @@ export interface CampaignFigures {
   /** The same rules replayed with each node workflow's measured wall time instead of its drawn duration. */
   floorWallS: number;
   floorTiers: { tier: number; floorS: number; gateS: number; critical: string }[];
+  /** The floor if the gate's metrics are sampled cluster after cluster, as sampleClusterMetrics does. */
+  floorSequentialGateS: number;
   startupS: number;
   tailS: number;
   perNodeOverheadS: { p50: number; p90: number; p99: number; max: number };
-  /** Within a cluster: a node's workflow closes → the next node's workflow starts (the window refilling). */
+  /** Within a cluster: a node is back in service (the simulator's rejoin) → the next node's workflow starts (the window refilling; also waits for the fleet-wide budget when it binds). */
   refillGapS: { n: number; p50: number; p90: number; p99: number; max: number };
   /** Little's law: mean nodes in flight = throughput × mean node wall time. */
   throughput: { nodesPerS: number; peak30sNodesPerS: number; meanInFlight: number; meanWallS: number };
@@ -71,6 +79,16 @@ export interface CampaignFigures {
 }
 
 const s = (ms: number) => Math.round(ms) / 1000;
+
+function codeVersion(): string {
+  try {
+    const head = execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    const dirty = execSync('git status --porcelain src/workflows src/activities src/domain src/worker.ts', { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${head}+dirty` : head;
+  } catch {
+    return 'unknown';
+  }
+}
 
 /** The campaign's plan as it ran, from its status query: the floor is computed on exactly this. */
 function tiersFromStatus(status: CampaignStatus): TierPlan[] {
@@ -99,6 +117,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
   const policy = benchPolicy({ mode: options.mode, maxNodesInFlight: options.maxInFlight, tierMonitoringWindowMs: options.windowMs, clusterSettleMs: options.settleMs });
   const alert = benchAlert(benchCve(options.seed));
+  const code = codeVersion();
   const env = await startEnv({ fleet, taskQueue, db: options.db, ...(options.workerOptions && { workerOptions: options.workerOptions }), ...(options.variant && { variant: options.variant }), ...(options.serverArgs && { serverArgs: options.serverArgs }), log });
   try {
     const before = machineInfo();
@@ -151,23 +170,28 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     const durations = floor?.durations ?? new Map<string, number>();
     const proc = summarize([...durations.values()].map((ms) => ms / 1000));
 
-    const history = await historyReport(env.client, taskQueue, campaignId, finished ? planned.length : 0);
+    if (options.saveHistoryDir) mkdirSync(options.saveHistoryDir, { recursive: true });
+    const history = await historyReport(env.client, taskQueue, campaignId, finished ? planned.length : 0, options.saveHistoryDir);
     // Orchestration added to each node: its workflow's wall time minus what the fleet made it wait.
     const overhead: number[] = [];
     for (const [id, t] of history.nodeTimes) {
       const d = durations.get(id);
       if (t.closeMs !== undefined && d !== undefined) overhead.push((t.closeMs - t.startMs - d) / 1000);
     }
-    // How fast a freed slot is refilled: each non-first start in a cluster, minus the latest close before it.
+    // How fast a freed slot is refilled: each non-first start in a cluster, minus the latest time a
+    // node of that cluster was back in the load balancer before it (the simulator's rejoin record).
+    const rejoinAt = new Map<string, number>();
+    for (const o of monitor.operations ?? []) if (o.op === 'rejoin' && o.outcome === 'ok') rejoinAt.set(o.nodeId, Date.parse(o.at));
     const gaps: number[] = [];
     for (const tier of tiers) {
       for (const cluster of tier.clusters) {
-        const times = cluster.nodes.map((id) => history.nodeTimes.get(id)).filter((t): t is { startMs: number; closeMs?: number } => t !== undefined);
-        const closes = times.map((t) => t.closeMs).filter((c): c is number => c !== undefined).sort((a, b) => a - b);
-        for (const t of times) {
+        const rejoins = cluster.nodes.map((id) => rejoinAt.get(id)).filter((t): t is number => t !== undefined).sort((a, b) => a - b);
+        for (const id of cluster.nodes) {
+          const start = history.nodeTimes.get(id)?.startMs;
+          if (start === undefined) continue;
           let latest = -Infinity;
-          for (const c of closes) if (c <= t.startMs) latest = c;
-          if (latest > -Infinity) gaps.push((t.startMs - latest) / 1000);
+          for (const r of rejoins) if (r <= start) latest = r;
+          if (latest > -Infinity) gaps.push((start - latest) / 1000);
         }
       }
     }
@@ -202,6 +226,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     const stopped = await env.stop();
     const figures: CampaignFigures = {
       options: { ...options, log: undefined } as Omit<CampaignRunOptions, 'log'>,
+      code,
       machine: { before, after, otherCpuSeconds: Math.round((busyAfter - busyBefore - usage.workerCpu - usage.serverCpu - usage.simCpu) * 10) / 10 },
       fleet: {
         name: fleet.name,
@@ -219,6 +244,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
       ratio: floor ? makespanMs / floor.floorMs : NaN,
       ratioStrict: floor ? makespanMs / floor.strictMs : NaN,
       floorWallS: floorWall ? s(floorWall.floorMs) : NaN,
+      floorSequentialGateS: floor ? s(floor.floorSequentialGateMs) : NaN,
       floorTiers: floor?.tiers.map((t) => ({ tier: t.tier, floorS: s(t.floorMs), gateS: s(t.gateMs), critical: t.criticalCluster })) ?? [],
       startupS: s(firstSnapshotStart - t0),
       tailS: s(t1 - lastRejoin),
@@ -281,13 +307,13 @@ export function describeFigures(f: CampaignFigures): string {
     `fleet ${f.fleet.name}: ${f.fleet.nodes} nodes in ${f.fleet.clusters} clusters (${f.fleet.clusterSizes[0]}..${f.fleet.clusterSizes[1]} nodes), tiers ${f.fleet.tiers.map((t) => `${t.tier}: ${t.clusters} clusters/${t.nodes} nodes`).join('; ')}`,
     `policy: ${f.options.mode}, max in flight ${f.options.maxInFlight || 'unlimited'}, monitoring window ${f.options.windowMs} ms, settle ${f.options.settleMs} ms, health check ${HEALTH_CHECK_INTERVAL_MS} ms × ${HEALTHY_CHECKS_REQUIRED}; latency scale 1/${Math.round(1 / LATENCY_SCALE)}; dev server ${describeDb(f.options.db)}${f.options.serverArgs?.length ? ` ${f.options.serverArgs.join(' ')}` : ''}${f.options.variant ? `; workflow variant ${f.options.variant}` : ''}${f.options.workerOptions ? `; worker options ${JSON.stringify(f.options.workerOptions)}` : ''}`,
     `per-node procedure (drawn): median ${f.procedure.medianS.toFixed(2)} s, p90 ${f.procedure.p90S.toFixed(2)} s, p99 ${f.procedure.p99S.toFixed(2)} s, max ${f.procedure.maxS.toFixed(2)} s`,
-    `status: ${f.status}`,
+    `status: ${f.status}; workflow code ${f.code}`,
     `makespan ${f.makespanS.toFixed(1)} s; policy floor ${f.floorS.toFixed(1)} s → makespan/floor ${f.ratio.toFixed(3)}; strict lower bound ${f.strictBoundS.toFixed(1)} s → ${f.ratioStrict.toFixed(3)}`,
-    `  floor by tier: ${f.floorTiers.map((t) => `tier ${t.tier} ${t.floorS.toFixed(1)} s (gate ${t.gateS.toFixed(1)} s, critical ${t.critical})`).join('; ')}`,
+    `  floor by tier: ${f.floorTiers.map((t) => `tier ${t.tier} ${t.floorS.toFixed(1)} s (gate ${t.gateS.toFixed(1)} s, critical ${t.critical})`).join('; ')}; with the gate's metrics sampled cluster after cluster (as the activity does) the floor would be ${f.floorSequentialGateS.toFixed(1)} s`,
     `  same rules with measured node-workflow wall times: ${f.floorWallS.toFixed(1)} s → node sagas add ×${(f.floorWallS / f.floorS).toFixed(3)}, the campaign's own scheduling ×${(f.makespanS / f.floorWallS).toFixed(3)}`,
     `  start → first snapshot began ${f.startupS.toFixed(2)} s; last rejoin → campaign result ${f.tailS.toFixed(2)} s; orchestration per node (wall − drawn): p50 ${f.perNodeOverheadS.p50.toFixed(3)} s, p90 ${f.perNodeOverheadS.p90.toFixed(3)} s, p99 ${f.perNodeOverheadS.p99.toFixed(3)} s`,
     `  throughput ${f.throughput.nodesPerS} nodes/s overall, ${f.throughput.peak30sNodesPerS} nodes/s at the best 30 s; ${f.throughput.meanInFlight} node workflows in flight on average, each ${f.throughput.meanWallS} s wall`,
-    `  window refill (a node's workflow closes → the next one in its cluster starts): p50 ${f.refillGapS.p50.toFixed(3)} s, p90 ${f.refillGapS.p90.toFixed(3)} s, p99 ${f.refillGapS.p99.toFixed(3)} s, max ${f.refillGapS.max.toFixed(3)} s`,
+    `  window refill (a node back in service → the next node of its cluster starts): p50 ${f.refillGapS.p50.toFixed(3)} s, p90 ${f.refillGapS.p90.toFixed(3)} s, p99 ${f.refillGapS.p99.toFixed(3)} s, max ${f.refillGapS.max.toFixed(3)} s`,
     ...(f.breakdown
       ? [
           `  node workflow (mean of ${f.breakdown.sampled}): wall ${f.breakdown.wallS} s = drawn ${f.breakdown.drawnS} s + first task ${f.breakdown.firstTaskS} s + activity queue ${f.breakdown.activityQueueS} s + activity excess ${f.breakdown.activityExcessS} s (runPatch ${f.breakdown.patchExcessS} s) + workflow tasks between steps ${f.breakdown.workflowTaskS} s + finish ${f.breakdown.finishS} s; its ${f.breakdown.workflowTasks} workflow tasks wait ${f.breakdown.wftQueueS} s for the worker and take ${f.breakdown.wftRunS} s to turn around`,

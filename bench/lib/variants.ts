@@ -4,7 +4,7 @@
  * bench/.variant-<name>/ (inside the repository so that node_modules resolves; removed once bundled).
  * A replacement that no longer matches fails loudly: the experiment is then stale, not silently void.
  *
- * These are the code changes proposed in docs/performance.md, measured before the lead applies them.
+ * A change is measured here before anyone edits src/; what was applied is listed below.
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,36 +21,16 @@ interface Replacement {
 }
 
 export const VARIANTS: Record<string, { what: string; replacements: Replacement[] }> = {
-  /**
-   * runTier clears `wake` only after `await started` (the child starts' round trip): a node that
-   * finishes meanwhile sets `wake`, which is then cleared — its freed slot waits for the next signal.
+  /*
+   * Measured and applied to src/ (docs/performance.md): "wake-fix" (a lost wake-up in runTier, fixed
+   * in 7166b85), "local-short" (preflight, verify and rejoin as local activities) and "poll-50" (the
+   * patch poll interval, now the policy's patchPollInterval).
    */
-  'wake-fix': {
-    what: 'runTier: clear `wake` before starting, not after the child starts resolve (no lost wake-ups)',
-    replacements: [
-      {
-        file: 'workflows/patch-campaign.ts',
-        find: `    for (;;) {
-      const started = startEligible(tier);`,
-        replace: `    for (;;) {
-      wake = false;
-      const started = startEligible(tier);`,
-      },
-      {
-        file: 'workflows/patch-campaign.ts',
-        find: `      await maybeContinueAsNew();
-      wake = false;
-      const nextRelease = nextRescueRelease(tier);`,
-        replace: `      await maybeContinueAsNew();
-      const nextRelease = nextRescueRelease(tier);`,
-      },
-    ],
-  },
   /**
    * runTier awaits every child start (initiated → started: one server round trip and one more
-   * workflow task) before it looks at finished nodes again. Starts can be left in flight: the
-   * outcome is 'running' from the moment of the command, a failed start is caught in startNode, and
-   * only continue-as-new needs them settled. Includes wake-fix.
+   * workflow task) and lease request before it looks at finished nodes again. They can be left in
+   * flight: the outcome is 'running' from the moment of the command, a failed start is caught in
+   * startNode, and only continue-as-new needs them settled.
    */
   'no-await-start': {
     what: 'runTier: do not wait for child starts before refilling the window; continue-as-new waits for them',
@@ -65,39 +45,22 @@ export const VARIANTS: Record<string, { what: string; replacements: Replacement[
       },
       {
         file: 'workflows/patch-campaign.ts',
-        find: `    for (;;) {
-      const started = startEligible(tier);`,
-        replace: `    for (;;) {
-      wake = false;
-      const started = startEligible(tier);
+        find: `      const started = startEligible(tier);`,
+        replace: `      const started = startEligible(tier);
       startsInFlight.add(started);
       void started.then(() => startsInFlight.delete(started));`,
       },
       {
         file: 'workflows/patch-campaign.ts',
         find: `      await started;
-      await maybeContinueAsNew();
-      wake = false;
-      const nextRelease = nextRescueRelease(tier);`,
-        replace: `      await maybeContinueAsNew();
-      const nextRelease = nextRescueRelease(tier);`,
+`,
+        replace: '',
       },
       {
-        file: 'workflows/patch-campaign.ts',
         // After the early return of maybeContinueAsNew: settle the starts only when continuing as new.
         find: /(\n    if \(!info\.continueAsNewSuggested[^\n]*\) return;\n)/,
         replace: `$1    await Promise.all([...startsInFlight]);\n`,
-      },
-    ],
-  },
-  /** runPatch polls the patch command every 250 ms (15 s of real time at 1/60); try 50 ms. */
-  'poll-50': {
-    what: 'patch-node: pass pollMs 50 to runPatch (the activity already takes it)',
-    replacements: [
-      {
-        file: 'workflows/patch-node.ts',
-        find: `timeoutMs: policy.patchTimeout }),`,
-        replace: `timeoutMs: policy.patchTimeout, pollMs: 50 }),`,
+        file: 'workflows/patch-campaign.ts',
       },
     ],
   },

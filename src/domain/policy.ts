@@ -41,6 +41,12 @@ export const policySchema = z
     /** Compensation: restoring volumes (stop, swap, start; root volume replacement) takes minutes. */
     restoreTimeout: duration.default(30 * 60_000),
     patchTimeout: duration.default(15 * 60_000),
+    /**
+     * How often a running patch command is polled. Each poll is an API call (SSM
+     * GetCommandInvocation on AWS, throttled per account), and a patch is seen finished half an
+     * interval late on average: seconds for real fleets, less for the simulator.
+     */
+    patchPollInterval: duration.default(2_000),
     /** How long the rescue node waits after the rest of its cluster has finished cool-off. */
     clusterSettle: duration.default(0),
     /** Monitoring window after each tier, compared with the pre-tier baseline. */

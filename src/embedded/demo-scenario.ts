@@ -23,6 +23,7 @@ export const demoPolicy: PolicyInput = {
   coolOffMax: '20s',
   drainTimeout: '10s',
   patchTimeout: '30s',
+  patchPollInterval: '250ms',
   tierMonitoringWindow: '2s',
   clusterSettle: '500ms',
   haltAfterFailures: 1,

@@ -1,4 +1,4 @@
-import type { ActivityOptions } from '@temporalio/workflow';
+import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 
 /**
  * Activity option presets. Why these numbers: short calls get a tight start-to-close so a crashed
@@ -30,4 +30,12 @@ export function compensationCall(maxMs: number): ActivityOptions {
     heartbeatTimeout: '15s',
     retry: { ...retry, maximumAttempts: 5 },
   };
+}
+
+/**
+ * The same timeouts and retries for a local activity. There is no heartbeat: a local activity runs
+ * inside the workflow task, and the SDK keeps that task alive while it runs.
+ */
+export function localCall(options: ActivityOptions): LocalActivityOptions {
+  return { startToCloseTimeout: options.startToCloseTimeout, retry: options.retry };
 }

@@ -473,6 +473,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
               coolOffMax: state.policy.coolOffMax,
               drainTimeout: state.policy.drainTimeout,
               patchTimeout: state.policy.patchTimeout,
+              patchPollInterval: state.policy.patchPollInterval,
               snapshotTimeout: state.policy.snapshotTimeout,
               commandTimeout: state.policy.commandTimeout,
               restoreTimeout: state.policy.restoreTimeout,

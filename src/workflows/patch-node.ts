@@ -6,7 +6,9 @@
 import {
   CancellationScope,
   getExternalWorkflowHandle,
+  patched,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -15,7 +17,7 @@ import type { NodeStep } from '../domain/node-state';
 import { describeFindings } from '../domain/verify';
 import type { Activities } from '../activities';
 import type { NodeManifest, SnapshotRecord } from '../providers/port';
-import { compensationCall, longCall, shortCall } from './activity-options';
+import { compensationCall, localCall, longCall, shortCall } from './activity-options';
 import { nodeFinishedSignal, nodeStatusQuery } from './messages';
 import type { NodeResult, PatchNodeInput, StepRecord } from './types';
 
@@ -48,6 +50,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     snapshotTimeout: input.policy.snapshotTimeout ?? 30 * 60_000,
     commandTimeout: input.policy.commandTimeout ?? 5 * 60_000,
     restoreTimeout: input.policy.restoreTimeout ?? 30 * 60_000,
+    patchPollInterval: input.policy.patchPollInterval ?? 250,
   };
   const workflowId = workflowInfo().workflowId;
   const short = proxyActivities<Activities>(shortCall);
@@ -58,6 +61,16 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   const coolOffCall = proxyActivities<Activities>(longCall(policy.coolOffMax));
   const undo = proxyActivities<Activities>(compensationCall(policy.commandTimeout));
   const undoRestore = proxyActivities<Activities>(compensationCall(policy.restoreTimeout));
+  // The short reads and the rejoin run as local activities: in the worker that runs this workflow,
+  // without an activity task's round trip through the server (each step otherwise costs a task
+  // dispatch and a workflow task). Their calls are idempotent by step key, so a worker that dies
+  // mid-call simply runs them again. Long, heartbeating steps stay normal activities. Node
+  // workflows started before this change replay with normal activities.
+  const localSteps = patched('local-short-steps');
+  const shortLocal = proxyLocalActivities<Activities>(localCall(shortCall));
+  const commandLocal = proxyLocalActivities<Activities>(localCall(longCall(policy.commandTimeout)));
+  const readCall = localSteps ? commandLocal : commandCall;
+  const rejoinCall = localSteps ? shortLocal : short;
 
   const timeline: StepRecord[] = [];
   let step: NodeStep = 'preflight';
@@ -99,7 +112,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   let drained = false;
   let patchStarted = false;
   try {
-    const preflight = await run('preflight', () => commandCall.preflightNode(call('preflight')), (p) => (p.health.healthy ? 'healthy' : p.health.detail));
+    const preflight = await run('preflight', () => readCall.preflightNode(call('preflight')), (p) => (p.health.healthy ? 'healthy' : p.health.detail));
     baseline = preflight.manifest;
     result.versionsBefore = pick(preflight.manifest.packages, input.packages.map((p) => p.name));
     if (!preflight.health.healthy) {
@@ -121,15 +134,15 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     }
     patchStarted = true;
     await run('patch', () =>
-      patchCall.runPatch({ ...call('patch'), packages: input.packages, rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout }),
+      patchCall.runPatch({ ...call('patch'), packages: input.packages, rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout, pollMs: policy.patchPollInterval }),
     (p) => `command ${p.commandId}`);
     await run('verify', async () => {
-      let verified = await commandCall.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });
+      let verified = await readCall.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });
       if (verified.findings.drift.length > 0) {
         result.drift = verified.findings.drift;
         if (policy.onConfigDrift === 'reapply') {
           await commandCall.reapplyConfig({ ...call('reapply-config'), baseline: baseline! });
-          verified = await commandCall.verifyNode({ ...call('verify-after-reapply'), packages: input.packages, baseline: baseline! });
+          verified = await readCall.verifyNode({ ...call('verify-after-reapply'), packages: input.packages, baseline: baseline! });
         }
       }
       result.versionsAfter = pick(verified.manifest.packages, input.packages.map((p) => p.name));
@@ -142,7 +155,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
       coolOffCall.coolOffNode({ nodeId, intervalMs: policy.healthCheckInterval, required: policy.healthyChecksRequired, maxMs: policy.coolOffMax }),
     (c) => `${c.samples} checks, ${c.failures} failed`);
     result.healthSamples = coolOff.samples;
-    await run('rejoin', () => short.rejoinNode(call('rejoin')));
+    await run('rejoin', () => rejoinCall.rejoinNode(call('rejoin')));
     step = 'done';
     return await finish(result);
   } catch (err) {

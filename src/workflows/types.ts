@@ -179,6 +179,7 @@ export interface PatchNodeInput {
     | 'coolOffMax'
     | 'drainTimeout'
     | 'patchTimeout'
+    | 'patchPollInterval'
     | 'snapshotTimeout'
     | 'commandTimeout'
     | 'restoreTimeout'

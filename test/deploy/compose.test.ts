@@ -10,6 +10,7 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { EXPECTED_SERVER_VERSION } from '../../src/embedded/temporal-cli';
+import { DEV_SERVER_TUNING } from '../../src/embedded/dev-server';
 import { REPO_ROOT, TSX } from '../../src/embedded/sim-process';
 
 interface Service {
@@ -30,6 +31,19 @@ describe('docker-compose.yml', () => {
     expect(services.temporal.environment).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgresql' });
     expect(services['temporal-ui'].environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
     expect(services['patchwave-worker'].environment?.TEMPORAL_ADDRESS).toBe('temporal:7233');
+  });
+
+  it('gives the server the dynamic config the embedded dev server runs with', () => {
+    const temporal = services.temporal as Service & { volumes?: string[] };
+    const mount = (temporal.volumes ?? []).find((v) => v.includes('dynamicconfig'));
+    expect(mount, 'a dynamic config file is mounted').toBeDefined();
+    const [host, container] = mount!.split(':');
+    expect(`/etc/temporal/${temporal.environment?.DYNAMIC_CONFIG_FILE_PATH}`).toBe(container);
+    const config = parse(readFileSync(path.join(REPO_ROOT, host!), 'utf8')) as Record<string, { value: unknown }[]>;
+    for (const setting of DEV_SERVER_TUNING.dynamicConfig) {
+      const [key, value] = setting.split('=');
+      expect(config[key!]?.[0]?.value, key).toBe(JSON.parse(value!));
+    }
   });
 
   it('runs the same Temporal server version as our tests', () => {

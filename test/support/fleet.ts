@@ -56,6 +56,7 @@ export function testAlert(cveId: string, scope = 'all'): NormalizedAlert {
 /** Real procedure, test clock. */
 export const fastPolicy: PolicyInput = {
   healthCheckInterval: 30,
+  patchPollInterval: 30,
   healthyChecksRequired: 3,
   coolOffMax: 5_000,
   drainTimeout: 3_000,
