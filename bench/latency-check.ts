@@ -35,6 +35,6 @@ for (const mode of ['sliding', 'waves'] as const) {
   console.log(`${mode}: floor ${(floor.floorMs / 1000).toFixed(1)} s, strict bound ${(floor.strictMs / 1000).toFixed(1)} s; tiers ${floor.tiers.map((t) => `${t.tier}: ${(t.floorMs / 1000).toFixed(1)}s (critical ${t.criticalCluster})`).join(', ')}`);
 }
 if (maxNodesInFlight > 0) {
-  const chainFirst = computeFloor(plan.tiers, draws, { ...policyOptions, allocation: 'chain-first', healthCheckIntervalMs: HEALTH_CHECK_INTERVAL_MS });
-  console.log(`sliding, budget to canaries/rescues first then the most pending clusters: floor ${(chainFirst.floorMs / 1000).toFixed(1)} s`);
+  const planOrder = computeFloor(plan.tiers, draws, { ...policyOptions, allocation: 'plan-order', healthCheckIntervalMs: HEALTH_CHECK_INTERVAL_MS });
+  console.log(`sliding, budget handed out in plan order (before clustersInBudgetOrder): floor ${(planOrder.floorMs / 1000).toFixed(1)} s`);
 }

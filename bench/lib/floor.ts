@@ -18,7 +18,7 @@
  */
 import type { NodeOutcome } from '../../src/domain/node-state';
 import type { ClusterPlan, TierPlan } from '../../src/domain/plan';
-import { nodesToStart, rescueWaiting } from '../../src/domain/window';
+import { clustersInBudgetOrder, nodesToStart, rescueWaiting } from '../../src/domain/window';
 import type { LatencyOp } from '../../src/providers/sim/latency';
 
 export type Draws = Record<string, Partial<Record<LatencyOp, number[]>>>;
@@ -30,11 +30,11 @@ export interface FloorPolicy {
   tierMonitoringWindowMs: number;
   clusterSettleMs: number;
   /**
-   * How the fleet-wide budget is handed out when it binds. 'plan-order' is what the campaign does
-   * (clusters in plan order). 'chain-first' is a proposal: canaries and rescue nodes (each alone on
-   * its cluster's critical chain) first, then clusters with the most nodes still pending.
+   * How the fleet-wide budget is handed out when it binds. 'critical-paths-first' is what the
+   * campaign does (clustersInBudgetOrder: canaries and waiting rescue nodes first, then the clusters
+   * with the most nodes pending); 'plan-order' is what it did before, for comparison.
    */
-  allocation?: 'plan-order' | 'chain-first';
+  allocation?: 'plan-order' | 'critical-paths-first';
 }
 
 /** Sum of every draw of the node, plus the cool-off sleeps between its health checks. */
@@ -90,12 +90,7 @@ function simulateTier(tier: TierPlan, dur: Map<string, number>, policy: FloorPol
   for (;;) {
     // Start everything the rules allow now, clusters in plan order sharing the fleet-wide budget.
     let budget = limit - running;
-    let order = tier.clusters;
-    if (policy.allocation === 'chain-first' && budget < Infinity) {
-      const pending = (c: ClusterPlan) => c.nodes.reduce((n, id) => n + (outcomes[id] === undefined ? 1 : 0), 0);
-      const chain = (c: ClusterPlan) => outcomes[c.canary] === undefined || (c.rescue !== undefined && rescueWaiting(c, outcomes));
-      order = [...tier.clusters].sort((a, b) => Number(chain(b)) - Number(chain(a)) || pending(b) - pending(a));
-    }
+    const order = policy.allocation !== 'plan-order' && budget < Infinity ? clustersInBudgetOrder(tier.clusters, outcomes) : tier.clusters;
     for (const cluster of order) {
       if (budget <= 0) break;
       if (rescueWaiting(cluster, outcomes) && !rescueReleaseAt.has(cluster.id)) rescueReleaseAt.set(cluster.id, now + policy.clusterSettleMs);

@@ -54,3 +54,19 @@ export function rescueWaiting(cluster: ClusterPlan, outcomes: Record<string, Nod
 export function clusterFinished(cluster: ClusterPlan, outcomes: Record<string, NodeOutcome>): boolean {
   return cluster.nodes.every((id) => isTerminal(outcomes[id] ?? 'pending'));
 }
+
+/**
+ * The order in which a tier's clusters draw on a binding fleet-wide budget. A canary and a rescue
+ * node are each alone on their cluster's critical path (nothing else of the cluster may run beside
+ * them), so they go first; then the clusters with the most nodes still pending, whose remaining
+ * work is longest. Ties keep plan order (the sort is stable). Handing the budget out in plan order
+ * instead leaves the last clusters of a large tier starting their canaries late, and their chains
+ * end the tier (docs/performance.md).
+ */
+export function clustersInBudgetOrder(clusters: readonly ClusterPlan[], outcomes: Record<string, NodeOutcome>): ClusterPlan[] {
+  const pending = (c: ClusterPlan) => c.nodes.reduce((n, id) => n + ((outcomes[id] ?? 'pending') === 'pending' ? 1 : 0), 0);
+  const onChain = (c: ClusterPlan) => (outcomes[c.canary] ?? 'pending') === 'pending' || rescueWaiting(c, outcomes);
+  const keyed = clusters.map((c) => ({ c, chain: onChain(c) ? 1 : 0, pending: pending(c) }));
+  keyed.sort((a, b) => b.chain - a.chain || b.pending - a.pending);
+  return keyed.map((k) => k.c);
+}

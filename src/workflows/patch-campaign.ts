@@ -26,7 +26,7 @@ import { clusterLeaseWorkflowId, nodeWorkflowId } from '../domain/ids';
 import { decodeOutcomes, encodeOutcomes, isFailure } from '../domain/node-state';
 import type { ClusterPlan, TierPlan } from '../domain/plan';
 import { parsePolicy, PolicyError, type Policy } from '../domain/policy';
-import { clusterFinished, nodesToStart, rescueWaiting } from '../domain/window';
+import { clusterFinished, clustersInBudgetOrder, nodesToStart, rescueWaiting } from '../domain/window';
 import { compareWithBaseline } from '../domain/gate';
 import { mergePlans } from '../domain/plan-merge';
 import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
@@ -107,6 +107,8 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   state.leases ??= {};
   // Campaigns started before cluster leases existed replay without them (see test/histories).
   const useLeases = patched('cluster-leases');
+  // Campaigns started before the fleet-wide budget went to critical paths first keep plan order.
+  const budgetToCriticalPathsFirst = patched('budget-critical-paths-first');
   const pendingReleases: Promise<unknown>[] = [];
   const activities = proxyActivities<Activities>(shortCall);
   const planning = proxyActivities<Activities>({ ...shortCall, startToCloseTimeout: '5m' });
@@ -425,7 +427,8 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     const limit = state.policy.maxNodesInFlight > 0 ? state.policy.maxNodesInFlight : Infinity;
     let budget = limit - runningCount();
     const starts: Promise<void>[] = [];
-    for (const cluster of tier.clusters) {
+    const order = limit < Infinity && budgetToCriticalPathsFirst ? clustersInBudgetOrder(tier.clusters, state.outcomes) : tier.clusters;
+    for (const cluster of order) {
       if (budget <= 0) break;
       if (clusterHalted(cluster, state) || !clusterApproved(cluster, state)) continue;
       if (useLeases && state.leases[cluster.id] !== 'granted') {

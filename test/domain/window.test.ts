@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildClusterPlan } from '../../src/domain/cluster-order';
 import { holdsSlot, type NodeOutcome } from '../../src/domain/node-state';
 import { clusterCap, MAX_UNAVAILABLE_FRACTION, parsePolicy } from '../../src/domain/policy';
-import { clusterFinished, nodesToStart } from '../../src/domain/window';
+import { clusterFinished, clustersInBudgetOrder, nodesToStart } from '../../src/domain/window';
 
 const caps = [0.05, 0.1, 0.15, 0.2, MAX_UNAVAILABLE_FRACTION];
 
@@ -119,5 +119,35 @@ describe('policy', () => {
   });
   it('cap is floor(25%) with a minimum of one', () => {
     expect([1, 3, 4, 7, 8, 100].map((n) => clusterCap(n))).toEqual([1, 1, 1, 1, 2, 25]);
+  });
+});
+
+describe('fleet-wide budget order', () => {
+  const policy = parsePolicy({});
+  const cluster = (id: string, size: number) =>
+    buildClusterPlan({ id, tier: 1, orderedNodes: Array.from({ length: size }, (_, i) => `${id}${i}`), size, noReboot: false, reason: 't' }, policy);
+
+  it('serves pending canaries and waiting rescue nodes first, then the clusters with the most nodes pending', () => {
+    const small = cluster('s', 4); // canary done, window running
+    const big = cluster('b', 20); // canary done, most pending
+    const rescue = cluster('r', 4); // only its rescue node left
+    const fresh = cluster('f', 3); // canary not started yet
+    const outcomes: Record<string, NodeOutcome> = { s0: 'patched', s1: 'running', b0: 'patched', r0: 'patched', r1: 'patched', r2: 'rolled-back' };
+    expect(clustersInBudgetOrder([small, big, rescue, fresh], outcomes).map((c) => c.id)).toEqual(['fresh', 'rescue', 'big', 'small'].map((n) => n[0]));
+  });
+
+  it('keeps plan order among equals and returns every cluster once (property)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 12 }), { minLength: 1, maxLength: 12 }), (sizes) => {
+        const clusters = sizes.map((n, i) => cluster(`c${i}-`, n));
+        const ordered = clustersInBudgetOrder(clusters, {});
+        expect(new Set(ordered.map((c) => c.id)).size).toBe(clusters.length);
+        // Nothing started: every canary is pending, so the order is by size, stable for equal sizes.
+        for (let i = 1; i < ordered.length; i++) {
+          const [a, b] = [ordered[i - 1]!, ordered[i]!];
+          expect(a.nodes.length > b.nodes.length || (a.nodes.length === b.nodes.length && clusters.indexOf(a) < clusters.indexOf(b))).toBe(true);
+        }
+      }),
+    );
   });
 });
