@@ -169,6 +169,8 @@ async function startWorkerProcess(options: {
   log: (m: string) => void;
 }): Promise<WorkerProcess> {
   const args = [
+    // e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the worker alone.
+    ...(process.env.BENCH_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
     '--import',
     'tsx',
     path.join(BENCH_DIR, 'worker-main.ts'),

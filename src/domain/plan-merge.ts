@@ -1,6 +1,6 @@
 import type { ClusterPlan, CampaignPlan, TierPlan } from './plan';
 import { planNodeIds } from './plan';
-import { clusterCap } from './policy';
+import { clusterCap } from './cap';
 
 /**
  * Merges the plan of an alert that joined a running campaign into the campaign's plan: only nodes

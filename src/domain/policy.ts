@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { MAX_UNAVAILABLE_FRACTION } from './cap';
 import { parseDurationMs } from './duration';
 
-/** The availability cap no policy may exceed: product.md §4. */
-export const MAX_UNAVAILABLE_FRACTION = 0.25;
+export { clusterCap, MAX_UNAVAILABLE_FRACTION } from './cap';
+
 
 const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   try {
@@ -102,10 +103,4 @@ export function parsePolicy(input: unknown): Policy {
       return `${path}: ${issue.message}${received !== undefined ? ` (got ${JSON.stringify(received)})` : ''}`;
     }),
   );
-}
-
-/** Nodes of a cluster allowed out of service at once: floor(fraction × size), never below one. */
-export function clusterCap(clusterSize: number, fraction: number = MAX_UNAVAILABLE_FRACTION): number {
-  const bounded = Math.min(fraction, MAX_UNAVAILABLE_FRACTION);
-  return Math.max(1, Math.floor(bounded * clusterSize + 1e-9));
 }

@@ -1,17 +1,14 @@
 import type { AffectedPackage } from './alert';
+import type { VerifyFindings } from './findings';
 import { isFixed } from './versions';
+
+export { describeFindings, type VerifyFindings } from './findings';
 
 export interface ManifestLike {
   packages: Record<string, string>;
   configChecksums: Record<string, string>;
 }
 
-export interface VerifyFindings {
-  /** Packages still below their fixed version (or absent) after the patch. */
-  notFixed: { name: string; installed: string | null; fixedVersion: string }[];
-  /** Critical config files whose checksum differs from the pre-patch manifest. */
-  drift: string[];
-}
 
 /**
  * Verification at the OS level, not by exit code: every affected package at or above its fixed
@@ -26,11 +23,4 @@ export function verifyManifest(baseline: ManifestLike, after: ManifestLike, pack
     .filter((path) => after.configChecksums[path] !== baseline.configChecksums[path])
     .sort();
   return { notFixed, drift };
-}
-
-export function describeFindings(findings: VerifyFindings): string {
-  const parts: string[] = [];
-  for (const pkg of findings.notFixed) parts.push(`${pkg.name} is ${pkg.installed ?? 'not installed'}, needs ≥ ${pkg.fixedVersion}`);
-  if (findings.drift.length > 0) parts.push(`config drift in ${findings.drift.join(', ')}`);
-  return parts.join('; ');
 }

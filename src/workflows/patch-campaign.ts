@@ -25,7 +25,8 @@ import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { clusterLeaseWorkflowId, nodeWorkflowId } from '../domain/ids';
 import { decodeOutcomes, encodeOutcomes, isFailure } from '../domain/node-state';
 import type { ClusterPlan, TierPlan } from '../domain/plan';
-import { parsePolicy, PolicyError, type Policy } from '../domain/policy';
+import type * as PolicyModule from '../domain/policy';
+import type { Policy } from '../domain/policy';
 import { clusterFinished, clustersInBudgetOrder, nodesToStart, rescueWaiting } from '../domain/window';
 import { compareWithBaseline } from '../domain/gate';
 import { mergePlans } from '../domain/plan-merge';
@@ -61,15 +62,24 @@ const nodesFinished = metricMeter.createCounter('patchwave_nodes_total', 'nodes'
 const campaignsFinished = metricMeter.createCounter('patchwave_campaigns_total', 'campaigns', 'campaigns finished, by status');
 const campaignDuration = metricMeter.createHistogram('patchwave_campaign_duration_seconds', 'float', 's', 'campaign wall-clock duration');
 
+/**
+ * The policy schema (zod), loaded only when a campaign parses its policy. A worker evaluates the
+ * workflow bundle's imports anew for every workflow execution, and evaluating zod and the schema
+ * was the largest single cost of starting each of thousands of node workflows (docs/performance.md).
+ */
+function policySchema(): typeof PolicyModule {
+  return require('../domain/policy') as typeof PolicyModule;
+}
+
 /** One campaign per CVE and scope: plans, then patches tier by tier under the cap, halting for operators. */
 export async function patchCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
   const campaignId = workflowInfo().workflowId;
   let policy: Policy;
   try {
-    policy = input.carried?.policy ?? parsePolicy(input.policy);
+    policy = input.carried?.policy ?? policySchema().parsePolicy(input.policy);
   } catch (err) {
     // A policy above the 25% cap (or otherwise bad) is refused before anything is touched.
-    throw ApplicationFailure.create({ message: (err as Error).message, type: 'InvalidPolicy', nonRetryable: true, details: err instanceof PolicyError ? err.issues : [] });
+    throw ApplicationFailure.create({ message: (err as Error).message, type: 'InvalidPolicy', nonRetryable: true, details: err instanceof policySchema().PolicyError ? err.issues : [] });
   }
 
   const state: CampaignState = input.carried ?? {

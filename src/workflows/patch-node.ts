@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import { stepKey } from '../domain/ids';
 import type { NodeStep } from '../domain/node-state';
-import { describeFindings } from '../domain/verify';
+import { describeFindings } from '../domain/findings';
 import type { Activities } from '../activities';
 import type { NodeManifest, SnapshotRecord } from '../providers/port';
 import { compensationCall, localCall, longCall, shortCall } from './activity-options';

@@ -78,6 +78,8 @@ class SimHttp {
 }
 
 const enc = encodeURIComponent;
+/** How long the simulator may hold a patch status request (its long poll); bench and demo time run fast. */
+const PATCH_STATUS_WAIT_MS = 1_000;
 
 /** Fields of an OperationContext that travel; the signal does not. */
 function keyed(ctx: OperationContext): { idempotencyKey: string; campaignId: string; cveId: string } {
@@ -124,8 +126,9 @@ export class SimFleetProvider implements FleetProvider {
     );
   }
 
+  /** A long poll: the simulator answers when the command finishes, or after a second. */
   getPatchStatus(nodeId: string, commandId: string, signal?: AbortSignal): Promise<PatchStatus> {
-    return this.http.request('GET', `/nodes/${enc(nodeId)}/patch/${enc(commandId)}`, undefined, signal);
+    return this.http.request('GET', `/nodes/${enc(nodeId)}/patch/${enc(commandId)}?waitMs=${PATCH_STATUS_WAIT_MS}`, undefined, signal);
   }
 
   async cancelPatch(nodeId: string, commandId: string): Promise<void> {

@@ -80,6 +80,9 @@ function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   return result.data;
 }
 
+/** A long poll of a patch command is answered within this long, well inside an activity's heartbeat timeout. */
+export const MAX_PATCH_STATUS_WAIT_MS = 5_000;
+
 const flag = (value: string | undefined) => value === '1' || value === 'true';
 
 type NodeParams = { Params: { id: string } };
@@ -148,9 +151,13 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       ),
     );
   });
-  app.get<{ Params: { id: string; commandId: string } }>('/nodes/:id/patch/:commandId', async (request) =>
-    sim.patchStatus(request.params.id, request.params.commandId),
-  );
+  app.get<{ Params: { id: string; commandId: string }; Querystring: { waitMs?: string } }>('/nodes/:id/patch/:commandId', async (request) => {
+    const waitMs = request.query.waitMs === undefined ? 0 : Number(request.query.waitMs);
+    if (!Number.isInteger(waitMs) || waitMs < 0 || waitMs > MAX_PATCH_STATUS_WAIT_MS) {
+      throw new ProviderError('bad-input', `waitMs: expected an integer from 0 to ${MAX_PATCH_STATUS_WAIT_MS}, got "${request.query.waitMs}"`);
+    }
+    return sim.patchStatus(request.params.id, request.params.commandId, waitMs);
+  });
   app.post<{ Params: { id: string; commandId: string } }>('/nodes/:id/patch/:commandId/cancel', async (request) => {
     sim.cancelPatch(request.params.id, request.params.commandId);
     return {};

@@ -335,11 +335,23 @@ export class SimFleet {
     };
   }
 
-  patchStatus(nodeId: string, commandId: string): PatchStatus {
+  /**
+   * The command's state. With `waitMs`, an in-progress command is answered when it finishes or
+   * after `waitMs`, whichever is first (a long poll): the fleet runs at a fraction of real time, where
+   * polling at a realistic pace would be far too coarse and polling fast would cost more than the
+   * work it watches.
+   */
+  async patchStatus(nodeId: string, commandId: string, waitMs = 0): Promise<PatchStatus> {
     this.node(nodeId);
     this.throttle(nodeId, 'getPatchStatus');
     this.settled(nodeId);
-    const command = this.command(nodeId, commandId);
+    let command = this.command(nodeId, commandId);
+    if (command.state === 'InProgress' && waitMs > 0) {
+      const untilFinish = command.finishAt === null ? waitMs : command.finishAt - Date.now();
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(waitMs, untilFinish))));
+      this.settled(nodeId);
+      command = this.command(nodeId, commandId);
+    }
     if (command.state === 'InProgress') return { state: 'InProgress' };
     if (command.state === 'Success') return { state: 'Success', ...(command.detail && { detail: command.detail }) };
     return { state: 'Failed', detail: command.detail ?? 'failed' };

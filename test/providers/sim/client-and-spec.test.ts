@@ -3,7 +3,7 @@ import { SimFleetProvider } from '../../../src/providers/sim/client';
 import { DEMO_FAIL_NODE, demoFleet } from '../../../src/providers/sim/demo-fleet';
 import { configChecksum, FleetSpecError, inventoryFromFleet, parseFleetSpec, parseFleetText } from '../../../src/providers/sim/fleet-spec';
 import { ProviderError } from '../../../src/providers/port';
-import { rejection, smallFleet, startSim, stopSim } from './harness';
+import { ctx, OPENSSH, rejection, smallFleet, startSim, stopSim } from './harness';
 
 describe('sim client', () => {
   it('maps a simulator that is not running to a retryable unavailable error', async () => {
@@ -24,6 +24,19 @@ describe('sim client', () => {
     expect(await rejection(sim.provider.checkHealth('nope'))).toMatchObject({ kind: 'not-found', retryable: false });
     expect(await rejection(sim.provider.listInventory('nope'))).toMatchObject({ kind: 'not-found' });
     expect(await rejection(sim.provider.getPatchStatus('web-1', 'cmd-x'))).toMatchObject({ kind: 'not-found' });
+  });
+
+  it('answers a patch status request when the command finishes (a long poll), and refuses a bad wait', async () => {
+    const sim = await startSim({ fleet: smallFleet({ latency: { patch: 300 } }) });
+    await sim.provider.drainNode('web-1', { ...ctx('web-1#drain'), timeoutMs: 1_000 });
+    const { commandId } = await sim.provider.startPatch('web-1', { ...ctx('web-1#patch'), packages: OPENSSH, rebootOption: 'NoReboot' });
+
+    // One request, held until the 300 ms patch is done, well before the client's one-second wait.
+    expect(await sim.provider.getPatchStatus('web-1', commandId)).toMatchObject({ state: 'Success' });
+
+    const bad = await fetch(`${sim.server.url}/nodes/web-1/patch/${commandId}?waitMs=60000`);
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toEqual({ error: { kind: 'bad-input', message: 'waitMs: expected an integer from 0 to 5000, got "60000"' } });
   });
 
   it('answers inventory by scope: all, the fleet name, a cluster, a tier, a node', async () => {

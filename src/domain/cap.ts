@@ -1,0 +1,13 @@
+/**
+ * The availability cap, without the policy schema: workflow code imports this, and every workflow
+ * execution in a worker evaluates its imports anew, so it stays free of zod.
+ */
+
+/** The availability cap no policy may exceed: product.md §4. */
+export const MAX_UNAVAILABLE_FRACTION = 0.25;
+
+/** Nodes of a cluster allowed out of service at once: floor(fraction × size), never below one. */
+export function clusterCap(clusterSize: number, fraction: number = MAX_UNAVAILABLE_FRACTION): number {
+  const bounded = Math.min(fraction, MAX_UNAVAILABLE_FRACTION);
+  return Math.max(1, Math.floor(bounded * clusterSize + 1e-9));
+}
