@@ -134,7 +134,10 @@ async function stepBreakdown(client: Client, runs: Array<{ campaignId: string; s
     add('canary start requested', tsMs(child?.eventTime) - run.submitAt);
     const node = (await client.workflow.getHandle(nodeWorkflowId(run.campaignId, run.node)).fetchHistory()).events ?? [];
     add('canary started', tsMs(node[0]?.eventTime) - run.submitAt);
-    add('preflight done', activityAt(node, 'preflightNode', 'completed') - run.submitAt);
+    // Preflight is a local activity: its result is a marker written when its workflow task completes.
+    const preflightMarker = node.find((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    const preflightDone = preflightMarker ? tsMs(preflightMarker.eventTime) : activityAt(node, 'preflightNode', 'completed');
+    add('preflight done', preflightDone - run.submitAt);
     add('snapshot started', activityAt(node, 'snapshotNode', 'started') - run.submitAt);
   }
   return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, Math.round((v / 1000 / Math.max(1, runs.length)) * 1000) / 1000]));

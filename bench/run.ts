@@ -4,7 +4,7 @@
  *
  *   npm run bench [-- --out bench-results.jsonl] [-- --with-10k]
  *
- * About 35 minutes on a 2-core machine (10,000 nodes: add about 25).
+ * About 40 minutes on a 2-core machine (10,000 nodes: add about 17).
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';

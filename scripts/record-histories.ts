@@ -37,7 +37,13 @@ const worker = await Worker.create({ connection: nativeConnection, taskQueue, wo
 const out = path.join(import.meta.dirname, '..', 'test', 'histories');
 
 await worker.runUntil(async () => {
-  const handle = await startCampaign(client, { alert: testAlert('CVE-2024-6387'), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, tierMonitoringWindow: 100 }, taskQueue });
+  const handle = await startCampaign(client, {
+    alert: testAlert('CVE-2024-6387'),
+    fleet: { provider: 'sim', scope: 'all' },
+    // A fleet-wide limit, so the budget order (patched('budget-critical-paths-first')) is in the history.
+    policy: { ...fastPolicy, tierMonitoringWindow: 100, maxNodesInFlight: 3 },
+    taskQueue,
+  });
   for (;;) {
     const s = await campaignStatus(client, handle.workflowId);
     if (s.phase === 'halted' && s.counts.running === 0) break;

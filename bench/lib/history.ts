@@ -253,8 +253,13 @@ export async function nodeBreakdown(
       }
       if (e.workflowExecutionCompletedEventAttributes) closedAt = at;
     }
-    acc.firstTaskS += (firstScheduled - startedAt) / 1000;
-    acc.finishS += (closedAt - lastCompleted) / 1000;
+    // Local activities (preflight, verify, rejoin since patched('local-short-steps')) leave no
+    // activity events: their drawn time falls inside the segment around them, so take it out there.
+    const ran = new Set([...scheduled.values()].map((s) => s.type));
+    const local = (type: string) => (ran.has(type) ? 0 : drawnFor(type, draws[run.nodeId] ?? {}, healthCheckIntervalMs) / 1000);
+    acc.firstTaskS += (firstScheduled - startedAt) / 1000 - local('preflightNode');
+    acc.workflowTaskS -= local('verifyNode');
+    acc.finishS += (closedAt - lastCompleted) / 1000 - local('rejoinNode');
     acc.wallS += (closedAt - startedAt) / 1000;
     let drawn = 0;
     for (const type of ['preflightNode', 'snapshotNode', 'drainNode', 'runPatch', 'verifyNode', 'coolOffNode', 'rejoinNode']) drawn += drawnFor(type, draws[run.nodeId] ?? {}, healthCheckIntervalMs);
