@@ -16,7 +16,8 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
 }
 
-const quietBundlerLogger = {
+/** The bundler's logger: warnings and errors only. */
+export const quietBundlerLogger = {
   log() {},
   trace() {},
   debug() {},

@@ -10,6 +10,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symli
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleWorkflowCode } from '@temporalio/worker';
+import { quietBundlerLogger } from '../../src/worker';
 
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -95,22 +96,9 @@ export async function bundleVariant(spec: string): Promise<string> {
       if (count !== 1) throw new Error(`variant ${spec}: expected the text to replace exactly once in src/${r.file}, found ${count} times:\n${String(r.find)}`);
       writeFileSync(file, typeof r.find === 'string' ? text.replace(r.find, () => r.replace) : text.replace(r.find, r.replace));
     }
-    const bundle = await bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), logger: quiet });
+    const bundle = await bundleWorkflowCode({ workflowsPath: path.join(root, 'workflows', 'index.ts'), logger: quietBundlerLogger });
     return bundle.code;
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
 }
-
-const quiet = {
-  log() {},
-  trace() {},
-  debug() {},
-  info() {},
-  warn(message: string) {
-    console.error(message);
-  },
-  error(message: string) {
-    console.error(message);
-  },
-};
