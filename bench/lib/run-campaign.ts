@@ -154,7 +154,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     const busyAfter = machineBusySeconds();
     const after = machineInfo();
 
-    const monitor = await env.admin.monitor({ draws: true, operations: true, timeline: true });
+    const monitor = await env.admin.monitor({ draws: true, operations: true });
     const draws = (monitor.latencyDraws ?? {}) as Draws;
     let tiers: TierPlan[];
     try {
@@ -211,15 +211,6 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     const firstSnapshot = ops.find((o) => o.op === 'snapshot' && o.outcome === 'ok');
     const firstSnapshotStart = firstSnapshot ? Date.parse(firstSnapshot.at) - (draws[firstSnapshot.nodeId]?.snapshot?.[0] ?? 0) : NaN;
     const lastRejoin = ops.filter((o) => o.op === 'rejoin' && o.outcome === 'ok').reduce((m, o) => Math.max(m, Date.parse(o.at)), 0);
-    // Fleet-wide out of service over time, from the monitor's per-cluster timeline.
-    const perCluster = new Map<string, number>();
-    let fleetOut = 0;
-    let peakFleetOut = 0;
-    for (const change of monitor.timeline ?? []) {
-      fleetOut += change.count - (perCluster.get(change.cluster) ?? 0);
-      perCluster.set(change.cluster, change.count);
-      peakFleetOut = Math.max(peakFleetOut, fleetOut);
-    }
     const clusterReports = Object.values(monitor.clusters);
     const sizes = tiers.flatMap((t) => t.clusters.map((c) => c.nodes.length));
     const makespanMs = t1 - t0;
@@ -288,7 +279,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
         capViolations: monitor.capViolations,
         maxOutOfServiceFraction: Math.round(monitor.maxOutOfServiceFraction * 1000) / 1000,
         maxOutOfServiceFractionAny: Math.round(Math.max(0, ...clusterReports.map((c) => c.maxOutOfServiceFraction)) * 1000) / 1000,
-        peakFleetOutOfService: peakFleetOut,
+        peakFleetOutOfService: monitor.maxFleetOutOfService,
         patchedOnce: Object.values(monitor.patchedTimes).every((n) => n === 1) && Object.keys(monitor.patchedTimes).length === planned.length,
         drainedNow: monitor.drainedNow.length,
       },

@@ -73,6 +73,8 @@ export interface MonitorReport {
   capViolations: number;
   /** Max over clusters of four or more nodes (below that, one node is already more than 25%). */
   maxOutOfServiceFraction: number;
+  /** The most nodes out of service at once across the whole fleet (what a fleet-wide limit bounds). */
+  maxFleetOutOfService: number;
   /** Node → successful patch applications (nodes never patched are absent). */
   patchedTimes: Record<string, number>;
   /** Node → patch commands started (nodes without any are absent). */
@@ -100,6 +102,8 @@ export class FleetMonitor {
   /** Node → snapshots whose configuration was restored since the node's last patch command. */
   private readonly configRestored = new Map<string, Set<string>>();
   private restoreOrderViolations = 0;
+  private fleetOutOfServiceNow = 0;
+  private maxFleetOutOfService = 0;
 
   constructor(clusters: ReadonlyArray<{ id: string; size: number }>) {
     for (const { id, size } of clusters) {
@@ -147,6 +151,8 @@ export class FleetMonitor {
     this.timeline.push(change);
     const cluster = this.clusters.get(change.cluster);
     if (!cluster) return;
+    this.fleetOutOfServiceNow += change.count - cluster.outOfServiceNow;
+    this.maxFleetOutOfService = Math.max(this.maxFleetOutOfService, this.fleetOutOfServiceNow);
     cluster.outOfServiceNow = change.count;
     cluster.maxOutOfService = Math.max(cluster.maxOutOfService, change.count);
     cluster.maxOutOfServiceFraction = Math.max(cluster.maxOutOfServiceFraction, change.count / cluster.size);
@@ -170,6 +176,7 @@ export class FleetMonitor {
         0,
         ...[...this.clusters.values()].filter((c) => c.size >= MIN_CLUSTER_FOR_FRACTION).map((c) => c.maxOutOfServiceFraction),
       ),
+      maxFleetOutOfService: this.maxFleetOutOfService,
       patchedTimes: Object.fromEntries(this.patchedTimes),
       patchCommands: Object.fromEntries(this.patchCommands),
       restoreOrderViolations: this.restoreOrderViolations,

@@ -65,6 +65,15 @@ describe('sim safety rules and monitor', () => {
     expect(monitor.maxOutOfServiceFraction).toBe(0.5);
     expect(monitor.timeline!.map((c) => `${c.cluster}:${c.count}`)).toEqual(['web:1', 'web:2', 'web:1', 'web:0']);
     expect(monitor.drainedNow).toEqual([]);
+
+    // Across clusters: web-3 and db-1 out together make a fleet-wide peak of 2 again, then 3.
+    await drain('web-3');
+    await drain('db-1');
+    await sim.provider.rejoinNode('web-3', ctx('web-3#rejoin'));
+    expect((await sim.admin.monitor()).maxFleetOutOfService).toBe(2);
+    await drain('web-4');
+    await drain('db-2');
+    expect((await sim.admin.monitor()).maxFleetOutOfService).toBe(3);
   });
 
   it('quarantine keeps a node out of service with its reason, and counts toward the cap', async () => {
