@@ -12,6 +12,7 @@ import type { Policy } from '../domain/policy';
 import { verifyManifest, type VerifyFindings } from '../domain/verify';
 import type { FleetProvider, HealthSample, NodeManifest, SnapshotRecord } from '../providers/port';
 import { guarded } from './errors';
+import { createTemporalLookups } from './temporal-lookups';
 
 export interface NodeCall {
   nodeId: string;
@@ -47,6 +48,8 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
   const ctx = (call: NodeCall) => ({ idempotencyKey: call.key, campaignId: call.campaignId, cveId: call.cveId, signal: cancellationSignal() });
 
   return {
+    ...createTemporalLookups(),
+
     /** Reads the inventory in scope and runs the planner: the campaign's one look at the whole fleet. */
     async buildPlan(alert: NormalizedAlert, scope: string, policy: Policy): Promise<CampaignPlan> {
       const inventory = await guarded(`inventory of scope ${scope}`, () => provider.listInventory(scope));

@@ -3,8 +3,10 @@
  * It hands the cluster to one campaign at a time, first come first served, so two campaigns never
  * take nodes of the same cluster out of service together — each holds the 25% cap only for itself.
  */
-import { allHandlersFinished, condition, continueAsNew, getExternalWorkflowHandle, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, continueAsNew, getExternalWorkflowHandle, log, setHandler, workflowInfo } from '@temporalio/workflow';
+import { checkLeaseHolder } from '../domain/messages';
 import { acquireLeaseSignal, leaseGrantedSignal, leaseStatusQuery, releaseLeaseSignal } from './messages';
+import { taskBoundary } from './task-boundary';
 
 export interface ClusterLeaseInput {
   clusterId: string;
@@ -20,10 +22,18 @@ const IDLE_BEFORE_EXIT_MS = 60_000;
 export async function clusterLeaseWorkflow(input: ClusterLeaseInput): Promise<void> {
   let holder: string | null = input.holder ?? null;
   const queue: string[] = [...(input.queue ?? [])];
-  setHandler(acquireLeaseSignal, ({ holder: campaign }) => {
+  const boundary = taskBoundary();
+  // A malformed message is logged and ignored: throwing here would fail the workflow task for good.
+  setHandler(acquireLeaseSignal, (raw: unknown) => {
+    const checked = checkLeaseHolder(raw, 'acquireLease');
+    if (!checked.ok) return log.warn(`refused acquireLease: ${checked.reason}`);
+    const campaign = checked.value.holder;
     if (campaign !== holder && !queue.includes(campaign)) queue.push(campaign);
   });
-  setHandler(releaseLeaseSignal, ({ holder: campaign }) => {
+  setHandler(releaseLeaseSignal, (raw: unknown) => {
+    const checked = checkLeaseHolder(raw, 'releaseLease');
+    if (!checked.ok) return log.warn(`refused releaseLease: ${checked.reason}`);
+    const campaign = checked.value.holder;
     if (holder === campaign) holder = null;
     const waiting = queue.indexOf(campaign);
     if (waiting >= 0) queue.splice(waiting, 1);
@@ -33,25 +43,28 @@ export async function clusterLeaseWorkflow(input: ClusterLeaseInput): Promise<vo
   for (;;) {
     if (holder === null && queue.length > 0) {
       const next = queue.shift()!;
+      // The holder is set before the grant is sent: the campaign checks the grant against this state.
+      holder = next;
       try {
         await getExternalWorkflowHandle(next).signal(leaseGrantedSignal, { clusterId: input.clusterId });
-        holder = next;
       } catch {
         // The campaign is gone (finished or terminated): hand the cluster to the next one.
+        if (holder === next) holder = null;
       }
+      await boundary.settle();
       continue;
     }
     if (holder === null && queue.length === 0) {
-      const woke = await condition(() => queue.length > 0, IDLE_BEFORE_EXIT_MS);
+      const woke = await boundary.until(() => queue.length > 0, IDLE_BEFORE_EXIT_MS);
       if (!woke) {
-        await condition(allHandlersFinished);
+        await boundary.until(allHandlersFinished);
         if (queue.length === 0) return;
       }
       continue;
     }
-    await condition(() => holder === null);
+    await boundary.until(() => holder === null);
     if (workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
+      await boundary.until(allHandlersFinished);
       await continueAsNew<typeof clusterLeaseWorkflow>({ clusterId: input.clusterId, holder, queue });
     }
   }

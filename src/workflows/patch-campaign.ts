@@ -7,7 +7,6 @@
 import {
   allHandlersFinished,
   ApplicationFailure,
-  condition,
   continueAsNew,
   currentUpdateInfo,
   getExternalWorkflowHandle,
@@ -32,7 +31,10 @@ import { compareWithBaseline } from '../domain/gate';
 import { mergePlans } from '../domain/plan-merge';
 import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
 import type { Activities } from '../activities';
+import type { NodeWorkflowRecord } from '../activities/temporal-lookups';
+import { checkApproval, checkLeaseGranted, checkNodeControl, checkNodeFinished, checkOperatorNote, type Checked, type NodeFinishedClaim } from '../domain/messages';
 import { shortCall } from './activity-options';
+import { taskBoundary } from './task-boundary';
 import {
   abortSignal,
   abortUpdate,
@@ -60,6 +62,8 @@ import type { Approval, CampaignInput, CampaignPhase, CampaignResult, CampaignSt
 /** Operational counters for Prometheus; the SDK suppresses them during replay. */
 const nodesFinished = metricMeter.createCounter('patchwave_nodes_total', 'nodes', 'node procedures finished, by outcome');
 const campaignsFinished = metricMeter.createCounter('patchwave_campaigns_total', 'campaigns', 'campaigns finished, by status');
+/** Refused messages kept in full in the operator log; past that only counted (`refusedMessages`). */
+const MAX_REFUSALS_LOGGED = 50;
 const campaignDuration = metricMeter.createHistogram('patchwave_campaign_duration_seconds', 'float', 's', 'campaign wall-clock duration');
 
 /**
@@ -119,8 +123,24 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   const useLeases = patched('cluster-leases');
   // Campaigns started before the fleet-wide budget went to critical paths first keep plan order.
   const budgetToCriticalPathsFirst = patched('budget-critical-paths-first');
+  // Campaigns from before this change took a node's completion from its `nodeFinished` signal and a
+  // lease from `leaseGranted`. Since then a node completes only by what its workflow really did (the
+  // child's result, or Temporal's record of its closure for nodes carried over a continue-as-new),
+  // and a grant is only a claim, checked against the lease workflow's holder.
+  const verifiedMessages = patched('verified-node-and-lease-messages');
+  /** Nodes this run started: their child handle's result is their completion. */
+  const startedHere = new Set<string>();
+  /** Nodes carried over from an earlier run, watched through Temporal until their workflows close. */
+  const carriedOver = new Set<string>();
+  let watchingCarried = false;
+  /** Cluster id → whether a message claimed the lease granted (a refusal is recorded if the lease workflow disagrees). */
+  const leasesToConfirm = new Map<string, boolean>();
+  const pendingChecks: Promise<unknown>[] = [];
+  const boundary = taskBoundary();
   const pendingReleases: Promise<unknown>[] = [];
   const activities = proxyActivities<Activities>(shortCall);
+  // Waits as long as the nodes take; a dead worker is noticed by the heartbeat and the wait resumes.
+  const nodeWatch = proxyActivities<Activities>({ startToCloseTimeout: '24h', heartbeatTimeout: '30s', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } });
   const planning = proxyActivities<Activities>({ ...shortCall, startToCloseTimeout: '5m' });
   let wake = true;
   const changed = () => {
@@ -129,6 +149,13 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   const log = (action: string, by?: string, detail?: string) => {
     state.operatorLog.push({ at: new Date().toISOString(), action: by ? `${action} by ${by}` : action, detail });
     changed();
+  };
+  /** A message that does not fit is recorded, never obeyed and never thrown (which would fail the workflow task). */
+  const refuse = (message: string, reason: string) => {
+    state.refusedMessages = (state.refusedMessages ?? 0) + 1;
+    // A storm of forged messages must not grow the state without bound: the first ones are kept in full.
+    if (state.refusedMessages <= MAX_REFUSALS_LOGGED) log(`refused ${message}`, undefined, reason);
+    else if (state.refusedMessages === MAX_REFUSALS_LOGGED + 1) log('refusals no longer logged', undefined, `more than ${MAX_REFUSALS_LOGGED} messages refused; see refusedMessages for the count`);
   };
   const clusterOf = (nodeId: string): ClusterPlan | undefined => {
     for (const tier of state.plan.tiers) for (const cluster of tier.clusters) if (cluster.nodes.includes(nodeId)) return cluster;
@@ -220,39 +247,76 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
       return `node ${node} skipped`;
     },
   };
-  // Signals apply the same actions; an invalid one is recorded, never applied.
-  const viaSignal = <A>(name: keyof typeof validators, validate: (arg: A) => void, act: (arg: A) => string) => (arg: A) => {
-    try {
-      validate(arg);
-      act(arg);
-    } catch (err) {
-      log(`refused ${name}`, undefined, (err as Error).message);
-    }
-  };
+  // Every control checks its message's shape first (anyone can send any payload), then the
+  // campaign's rules. Signals record a refusal; updates reject, so nothing reaches history.
+  const controls = {
+    pause: (raw: unknown) => checkOperatorNote(raw, 'pause'),
+    resume: (raw: unknown) => checkOperatorNote(raw, 'resume'),
+    abort: (raw: unknown) => checkOperatorNote(raw, 'abort'),
+    approve: (raw: unknown) => checkApproval(raw),
+    retry: (raw: unknown) => checkNodeControl(raw, 'retryNode'),
+    skip: (raw: unknown) => checkNodeControl(raw, 'skipNode'),
+  } satisfies Record<keyof typeof validators, (raw: unknown) => Checked<unknown>>;
+  const viaSignal =
+    <A>(name: keyof typeof validators, validate: (arg: A) => void, act: (arg: A) => string) =>
+    (raw: unknown) => {
+      const checked = controls[name](raw) as Checked<A>;
+      if (!checked.ok) return refuse(name, checked.reason);
+      try {
+        validate(checked.value);
+        act(checked.value);
+      } catch (err) {
+        refuse(name, (err as Error).message);
+      }
+    };
+  const viaUpdate =
+    <A>(name: keyof typeof validators, validate: (arg: A) => void) =>
+    (raw: unknown) => {
+      const checked = controls[name](raw) as Checked<A>;
+      if (!checked.ok) throw new Error(checked.reason);
+      validate(checked.value);
+    };
   setHandler(pauseSignal, viaSignal('pause', validators.pause, actions.pause));
   setHandler(resumeSignal, viaSignal('resume', validators.resume, actions.resume));
   setHandler(abortSignal, viaSignal('abort', validators.abort, actions.abort));
   setHandler(approveSignal, viaSignal('approve', validators.approve, actions.approve));
   setHandler(retryNodeSignal, viaSignal('retry', validators.retry, actions.retry));
   setHandler(skipNodeSignal, viaSignal('skip', validators.skip, actions.skip));
-  setHandler(pauseUpdate, actions.pause, { validator: validators.pause });
-  setHandler(resumeUpdate, actions.resume, { validator: validators.resume });
-  setHandler(abortUpdate, actions.abort, { validator: validators.abort });
-  setHandler(approveUpdate, actions.approve, { validator: validators.approve });
-  setHandler(retryNodeUpdate, actions.retry, { validator: validators.retry });
-  setHandler(skipNodeUpdate, actions.skip, { validator: validators.skip });
-  setHandler(nodeFinishedSignal, (done) => {
-    // A late report from an older attempt must not overwrite the current one.
-    if ((state.attempts[done.nodeId] ?? 1) !== done.attempt || state.outcomes[done.nodeId] !== 'running') return;
-    state.outcomes[done.nodeId] = done.outcome;
-    nodesFinished.add(1, { outcome: done.outcome });
-    delete state.runningSince[done.nodeId];
-    if (done.reason) state.nodeReasons[done.nodeId] = done.reason;
-    changed();
+  setHandler(pauseUpdate, actions.pause, { validator: viaUpdate('pause', validators.pause) });
+  setHandler(resumeUpdate, actions.resume, { validator: viaUpdate('resume', validators.resume) });
+  setHandler(abortUpdate, actions.abort, { validator: viaUpdate('abort', validators.abort) });
+  setHandler(approveUpdate, actions.approve, { validator: viaUpdate('approve', validators.approve) });
+  setHandler(retryNodeUpdate, actions.retry, { validator: viaUpdate('retry', validators.retry) });
+  setHandler(skipNodeUpdate, actions.skip, { validator: viaUpdate('skip', validators.skip) });
+  setHandler(nodeFinishedSignal, (raw: unknown) => {
+    const checked = checkNodeFinished(raw);
+    if (!checked.ok) return refuse('nodeFinished', checked.reason);
+    const claim = checked.value;
+    if (!clusterOf(claim.nodeId)) return refuse('nodeFinished', `unknown node: ${claim.nodeId} is not in this campaign's plan`);
+    const attempt = state.attempts[claim.nodeId] ?? 1;
+    const outcome = state.outcomes[claim.nodeId] ?? 'pending';
+    if (!verifiedMessages) {
+      // Campaigns started before the check: the signal itself is the completion (well-formed only).
+      if (attempt !== claim.attempt || outcome !== 'running') return;
+      return recordOutcome(claim);
+    }
+    if (claim.attempt !== attempt) return refuse('nodeFinished', `stale: ${claim.nodeId} attempt ${claim.attempt} reported, the current attempt is ${attempt}`);
+    // The node's own report arriving after its result was recorded: nothing new.
+    if (outcome !== 'running' && outcome !== claim.outcome) return refuse('nodeFinished', `${claim.nodeId} is ${outcome}, not running: nothing to finish`);
+    // A running node's report is only a claim: its completion comes from its workflow's result.
   });
   setHandler(statusQuery, () => buildStatus(campaignId, state));
-  setHandler(leaseGrantedSignal, ({ clusterId }) => {
-    if (state.leases[clusterId] === 'requested') state.leases[clusterId] = 'granted';
+  setHandler(leaseGrantedSignal, (raw: unknown) => {
+    const checked = checkLeaseGranted(raw);
+    if (!checked.ok) return refuse('leaseGranted', checked.reason);
+    const { clusterId } = checked.value;
+    if (!verifiedMessages) {
+      if (state.leases[clusterId] === 'requested') state.leases[clusterId] = 'granted';
+      return changed();
+    }
+    if (!allClusters().some((c) => c.id === clusterId)) return refuse('leaseGranted', `unknown cluster: ${clusterId} is not in this campaign's plan`);
+    if (state.leases[clusterId] !== 'requested') return refuse('leaseGranted', `the lease of ${clusterId} is ${state.leases[clusterId] ?? 'not requested'}: nothing to grant`);
+    leasesToConfirm.set(clusterId, true);
     changed();
   });
   setHandler(
@@ -307,6 +371,12 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     publish('planning');
     state.plan = await planning.buildPlan(input.alert, input.fleet.scope, policy);
     state.plan.scope = input.fleet.scope;
+    await boundary.settle();
+  } else if (verifiedMessages) {
+    // Nodes carried over from the previous run have no child handle here, and their report may have
+    // reached the previous run just before it continued as new: ask Temporal how each one stands.
+    for (const id in state.runningSince) if (state.outcomes[id] === 'running') carriedOver.add(id);
+    for (const id in state.leases) if (state.leases[id] === 'requested') leasesToConfirm.set(id, false);
   }
 
   const campaignApproved = () => state.approvals.some((a) => !a.cluster && a.tier === undefined);
@@ -321,6 +391,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     if (state.tierStage === 'patching') {
       if (state.gateBaseline.length === 0 && state.policy.tierMonitoringWindow > 0) {
         state.gateBaseline = await activities.sampleClusterMetrics(tier.clusters.map((c) => c.id));
+        await boundary.settle();
       }
       await runTier(tier);
       if (state.abortRequested) break;
@@ -328,14 +399,15 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     }
     if (state.policy.tierMonitoringWindow > 0) {
       publish('monitoring');
-      await condition(() => state.abortRequested, state.policy.tierMonitoringWindow);
+      await boundary.until(() => state.abortRequested, state.policy.tierMonitoringWindow);
       if (state.abortRequested) break;
       const after = await activities.sampleClusterMetrics(tier.clusters.map((c) => c.id));
+      await boundary.settle();
       const verdict = compareWithBaseline(state.gateBaseline, after, state.policy);
       if (verdict.regressed) {
         state.gateHalt = `tier ${tier.tier} gate: ${verdict.reasons.join('; ')}`;
         publish('halted');
-        await condition(() => state.gateHalt === null || state.abortRequested);
+        await boundary.until(() => state.gateHalt === null || state.abortRequested);
         if (state.abortRequested) break;
       }
     }
@@ -346,10 +418,15 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   }
 
   // Abort: in-flight nodes finish their procedure before the campaign reports.
-  await condition(() => runningCount() === 0);
+  while (runningCount() > 0) {
+    wake = false;
+    checkClaims();
+    await boundary.until(() => wake);
+  }
   releaseLeases(allClusters());
-  await Promise.all(pendingReleases);
-  await condition(allHandlersFinished);
+  await Promise.all([...pendingReleases, ...pendingChecks]);
+  await boundary.settle();
+  await boundary.until(allHandlersFinished);
   const status = state.abortRequested ? 'aborted' : 'completed';
   publish(status);
   campaignsFinished.add(1, { status });
@@ -362,7 +439,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     if (approved()) return;
     publish('awaiting-approval');
     const timeout = state.policy.approvalTimeout ?? 0;
-    if (timeout > 0 && !(await condition(() => state.abortRequested || approved(), timeout))) {
+    if (timeout > 0 && !(await boundary.until(() => state.abortRequested || approved(), timeout))) {
       if (state.policy.onApprovalTimeout === 'abort') {
         state.abortRequested = true;
         log('approval timed out', undefined, `no approval for ${what} within ${Math.round(timeout / 1000)}s: aborting`);
@@ -371,7 +448,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
       log('approval overdue', undefined, `no approval for ${what} within ${Math.round(timeout / 1000)}s: escalated`);
       publish('approval-overdue');
     }
-    await condition(() => state.abortRequested || approved());
+    await boundary.until(() => state.abortRequested || approved());
   }
 
   /**
@@ -406,15 +483,17 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
       // Cleared before looking, so a change that lands while we await below is never lost.
       wake = false;
       releaseLeases(tier.clusters.filter((c) => clusterFinished(c, state.outcomes)));
+      checkClaims();
       const started = startEligible(tier);
       publish(phaseNow(tier));
       if (tier.clusters.every((c) => clusterFinished(c, state.outcomes))) return;
       if (state.abortRequested && runningCount() === 0) return;
       await started;
+      await boundary.settle();
       await maybeContinueAsNew();
       const nextRelease = nextRescueRelease(tier);
-      if (nextRelease === undefined) await condition(() => wake);
-      else await condition(() => wake, Math.max(1, nextRelease - Date.now()));
+      if (nextRelease === undefined) await boundary.until(() => wake);
+      else await boundary.until(() => wake, Math.max(1, nextRelease - Date.now()));
     }
   }
 
@@ -461,10 +540,88 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     return Promise.all(starts).then(() => undefined);
   }
 
+  /** The one place a node's final outcome is written. */
+  function recordOutcome(done: NodeFinishedClaim): void {
+    state.outcomes[done.nodeId] = done.outcome;
+    nodesFinished.add(1, { outcome: done.outcome });
+    delete state.runningSince[done.nodeId];
+    if (done.reason) state.nodeReasons[done.nodeId] = done.reason;
+    changed();
+  }
+
+  /** A node's completion as its own workflow reports it, if it is still the current attempt and running. */
+  function recordResult(nodeId: string, attempt: number, result: unknown, source: string): void {
+    if ((state.attempts[nodeId] ?? 1) !== attempt || state.outcomes[nodeId] !== 'running') return;
+    const checked = checkNodeFinished(result);
+    if (!checked.ok || checked.value.nodeId !== nodeId || checked.value.attempt !== attempt) {
+      return nodeLost(nodeId, attempt, `${source} returned a result that is not this node's (${checked.ok ? `${checked.value.nodeId} attempt ${checked.value.attempt}` : checked.reason})`);
+    }
+    recordOutcome(checked.value);
+  }
+
+  /**
+   * Checks what messages claimed against Temporal's own record: carried-over nodes that reported
+   * finished, and leases said to be granted. One activity per batch; its result is history, so a
+   * replay sees exactly what the live run saw.
+   */
+  function checkClaims(): void {
+    watchCarriedOver();
+    for (const [clusterId, claimed] of leasesToConfirm) {
+      leasesToConfirm.delete(clusterId);
+      pendingChecks.push(
+        activities.clusterLeaseHolder({ clusterId }).then(
+          (holder) => {
+            if (state.leases[clusterId] !== 'requested') return;
+            if (holder === campaignId) {
+              state.leases[clusterId] = 'granted';
+              return changed();
+            }
+            if (claimed) refuse('leaseGranted', `the lease workflow of ${clusterId} says its holder is ${holder ?? 'nobody'}, not this campaign`);
+          },
+          (err: unknown) => {
+            leasesToConfirm.set(clusterId, claimed);
+            log('lease check failed', undefined, `${clusterId}: ${(err as Error).message}`);
+          },
+        ),
+      );
+    }
+  }
+
+  /**
+   * Nodes carried over from an earlier run have no child handle here: one activity waits on Temporal
+   * until some of their workflows close and returns how; then the rest are watched again.
+   */
+  function watchCarriedOver(): void {
+    for (const id of carriedOver) if (state.outcomes[id] !== 'running') carriedOver.delete(id);
+    if (watchingCarried || carriedOver.size === 0) return;
+    watchingCarried = true;
+    const watched = new Map([...carriedOver].map((nodeId) => [nodeWorkflowId(campaignId, nodeId, state.attempts[nodeId] ?? 1), nodeId]));
+    // Not awaited before a continue-as-new: the next run watches whatever is still running.
+    void nodeWatch.awaitNodeWorkflows([...watched.keys()]).then(
+      (records) => {
+        watchingCarried = false;
+        for (const record of records) applyNodeRecord(watched.get(record.workflowId)!, record);
+        changed();
+      },
+      (err: unknown) => {
+        watchingCarried = false;
+        log('node watch failed', undefined, `${watched.size} carried-over node(s): ${(err as Error).message}`);
+      },
+    );
+  }
+
+  function applyNodeRecord(nodeId: string, record: NodeWorkflowRecord): void {
+    const attempt = state.attempts[nodeId] ?? 1;
+    if (record.workflowId !== nodeWorkflowId(campaignId, nodeId, attempt) || state.outcomes[nodeId] !== 'running') return;
+    if (record.status === 'completed') return recordResult(nodeId, attempt, record.result, `node workflow ${record.workflowId}`);
+    nodeLost(nodeId, attempt, `node workflow ${record.workflowId} ended without a result (${record.detail})`);
+  }
+
   async function startNode(cluster: ClusterPlan, nodeId: string): Promise<void> {
     const attempt = state.attempts[nodeId] ?? 1;
     state.outcomes[nodeId] = 'running';
     state.runningSince[nodeId] = Date.now();
+    if (verifiedMessages) startedHere.add(nodeId);
     const childId = nodeWorkflowId(campaignId, nodeId, attempt);
     try {
       const handle = await startChild(patchNodeWorkflow, {
@@ -496,9 +653,14 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
           },
         ],
       });
-      // Within this run, a node workflow that dies without reporting (terminated by hand, a bug) is
-      // still recorded: the node may be drained, and the record must say so.
-      handle.result().catch((err: unknown) => nodeLost(nodeId, attempt, `node workflow ${childId} ended without reporting: ${(err as Error).message}`));
+      // The child's result is the node's completion. A node workflow that dies without one (terminated
+      // by hand, a bug) is still recorded: the node may be drained, and the record must say so.
+      handle.result().then(
+        (result: unknown) => {
+          if (verifiedMessages) recordResult(nodeId, attempt, result, `node workflow ${childId}`);
+        },
+        (err: unknown) => nodeLost(nodeId, attempt, `node workflow ${childId} ended without reporting: ${(err as Error).message}`),
+      );
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) return; // already running: it will report
       nodeLost(nodeId, attempt, `could not start node workflow ${childId}: ${(err as Error).message}`);
@@ -517,8 +679,10 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     const info = workflowInfo();
     // Well before Temporal's warnings (10,240 events / 10 MiB); older inputs lack the policy field.
     if (!info.continueAsNewSuggested && info.historyLength < (state.policy.historyEventsBeforeContinueAsNew ?? 8_000)) return;
-    await condition(allHandlersFinished);
-    await Promise.all(pendingReleases);
+    await boundary.until(allHandlersFinished);
+    // Checks in flight are awaited, not dropped: a node whose report was consumed must not be forgotten.
+    await Promise.all([...pendingReleases, ...pendingChecks]);
+    await boundary.settle();
     const carried: CampaignState = { ...state, outcomes: {}, packedOutcomes: encodeOutcomes(allClusters(), state.outcomes) };
     await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, startUpdateId: input.startUpdateId, carried });
   }

@@ -95,6 +95,8 @@ export interface CampaignState {
   leases: Record<string, 'requested' | 'granted' | 'released'>;
   /** Alerts received for this campaign after the first (duplicates and updates), for the audit. */
   alertsJoined: { at: string; source: string; addedNodes: string[] }[];
+  /** Messages refused (malformed, unknown, stale or forged); the first ones are in the operator log. */
+  refusedMessages?: number;
 }
 
 export interface NodeCounts {

@@ -1,0 +1,81 @@
+/**
+ * Lookups in Temporal itself, so the campaign acts on what really happened rather than on what a
+ * message claims: a node workflow's closure and result, a cluster lease's holder. Anyone who can
+ * reach the Temporal frontend can send a signal; only the server's own record of a workflow is trusted.
+ */
+import { activityInfo, cancellationSignal, Context, heartbeat } from '@temporalio/activity';
+import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { clusterLeaseWorkflowId } from '../domain/ids';
+import { leaseStatusQuery } from '../workflows/messages';
+
+/** How a node workflow closed. */
+export interface NodeWorkflowRecord {
+  workflowId: string;
+  status: 'completed' | 'closed' | 'missing';
+  /** The node workflow's own result, when it completed. */
+  result?: unknown;
+  /** Why it closed without a result (failed, terminated, timed out, cancelled, not found). */
+  detail?: string;
+}
+
+/** After the first node closes, how long the others get to be reported in the same answer. */
+const GATHER_MS = 250;
+
+export function createTemporalLookups() {
+  return {
+    /**
+     * Waits until at least one of these node workflows closes (each followed across its runs) and
+     * returns every one that has closed by then. Event-driven: one long poll per workflow on the
+     * server, aborted when the answer is ready; heartbeats while it waits.
+     */
+    async awaitNodeWorkflows(workflowIds: string[]): Promise<NodeWorkflowRecord[]> {
+      const client = Context.current().client;
+      const abort = new AbortController();
+      const onCancel = () => abort.abort();
+      cancellationSignal().addEventListener('abort', onCancel);
+      const beat = setInterval(() => heartbeat(), 5_000);
+      const closed: NodeWorkflowRecord[] = [];
+      let firstClosed: () => void = () => undefined;
+      const first = new Promise<void>((resolve) => (firstClosed = resolve));
+      const watch = (workflowId: string) =>
+        client.connection
+          .withAbortSignal(abort.signal, () => client.workflow.getHandle(workflowId).result())
+          .then(
+            (result: unknown) => ({ workflowId, status: 'completed' as const, result }),
+            (err: unknown): NodeWorkflowRecord | undefined => {
+              if (abort.signal.aborted) return undefined;
+              if (err instanceof WorkflowNotFoundError) return { workflowId, status: 'missing', detail: 'not found' };
+              if (err instanceof WorkflowFailedError) return { workflowId, status: 'closed', detail: `${err.message}${err.cause ? `: ${err.cause.message}` : ''}` };
+              throw err;
+            },
+          )
+          .then((record) => {
+            if (!record) return;
+            closed.push(record);
+            firstClosed();
+          });
+      try {
+        const all = Promise.all(workflowIds.map(watch));
+        all.catch(() => undefined);
+        await Promise.race([first, all, new Promise((_, reject) => abort.signal.addEventListener('abort', () => reject(new Error('cancelled'))))]);
+        await new Promise((resolve) => setTimeout(resolve, GATHER_MS));
+        return [...closed];
+      } finally {
+        clearInterval(beat);
+        cancellationSignal().removeEventListener('abort', onCancel);
+        abort.abort();
+      }
+    },
+
+    /** Who holds a cluster's lease, as the lease workflow itself says (null when nobody or no lease workflow). */
+    async clusterLeaseHolder(request: { clusterId: string }): Promise<string | null> {
+      const handle = Context.current().client.workflow.getHandle(clusterLeaseWorkflowId(activityInfo().taskQueue, request.clusterId));
+      try {
+        return (await handle.query(leaseStatusQuery)).holder;
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return null;
+        throw err;
+      }
+    },
+  };
+}

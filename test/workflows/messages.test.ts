@@ -1,0 +1,124 @@
+/**
+ * Messages from outside the campaign — forged, malformed, stale — on a real dev server against the
+ * fleet simulator. Anyone who can reach the Temporal frontend can send any signal; none of them may
+ * free a slot the fleet has not freed or fail a workflow task. Judged from the simulator's monitor
+ * and from the campaign's history, not from what the campaign says of itself.
+ */
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { campaignStatus, operate, OperatorRefused, startCampaign } from '../../src/client/campaigns';
+import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
+import { startTestSim } from '../support/sim';
+import { createHarness, eventually, uniqueTaskQueue, withWorker, type Harness } from '../support/temporal';
+
+let harness: Harness;
+beforeAll(async () => {
+  harness = await createHarness();
+});
+afterAll(async () => harness?.close());
+
+const runningNodes = async (id: string) =>
+  (await campaignStatus(harness.client, id)).tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes)).filter((n) => n.outcome === 'running');
+
+/** Workflow task failures and the refusals the campaign recorded, across every run of the campaign. */
+async function failuresAndRefusals(handle: WorkflowHandle) {
+  let failedTasks = 0;
+  for (let runId: string | undefined = (await handle.describe()).runId; runId; ) {
+    const events: NonNullable<Awaited<ReturnType<WorkflowHandle['fetchHistory']>>['events']> = (await harness.client.workflow.getHandle(handle.workflowId, runId).fetchHistory()).events ?? [];
+    failedTasks += events.filter((e) => e.workflowTaskFailedEventAttributes).length;
+    runId = events[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  }
+  const status = await campaignStatus(harness.client, handle.workflowId);
+  return { failedTasks, refusals: status.operatorLog.filter((e) => e.action.startsWith('refused ')) };
+}
+
+describe('messages from outside the campaign', () => {
+  it('forged nodeFinished and leaseGranted never free a slot, malformed ones never fail a task, across continue-as-new', async () => {
+    const fleet = testFleet([{ id: 'web', size: 16, tier: 1 }]);
+    fleet.latency = { ...fleet.latency, patch: 900 };
+    const sim = await startTestSim(fleet);
+    try {
+      const taskQueue = uniqueTaskQueue('forged');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        // A low continue-as-new threshold: forged reports reach nodes started by this run and nodes carried over.
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, historyEventsBeforeContinueAsNew: 100 }, taskQueue });
+        await eventually('the window to open past the canary', async () => (await runningNodes(handle.workflowId)).length >= 2, 30_000);
+        await handle.signal('nodeFinished', null as never);
+        await handle.signal('nodeFinished', 'patched' as never);
+        await handle.signal('nodeFinished', { nodeId: 'web-05', attempt: 'one', outcome: 'patched' } as never);
+        await handle.signal('nodeFinished', { nodeId: 'db-99', attempt: 1, outcome: 'patched' } as never);
+        await handle.signal('leaseGranted', null as never);
+        await handle.signal('leaseGranted', { clusterId: 'web' } as never);
+        await handle.signal('pause', 'now' as never);
+        await handle.signal('approve', null as never);
+        await handle.signal('retryNode', { node: 42 } as never);
+        // Until the campaign ends: every node the campaign has running is reported "patched" by a forger.
+        let forged = 0;
+        const forger = (async () => {
+          for (;;) {
+            const description = await handle.describe();
+            if (description.status.name !== 'RUNNING') return;
+            for (const node of await runningNodes(handle.workflowId).catch(() => [])) {
+              await handle.signal('nodeFinished', { nodeId: node.id, attempt: node.attempt, outcome: 'patched' } as never).catch(() => undefined);
+              forged++;
+            }
+            await new Promise((r) => setTimeout(r, 150));
+          }
+        })();
+        const result = await handle.result();
+        await forger;
+        expect(forged).toBeGreaterThan(10);
+        expect(result.status).toBe('completed');
+        expect(result.runs).toBeGreaterThan(1);
+        expect(result.counts).toMatchObject({ total: 16, patched: 16 });
+        const { failedTasks, refusals } = await failuresAndRefusals(handle);
+        expect(failedTasks).toBe(0);
+        const reasons = refusals.map((r) => `${r.action}: ${r.detail}`).join('\n');
+        expect(reasons).toMatch(/refused nodeFinished: nodeFinished takes \{ nodeId, attempt, outcome, reason\? \}, got null/);
+        expect(reasons).toMatch(/refused nodeFinished: nodeFinished.attempt must be a positive integer/);
+        expect(reasons).toMatch(/refused nodeFinished: unknown node: db-99/);
+        expect(reasons).toMatch(/refused leaseGranted: leaseGranted takes \{ clusterId \}, got null/);
+        expect(reasons).toMatch(/refused pause: pause takes \{ by\?, reason\? \}, got "now"/);
+        expect(reasons).toMatch(/refused approve: approve takes/);
+        expect(reasons).toMatch(/refused retry: retryNode.node must be an id/);
+      });
+      // The fleet's own record: the cap of 4 (25% of 16) held although every running node was reported done early.
+      const monitor = await sim.admin.monitor();
+      expect(monitor.capViolations).toBe(0);
+      expect(monitor.clusters.web.maxOutOfService).toBeLessThanOrEqual(4);
+      expect(monitor.drainedNow).toEqual([]);
+      expect(Object.values(monitor.patchedTimes).every((n) => n === 1)).toBe(true);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('refuses malformed operator updates with a clear answer and changes nothing', async () => {
+    const sim = await startTestSim(testFleet([{ id: 'web', size: 8, tier: 1 }]));
+    try {
+      const taskQueue = uniqueTaskQueue('bad-updates');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+        // As `temporal workflow update execute` can send them, bypassing the CLI's own checks.
+        const refusal = (name: string, arg: unknown) =>
+          handle.executeUpdate(name, { args: [arg] }).then(
+            () => 'accepted',
+            (err: WorkflowUpdateFailedError) => (err.cause as Error).message,
+          );
+        expect(await refusal('pauseCampaign', 'now')).toBe('pause takes { by?, reason? }, got "now"');
+        expect(await refusal('pauseCampaign', null)).toBe('pause takes { by?, reason? }, got null');
+        expect(await refusal('retryNodeCampaign', { node: '' })).toMatch(/^retryNode.node must be an id/);
+        expect(await refusal('approveCampaign', { by: 'x'.repeat(600), reason: 'r' })).toBe('approve.by is longer than 500 characters');
+        expect(await refusal('abortCampaign', { by: 7 })).toBe('abort.by must be a string, got number');
+        await expect(operate(harness.client, handle.workflowId, 'retry', { node: 'web-01' })).rejects.toThrow(OperatorRefused);
+        const status = await campaignStatus(harness.client, handle.workflowId);
+        expect(status.paused).toBe(false);
+        expect(status.operatorLog.filter((e) => e.action.startsWith('pause') || e.action.startsWith('approve'))).toEqual([]);
+        const result = await handle.result();
+        expect(result.counts.patched).toBe(8);
+      });
+    } finally {
+      await sim.close();
+    }
+  });
+});
