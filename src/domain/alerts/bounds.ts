@@ -1,4 +1,4 @@
-import { AlertValidationError, formatPath, previewValue } from './errors';
+import { AlertValidationError, formatPath, MAX_REPORTED_ISSUES, previewValue, type AlertIssue } from './errors';
 
 /**
  * Limits that keep intake bounded in time and memory whatever arrives. They sit well above anything
@@ -17,27 +17,196 @@ export const ALERT_LIMITS = {
   maxValues: 1_000_000,
 } as const;
 
+/** What the alert text held: one JSON document, or an NDJSON stream (one document per line). */
+export interface AlertText {
+  document: unknown;
+  /** The text was NDJSON: `document` is the array of its lines' documents. */
+  ndjson: boolean;
+}
+
 /**
- * Parses alert text as JSON. Too large or not JSON → `AlertValidationError` naming the problem.
+ * Parses alert text — bytes or a string — as JSON, or as NDJSON (one JSON document per line, what
+ * `jq -c` and log exports give). Refused with an `AlertValidationError` naming the problem: too
+ * large; not UTF-8 (with the byte offset of the first bad byte: a silently replaced byte would turn
+ * `linux-image-aws` into a package no node has); gzip-compressed; not JSON; a key twice in one object
+ * (parsers disagree on which one wins, so the payload is ambiguous). A byte-order mark is skipped.
  * JSON.parse itself is iterative in V8, so deep nesting cannot overflow the stack here; the depth
  * limit is enforced afterwards by `checkPayloadBounds`.
  */
-export function parseAlertText(input: string | Uint8Array): unknown {
+export function parseAlertText(input: string | Uint8Array): AlertText {
   const bytes = typeof input === 'string' ? utf8Length(input, ALERT_LIMITS.maxBytes) : input.byteLength;
   if (bytes > ALERT_LIMITS.maxBytes) {
     throw new AlertValidationError('alert', [
       { path: '(payload)', value: `more than ${ALERT_LIMITS.maxBytes} bytes`, expected: `at most ${ALERT_LIMITS.maxBytes} bytes (an EventBridge event is at most 256 KiB)` },
     ]);
   }
-  const text = (typeof input === 'string' ? input : new TextDecoder('utf-8', { fatal: false }).decode(input)).replace(/^\uFEFF/, '');
+  const text = (typeof input === 'string' ? input : decodeUtf8(input)).replace(/^\uFEFF/, '');
   if (text.trim().length === 0) {
     throw new AlertValidationError('alert', [{ path: '(payload)', value: 'empty input', expected: 'a JSON document' }]);
   }
+  let document: unknown;
   try {
-    return JSON.parse(text);
+    document = JSON.parse(text);
   } catch (err) {
+    const lines = ndjsonLines(text);
+    if (lines) return { document: parseNdjson(lines), ndjson: true };
     const message = (err as Error).message.replace(/\s+/g, ' ').slice(0, 160);
-    throw new AlertValidationError('alert', [{ path: '(payload)', value: `text that is not JSON (${message})`, expected: 'a JSON document' }]);
+    const hint = notAnAlertHint(text);
+    throw new AlertValidationError('alert', [{ path: '(payload)', value: `text that is not JSON (${message})`, expected: hint ?? 'a JSON document' }]);
+  }
+  checkDuplicateKeys(text, []);
+  return { document, ndjson: false };
+}
+
+/** Strict UTF-8: the first invalid byte is named by its offset, nothing is replaced. */
+function decodeUtf8(bytes: Uint8Array): string {
+  if (bytes.byteLength >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    throw new AlertValidationError('alert', [
+      { path: '(payload)', value: 'gzip-compressed data', expected: 'JSON text (decompress it first; an EPSS .csv.gz is enrichment: pass it with --epss)' },
+    ]);
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    const offset = firstInvalidUtf8(bytes);
+    const shown = Array.from(bytes.subarray(offset, offset + 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+    throw new AlertValidationError('alert', [
+      { path: '(payload)', value: `invalid UTF-8 at byte offset ${offset} (bytes ${shown})`, expected: 'UTF-8 text (JSON must be UTF-8, RFC 8259 §8.1; re-export the file as UTF-8)' },
+    ]);
+  }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence (RFC 3629). */
+export function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    let max = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) (need = 1), (min = 0x80);
+    else if (b === 0xe0) (need = 2), (min = 0xa0);
+    else if (b === 0xed) (need = 2), (min = 0x80), (max = 0x9f); // no UTF-16 surrogates
+    else if (b >= 0xe1 && b <= 0xef) (need = 2), (min = 0x80);
+    else if (b === 0xf0) (need = 3), (min = 0x90);
+    else if (b >= 0xf1 && b <= 0xf3) (need = 3), (min = 0x80);
+    else if (b === 0xf4) (need = 3), (min = 0x80), (max = 0x8f); // nothing above U+10FFFF
+    else return i;
+    for (let k = 1; k <= need; k++) {
+      const c = bytes[i + k];
+      const lo = k === 1 ? min : 0x80;
+      const hi = k === 1 ? max : 0xbf;
+      if (c === undefined || c < lo || c > hi) return k === 1 ? i : i + k;
+    }
+    i += need + 1;
+  }
+  return -1;
+}
+
+/** At most this many NDJSON lines: a stream is a batch of alerts, not a log archive. */
+export const MAX_ITEMS = 1_000;
+
+/**
+ * The non-empty lines of an NDJSON stream, or undefined when the text is not one: at least two
+ * lines, the first of which is a JSON object on its own (a pretty-printed document broken by a typo
+ * is reported as broken JSON, not as a stream).
+ */
+function ndjsonLines(text: string): { line: number; text: string }[] | undefined {
+  const lines = text.split(/\r?\n/).map((t, i) => ({ line: i + 1, text: t.trim() })).filter((l) => l.text.length > 0);
+  if (lines.length < 2 || !lines[0].text.startsWith('{')) return undefined;
+  try {
+    JSON.parse(lines[0].text);
+  } catch {
+    return undefined;
+  }
+  return lines;
+}
+
+function parseNdjson(lines: { line: number; text: string }[]): unknown[] {
+  if (lines.length > MAX_ITEMS) {
+    throw new AlertValidationError('NDJSON stream of alerts', [{ path: '(payload)', value: `${lines.length} lines`, expected: `at most ${MAX_ITEMS} alerts per stream` }]);
+  }
+  const items: unknown[] = [];
+  const issues: AlertIssue[] = [];
+  lines.forEach(({ line, text }, index) => {
+    try {
+      items.push(JSON.parse(text));
+      checkDuplicateKeys(text, [index]);
+    } catch (err) {
+      if (err instanceof AlertValidationError) {
+        issues.push(...err.issues);
+        return;
+      }
+      const message = (err as Error).message.replace(/\s+/g, ' ').slice(0, 120);
+      issues.push({ path: `[${index}]`, value: `line ${line}: text that is not JSON (${message})`, expected: 'one JSON document per line (NDJSON)' });
+    }
+  });
+  if (issues.length > 0) throw new AlertValidationError('NDJSON stream of alerts', issues.slice(0, MAX_REPORTED_ISSUES), issues.length);
+  return items;
+}
+
+/** Text that is not JSON but is recognisably something else a team has to hand. */
+function notAnAlertHint(text: string): string | undefined {
+  const head = text.trimStart().slice(0, 200).toLowerCase();
+  if (head.startsWith('#model_version') || head.startsWith('cve,epss')) return 'a JSON alert; this is an EPSS scores CSV (enrichment): pass it with --epss';
+  return undefined;
+}
+
+interface KeyFrame {
+  object: boolean;
+  keys: Set<string> | undefined;
+  index: number;
+  key: string | undefined;
+  expectKey: boolean;
+}
+
+/**
+ * Refuses an object that names a key twice (`{"cveId": "CVE-…", "cveId": "CVE-…"}`): JSON.parse
+ * keeps the last, other parsers the first, so two readers of one payload could patch different
+ * things. One linear pass over text that JSON.parse already accepted; the error names the path.
+ */
+function checkDuplicateKeys(text: string, root: PropertyKey[]): void {
+  const stack: KeyFrame[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22 /* " */) {
+      let j = i + 1;
+      let escaped = false;
+      while (j < text.length) {
+        const c = text.charCodeAt(j);
+        if (c === 0x5c) escaped = true, j += 2;
+        else if (c === 0x22) break;
+        else j++;
+      }
+      const top = stack[stack.length - 1];
+      if (top?.object && top.expectKey) {
+        const raw = text.slice(i + 1, j);
+        const key = escaped ? (JSON.parse(`"${raw}"`) as string) : raw;
+        top.keys ??= new Set();
+        if (top.keys.has(key)) {
+          const path = [...root, ...stack.slice(0, -1).map((f) => (f.object ? f.key! : f.index)), key];
+          throw new AlertValidationError('alert', [
+            { path: formatPath(path.length > 10 ? [...path.slice(0, 8), '…', path[path.length - 1]] : path), value: `${JSON.stringify(key.slice(0, 40))} a second time in one object`, expected: 'each key at most once per object (parsers disagree on which duplicate wins)' },
+          ]);
+        }
+        top.keys.add(key);
+        top.key = key;
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (ch === 0x7b /* { */ || ch === 0x5b /* [ */) {
+      stack.push({ object: ch === 0x7b, keys: undefined, index: 0, key: undefined, expectKey: ch === 0x7b });
+    } else if (ch === 0x7d || ch === 0x5d) {
+      stack.pop();
+    } else if (ch === 0x2c /* , */) {
+      const top = stack[stack.length - 1];
+      if (top?.object) top.expectKey = true;
+      else if (top) top.index++;
+    }
   }
 }
 
