@@ -54,13 +54,7 @@ export interface EnrichmentData {
 
 export function assessVulnerability(alert: NormalizedAlert, enrichment: EnrichmentData = {}): VulnerabilityAssessment {
   const nvd = lookupNvd(enrichment.nvd, alert.cveId);
-  // NVD mirrors the KEV listing (cisaExploitAdd): the same evidence as the catalog itself.
-  const kevEntry = lookupKev(enrichment.kev, alert.cveId);
-  const kev: KevFacts | undefined = kevEntry
-    ? { dateAdded: kevEntry.dateAdded, dueDate: kevEntry.dueDate, knownRansomwareUse: isKnownRansomwareUse(kevEntry), vulnerabilityName: kevEntry.vulnerabilityName, text: `${kevEntry.vulnerabilityName} ${kevEntry.shortDescription}`, via: '' }
-    : nvd?.kev
-      ? { dateAdded: nvd.kev.dateAdded, dueDate: nvd.kev.dueDate ?? '', knownRansomwareUse: false, vulnerabilityName: nvd.kev.vulnerabilityName ?? '', text: nvd.kev.vulnerabilityName ?? '', via: ' (per NVD)' }
-      : undefined;
+  const kev = kevFacts(alert, enrichment);
   const scores = cvssScores(alert, nvd);
   const chosen = scores.length > 0 ? scores.reduce((best, r) => (compareCvssReadings(r, best) < 0 ? r : best)) : undefined;
   const cvss = chosen ? tryParseCvssVector(chosen.vector, chosen.version) : tryParseCvssVector(alert.cvss?.vector, alert.cvss?.version);
@@ -68,7 +62,7 @@ export function assessVulnerability(alert: NormalizedAlert, enrichment: Enrichme
   const epssRow = lookupEpss(enrichment.epss, alert.cveId);
   const epss = epssRow ? { score: epssRow.epss, percentile: epssRow.percentile } : alert.epss !== undefined ? { score: alert.epss } : undefined;
 
-  const { exploitation, reason } = decideExploitation({ kevDateAdded: kev?.dateAdded, kevVia: kev?.via, ransomware: kev?.knownRansomwareUse ?? false, asserted: alert.exploitedInWild === true, publicExploit: alert.exploitAvailable === true, evidence: alert.exploitEvidence });
+  const { exploitation, reason } = decideExploitation(exploitationEvidence(alert, enrichment));
   let exploitationReason = reason;
   // EPSS is shown as evidence, and only where it adds something: exploitation evidence outranks it.
   if (exploitation !== 'active' && epss) exploitationReason += ` (EPSS ${formatProbability(epss.score)}${epss.percentile !== undefined ? `, p${Math.floor(epss.percentile * 100)}` : ''})`;
@@ -116,6 +110,27 @@ function describeImpact(cvss: CvssVector | undefined, rce: boolean): string {
 /** 0.94 / 0.00043: two decimals, or two significant digits for the long tail of small scores. */
 function formatProbability(p: number): string {
   return p >= 0.01 || p === 0 ? p.toFixed(2) : p.toPrecision(2);
+}
+
+/** The KEV listing for the alert's CVE: the catalog's entry, else NVD's copy of it (cisaExploitAdd). */
+function kevFacts(alert: NormalizedAlert, enrichment: EnrichmentData): KevFacts | undefined {
+  const entry = lookupKev(enrichment.kev, alert.cveId);
+  if (entry) {
+    return { dateAdded: entry.dateAdded, dueDate: entry.dueDate, knownRansomwareUse: isKnownRansomwareUse(entry), vulnerabilityName: entry.vulnerabilityName, text: `${entry.vulnerabilityName} ${entry.shortDescription}`, via: '' };
+  }
+  const nvd = lookupNvd(enrichment.nvd, alert.cveId)?.kev;
+  return nvd ? { dateAdded: nvd.dateAdded, dueDate: nvd.dueDate ?? '', knownRansomwareUse: false, vulnerabilityName: nvd.vulnerabilityName ?? '', text: nvd.vulnerabilityName ?? '', via: ' (per NVD)' } : undefined;
+}
+
+/** The exploitation evidence for an alert, from itself and the enrichment (KEV, NVD's KEV copy). */
+export function exploitationEvidence(alert: NormalizedAlert, enrichment: EnrichmentData = {}): ExploitationEvidence {
+  const kev = kevFacts(alert, enrichment);
+  return {
+    ...(kev && { kevDateAdded: kev.dateAdded, kevVia: kev.via, ransomware: kev.knownRansomwareUse }),
+    asserted: alert.exploitedInWild === true,
+    publicExploit: alert.exploitAvailable === true,
+    ...(alert.exploitEvidence && { evidence: alert.exploitEvidence }),
+  };
 }
 
 interface KevFacts {
