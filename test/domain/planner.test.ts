@@ -14,15 +14,15 @@ const inventory = parseInventoryText(readFileSync(new URL('../fixtures/inventory
 const kev = parseKevCatalogText(readFileSync(new URL('../../data/kev/known_exploited_vulnerabilities.json', import.meta.url), 'utf8'));
 const policy = parsePolicy({});
 const now = new Date('2025-08-25T14:34:00Z');
-const alertOf = (file: string): NormalizedAlert => parseAlert(readFileSync(new URL(file, alertsDir), 'utf8')).alerts[0];
+const alertOf = (file: string): NormalizedAlert => parseAlert(readFileSync(new URL(file, alertsDir))).alerts[0];
 const plan = (file: string, context = { now, kev }) => planCampaign(alertOf(file), inventory, policy, context);
 const clusters = (p: CampaignPlan) => p.tiers.flatMap((t) => t.clusters);
 
 describe('plans for the fixtures on the demo fleet (golden)', () => {
-  const withAlerts = readdirSync(alertsDir).filter((f) => f.endsWith('.json') && parseAlert(readFileSync(new URL(f, alertsDir), 'utf8')).alerts.length > 0);
+  const withAlerts = readdirSync(alertsDir).filter((f) => /\.(json|ndjson)$/.test(f) && parseAlert(readFileSync(new URL(f, alertsDir))).alerts.length > 0);
 
   it.each(withAlerts)('%s', async (file) => {
-    await expect(`${JSON.stringify(plan(file), null, 2)}\n`).toMatchFileSnapshot(`./__golden__/plans/${file}`);
+    await expect(`${JSON.stringify(plan(file), null, 2)}\n`).toMatchFileSnapshot(`./__golden__/plans/${file.replace(/\.ndjson$/, '.json')}`);
   });
 });
 

@@ -14,7 +14,12 @@ describe('Amazon Inspector findings', () => {
       {
         cveId: 'CVE-2024-29069',
         title: 'CVE-2024-29069 - snapd',
+        // The vendor's (Ubuntu's) score is used; NVD's is kept beside it to be shown.
         cvss: { score: 4.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:L/A:L', version: '3.1', source: 'UBUNTU_CVE' },
+        cvssScores: [
+          { source: 'UBUNTU_CVE', score: 4.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:L/A:L', version: '3.1' },
+          { source: 'NVD', score: 7.3, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:H/I:H/A:H', version: '3.1' },
+        ],
         packages: [{ name: 'snapd', fixedVersion: '2.63+22.04ubuntu0.1', ecosystem: 'dpkg' }],
         epss: 0.00043,
         resourceIds: ['i-12345678901234567'],
