@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { registerPlanCommand, type PlanCommandIo } from '../../../src/cli/commands/plan';
+import { NOTHING_TO_PATCH_EXIT_CODE, registerPlanCommand, type PlanCommandIo } from '../../../src/cli/commands/plan';
 import { CliError } from '../../../src/cli/context';
 
 const root = path.resolve(new URL('../../..', import.meta.url).pathname);
@@ -62,11 +62,26 @@ describe('patchwave plan', () => {
     expect(stdout).toContain('CVE-2025-48384: no fix available (FixAvailable NO)');
   });
 
-  it('says when there is nothing to plan', async () => {
+  it('says when there is nothing to plan, and exits 3 (not 0 like a plan, not 2 like bad input)', async () => {
     const { stdout, error } = await run([alerts('inspector2-ec2-snapd-closed.json'), '--inventory', inventory, '--kev', kev]);
-    expect(error).toBeUndefined();
+    expect(error?.exitCode).toBe(NOTHING_TO_PATCH_EXIT_CODE);
+    expect(NOTHING_TO_PATCH_EXIT_CODE).toBe(3);
+    expect(error?.message).toBe('nothing to patch: no actionable finding in the alert (exit 3)');
     expect(stdout).toContain('No actionable alert in this payload: nothing to plan.');
     expect(stdout).toContain('finding is CLOSED');
+  });
+
+  it('exits 3 when the alert is valid but no node of the inventory needs the fix, 0 when one does', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'patchwave-plan-'));
+    const file = path.join(dir, 'fixed.json');
+    writeFileSync(file, JSON.stringify({ cveId: 'CVE-2024-6387', packages: [{ name: 'openssh-server', fixedVersion: '1:8.9p1-3ubuntu0.1', ecosystem: 'dpkg' }] }));
+    const nothing = await run([file, '--inventory', inventory, '--kev', kev, '--json']);
+    expect(nothing.error?.exitCode).toBe(3);
+    expect(nothing.error?.message).toBe('nothing to patch: no node in the inventory needs the fix (exit 3)');
+    expect(JSON.parse(nothing.stdout)).toMatchObject({ exitCode: 3, plans: [{ plan: { totalNodes: 0 } }] });
+    const ready = await run([alerts('generic-log4shell.json'), '--inventory', inventory, '--kev', kev, '--json']);
+    expect(ready.error).toBeUndefined();
+    expect(JSON.parse(ready.stdout).exitCode).toBe(0);
   });
 
   it('--json gives machines the plans, the skipped findings and the enrichment used', async () => {

@@ -1,0 +1,59 @@
+/**
+ * Connecting the intake (`patchwave serve`, `patchwave alert`) to Temporal with a short deadline and
+ * an answer a person can act on. Without it an unreachable server surfaced after ~12 s as a raw gRPC
+ * stack that did not even name the address tried.
+ */
+import { Client, Connection } from '@temporalio/client';
+import { resolveTarget, type TemporalTarget } from '../temporal/connection';
+
+/** Long enough for a TLS handshake to Temporal Cloud across a continent, short enough to tell a person quickly. */
+export const CONNECT_TIMEOUT_MS = 5_000;
+
+export class TemporalUnreachableError extends Error {
+  constructor(
+    readonly address: string,
+    readonly elapsedMs: number,
+    readonly reason: string,
+  ) {
+    super(
+      `cannot reach Temporal at ${address} (gave up after ${(elapsedMs / 1000).toFixed(1)} s: ${reason}). ` +
+        'Start a local server with `patchwave dev`, or point patchwave at yours with --address host:port, ' +
+        'the TEMPORAL_ADDRESS environment variable, or a profile in temporal.toml (TEMPORAL_PROFILE); ' +
+        'the namespace comes from --namespace / TEMPORAL_NAMESPACE',
+    );
+    this.name = 'TemporalUnreachableError';
+  }
+}
+
+/** The one line of a gRPC / network failure a person needs, without the stack. */
+export function connectionFailureReason(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (/ECONNREFUSED/.test(message)) return 'connection refused: nothing listens there';
+  if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/.test(message)) return 'the host name does not resolve';
+  if (/EHOSTUNREACH|ENETUNREACH/.test(message)) return 'no route to the host';
+  if (/deadline|timed? ?out|timeout/i.test(message)) return 'no answer before the deadline';
+  if (/certificate|tls|ssl|handshake/i.test(message)) return `TLS failed (${firstLine(message)})`;
+  if (/unauthenticated|permission|api key/i.test(message)) return `refused the credentials (${firstLine(message)})`;
+  return firstLine(message);
+}
+
+function firstLine(message: string): string {
+  const line = message.split('\n')[0].trim();
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+/**
+ * Client connection for the intake commands: eager, bounded by `timeoutMs`, and failing with a
+ * `TemporalUnreachableError` that names the address, the time spent and how to point elsewhere.
+ */
+export async function connectIntakeClient(target: TemporalTarget = {}, timeoutMs = CONNECT_TIMEOUT_MS): Promise<{ client: Client; connection: Connection; namespace: string; address: string }> {
+  const { connectionOptions, namespace } = resolveTarget(target);
+  const address = String(connectionOptions.address);
+  const started = Date.now();
+  try {
+    const connection = await Connection.connect({ ...(connectionOptions as Parameters<typeof Connection.connect>[0]), connectTimeout: timeoutMs });
+    return { client: new Client({ connection, namespace }), connection, namespace, address };
+  } catch (err) {
+    throw new TemporalUnreachableError(address, Date.now() - started, connectionFailureReason(err));
+  }
+}
