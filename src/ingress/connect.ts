@@ -3,6 +3,7 @@
  * an answer a person can act on. Without it an unreachable server surfaced after ~12 s as a raw gRPC
  * stack that did not even name the address tried.
  */
+import { createConnection } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
 import { resolveTarget, type TemporalTarget } from '../temporal/connection';
 
@@ -28,7 +29,9 @@ export class TemporalUnreachableError extends Error {
 /** The one line of a gRPC / network failure a person needs, without the stack. */
 export function connectionFailureReason(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
-  if (/ECONNREFUSED/.test(message)) return 'connection refused: nothing listens there';
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  if (/ECONNREFUSED/.test(message) || code === 'ECONNREFUSED') return 'connection refused: nothing listens there';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'the host name does not resolve';
   if (/ENOTFOUND|EAI_AGAIN|getaddrinfo/.test(message)) return 'the host name does not resolve';
   if (/EHOSTUNREACH|ENETUNREACH/.test(message)) return 'no route to the host';
   if (/deadline|timed? ?out|timeout/i.test(message)) return 'no answer before the deadline';
@@ -54,6 +57,29 @@ export async function connectIntakeClient(target: TemporalTarget = {}, timeoutMs
     const connection = await Connection.connect({ ...(connectionOptions as Parameters<typeof Connection.connect>[0]), connectTimeout: timeoutMs });
     return { client: new Client({ connection, namespace }), connection, namespace, address };
   } catch (err) {
-    throw new TemporalUnreachableError(address, Date.now() - started, connectionFailureReason(err));
+    const elapsed = Date.now() - started;
+    // gRPC only says "Failed to connect before the deadline"; one plain TCP attempt says why.
+    const reason = /deadline/i.test((err as Error)?.message ?? '') ? ((await probeTcp(address)) ?? connectionFailureReason(err)) : connectionFailureReason(err);
+    throw new TemporalUnreachableError(address, elapsed, reason);
   }
+}
+
+/**
+ * Why a TCP connection to `host:port` fails, in words; undefined when it succeeds (then the server
+ * listens but did not answer gRPC: wrong port, TLS expected, a proxy).
+ */
+export function probeTcp(address: string, timeoutMs = 1_000): Promise<string | undefined> {
+  const match = /^\[?([^\]]+?)\]?:(\d+)$/.exec(address);
+  if (!match) return Promise.resolve(`"${address}" is not host:port`);
+  const [, host, port] = match;
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port: Number(port) });
+    const done = (reason: string | undefined) => {
+      socket.destroy();
+      resolve(reason);
+    };
+    socket.setTimeout(timeoutMs, () => done('no answer: a firewall drops the connection, or the host is down'));
+    socket.once('connect', () => done('the port is open but did not answer as a Temporal frontend (wrong port, or TLS / an API key needed)'));
+    socket.once('error', (err: NodeJS.ErrnoException) => done(connectionFailureReason(err)));
+  });
 }
