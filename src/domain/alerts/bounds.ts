@@ -76,7 +76,7 @@ function decodeUtf8(bytes: Uint8Array): string {
   }
 }
 
-/** Offset of the first byte that does not start or continue a valid UTF-8 sequence (RFC 3629). */
+/** Offset of the first byte that does not start a valid UTF-8 sequence (RFC 3629), or -1. */
 export function firstInvalidUtf8(bytes: Uint8Array): number {
   let i = 0;
   while (i < bytes.length) {
@@ -100,7 +100,8 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
       const c = bytes[i + k];
       const lo = k === 1 ? min : 0x80;
       const hi = k === 1 ? max : 0xbf;
-      if (c === undefined || c < lo || c > hi) return k === 1 ? i : i + k;
+      // Like Python's decoder, the offset is where the broken sequence starts.
+      if (c === undefined || c < lo || c > hi) return i;
     }
     i += need + 1;
   }
