@@ -22,6 +22,11 @@ export interface AlertText {
   document: unknown;
   /** The text was NDJSON: `document` is the array of its lines' documents. */
   ndjson: boolean;
+  /**
+   * NDJSON lines that are not JSON (or repeat a key), by item index: their item in `document` is
+   * undefined, and the caller reports them with the other items' errors.
+   */
+  lineIssues?: Map<number, AlertIssue[]>;
 }
 
 /**
@@ -49,7 +54,7 @@ export function parseAlertText(input: string | Uint8Array): AlertText {
     document = JSON.parse(text);
   } catch (err) {
     const lines = ndjsonLines(text);
-    if (lines) return { document: parseNdjson(lines), ndjson: true };
+    if (lines) return { ...parseNdjson(lines), ndjson: true };
     const message = (err as Error).message.replace(/\s+/g, ' ').slice(0, 160);
     const hint = notAnAlertHint(text);
     throw new AlertValidationError('alert', [{ path: '(payload)', value: `text that is not JSON (${message})`, expected: hint ?? 'a JSON document' }]);
@@ -127,27 +132,27 @@ function ndjsonLines(text: string): { line: number; text: string }[] | undefined
   return lines;
 }
 
-function parseNdjson(lines: { line: number; text: string }[]): unknown[] {
+function parseNdjson(lines: { line: number; text: string }[]): { document: unknown[]; lineIssues: Map<number, AlertIssue[]> } {
   if (lines.length > MAX_ITEMS) {
     throw new AlertValidationError('NDJSON stream of alerts', [{ path: '(payload)', value: `${lines.length} lines`, expected: `at most ${MAX_ITEMS} alerts per stream` }]);
   }
   const items: unknown[] = [];
-  const issues: AlertIssue[] = [];
+  const lineIssues = new Map<number, AlertIssue[]>();
   lines.forEach(({ line, text }, index) => {
     try {
       items.push(JSON.parse(text));
       checkDuplicateKeys(text, [index]);
     } catch (err) {
+      items[index] = undefined;
       if (err instanceof AlertValidationError) {
-        issues.push(...err.issues);
+        lineIssues.set(index, err.issues);
         return;
       }
       const message = (err as Error).message.replace(/\s+/g, ' ').slice(0, 120);
-      issues.push({ path: `[${index}]`, value: `line ${line}: text that is not JSON (${message})`, expected: 'one JSON document per line (NDJSON)' });
+      lineIssues.set(index, [{ path: `[${index}]`, value: `line ${line}: text that is not JSON (${message})`, expected: 'one JSON document per line (NDJSON)' }]);
     }
   });
-  if (issues.length > 0) throw new AlertValidationError('NDJSON stream of alerts', issues.slice(0, MAX_REPORTED_ISSUES), issues.length);
-  return items;
+  return { document: items, lineIssues };
 }
 
 /** Text that is not JSON but is recognisably something else a team has to hand. */

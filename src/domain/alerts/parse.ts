@@ -61,9 +61,9 @@ const EXPECTED_PAYLOAD =
  * payload. A valid payload whose findings are all unusable returns no alerts and says why in `skipped`.
  */
 export function parseAlert(input: unknown): AlertParseResult {
-  const { document, ndjson } = typeof input === 'string' || input instanceof Uint8Array ? parseAlertText(input) : { document: input, ndjson: false };
+  const { document, ndjson, lineIssues } = typeof input === 'string' || input instanceof Uint8Array ? parseAlertText(input) : { document: input, ndjson: false, lineIssues: undefined };
   checkPayloadBounds(document);
-  if (Array.isArray(document)) return parseItems(document, ndjson ? 'ndjson' : 'json-array');
+  if (Array.isArray(document)) return parseItems(document, ndjson ? 'ndjson' : 'json-array', lineIssues);
   const { format, outcomes } = readDocument(document);
   return { format, ...result(outcomes) };
 }
@@ -82,7 +82,7 @@ export function safeParseAlert(input: unknown): { ok: true; value: AlertParseRes
  * Every item must be an accepted payload: one bad item refuses the whole batch (a campaign planned
  * from part of a batch would look complete), with every bad item's issues named by its index.
  */
-function parseItems(items: readonly unknown[], format: 'json-array' | 'ndjson'): AlertParseResult {
+function parseItems(items: readonly unknown[], format: 'json-array' | 'ndjson', lineIssues?: ReadonlyMap<number, AlertIssue[]>): AlertParseResult {
   if (items.length === 0) throw new AlertValidationError(ALERT_FORMAT_NAMES[format], [{ path: '(payload)', value: 'an empty array', expected: 'at least one alert' }]);
   if (items.length > MAX_ITEMS) throw new AlertValidationError(ALERT_FORMAT_NAMES[format], [{ path: '(payload)', value: `an array of ${items.length} items`, expected: `at most ${MAX_ITEMS} alerts per batch` }]);
   const outcomes: FindingOutcome[] = [];
@@ -90,6 +90,13 @@ function parseItems(items: readonly unknown[], format: 'json-array' | 'ndjson'):
   const issues: AlertIssue[] = [];
   let total = 0;
   items.forEach((item, index) => {
+    const unreadable = lineIssues?.get(index);
+    if (unreadable) {
+      // The line is not JSON (or repeats a key): its own issues, in order with the others.
+      total += unreadable.length;
+      for (const issue of unreadable) if (issues.length < MAX_REPORTED_ISSUES) issues.push(issue);
+      return;
+    }
     try {
       if (Array.isArray(item)) throw new AlertValidationError('alert', [{ path: '(payload)', value: previewValue(item), expected: 'an alert object (arrays of arrays are not read)' }]);
       const read = readDocument(item);
