@@ -90,27 +90,30 @@ export function firstInvalidUtf8(bytes: Uint8Array): number {
       i++;
       continue;
     }
-    let need: number;
-    let min: number;
-    let max = 0xbf;
-    if (b >= 0xc2 && b <= 0xdf) (need = 1), (min = 0x80);
-    else if (b === 0xe0) (need = 2), (min = 0xa0);
-    else if (b === 0xed) (need = 2), (min = 0x80), (max = 0x9f); // no UTF-16 surrogates
-    else if (b >= 0xe1 && b <= 0xef) (need = 2), (min = 0x80);
-    else if (b === 0xf0) (need = 3), (min = 0x90);
-    else if (b >= 0xf1 && b <= 0xf3) (need = 3), (min = 0x80);
-    else if (b === 0xf4) (need = 3), (min = 0x80), (max = 0x8f); // nothing above U+10FFFF
-    else return i;
-    for (let k = 1; k <= need; k++) {
+    const rule = utf8Rule(b);
+    if (!rule) return i;
+    for (let k = 1; k <= rule.continuation; k++) {
       const c = bytes[i + k];
-      const lo = k === 1 ? min : 0x80;
-      const hi = k === 1 ? max : 0xbf;
+      // The second byte has the narrower range that rules out overlongs, surrogates and > U+10FFFF.
+      const [lo, hi] = k === 1 ? [rule.secondMin, rule.secondMax] : [0x80, 0xbf];
       // Like Python's decoder, the offset is where the broken sequence starts.
       if (c === undefined || c < lo || c > hi) return i;
     }
-    i += need + 1;
+    i += rule.continuation + 1;
   }
   return -1;
+}
+
+/** RFC 3629 §4: how many continuation bytes a lead byte takes, and the range of the second byte. */
+function utf8Rule(lead: number): { continuation: number; secondMin: number; secondMax: number } | undefined {
+  if (lead >= 0xc2 && lead <= 0xdf) return { continuation: 1, secondMin: 0x80, secondMax: 0xbf };
+  if (lead === 0xe0) return { continuation: 2, secondMin: 0xa0, secondMax: 0xbf };
+  if (lead === 0xed) return { continuation: 2, secondMin: 0x80, secondMax: 0x9f };
+  if (lead >= 0xe1 && lead <= 0xef) return { continuation: 2, secondMin: 0x80, secondMax: 0xbf };
+  if (lead === 0xf0) return { continuation: 3, secondMin: 0x90, secondMax: 0xbf };
+  if (lead >= 0xf1 && lead <= 0xf3) return { continuation: 3, secondMin: 0x80, secondMax: 0xbf };
+  if (lead === 0xf4) return { continuation: 3, secondMin: 0x80, secondMax: 0x8f };
+  return undefined;
 }
 
 /** At most this many NDJSON lines: a stream is a batch of alerts, not a log archive. */
@@ -180,13 +183,15 @@ function checkDuplicateKeys(text: string, root: PropertyKey[]): void {
   for (let i = 0; i < text.length; i++) {
     const ch = text.charCodeAt(i);
     if (ch === 0x22 /* " */) {
+      // The closing quote: a backslash escapes the next character, whatever it is.
       let j = i + 1;
       let escaped = false;
-      while (j < text.length) {
-        const c = text.charCodeAt(j);
-        if (c === 0x5c) escaped = true, j += 2;
-        else if (c === 0x22) break;
-        else j++;
+      while (j < text.length && text.charCodeAt(j) !== 0x22) {
+        if (text.charCodeAt(j) === 0x5c) {
+          escaped = true;
+          j++;
+        }
+        j++;
       }
       const top = stack[stack.length - 1];
       if (top?.object && top.expectKey) {

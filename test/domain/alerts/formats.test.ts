@@ -140,6 +140,12 @@ describe('arrays and NDJSON of alerts', () => {
     expect(stream.issues[0]).toMatchObject({ path: '[2]', expected: 'one JSON document per line (NDJSON)', value: expect.stringMatching(/^line 3: text that is not JSON/) });
   });
 
+  it('a string where an array belongs is one issue, "an array", not also a length complaint', () => {
+    const event = json('inspector2-ec2-regresshion.json');
+    event.detail.resources = 'i-0eb00000000000001';
+    expect(refusal(event).issues).toEqual([{ path: 'detail.resources', value: '"i-0eb00000000000001"', expected: 'an array' }]);
+  });
+
   it('refuses an empty array and arrays of arrays', () => {
     expect(refusal([]).issues[0]).toEqual({ path: '(payload)', value: 'an empty array', expected: 'at least one alert' });
     expect(refusal([[json('generic-log4shell.json')]]).issues[0]).toMatchObject({ path: '[0]', expected: 'an alert object (arrays of arrays are not read)' });
