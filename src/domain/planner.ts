@@ -315,7 +315,10 @@ function clusterReason(facts: ClusterFacts, block: RankedBlock, assessment: Vuln
     !compact && assessment.impactReason,
     !compact && describeUrgency(block.urgency, deadline),
     affectedPhrase(facts.assets.length, facts.size, vulnerable, facts.assets.filter((a) => a.namedOnly).length),
-    facts.kernelStaysVulnerable.length > 0 && `no reboot: ${KERNEL_NO_REBOOT_PHRASE} (${listIds(facts.kernelStaysVulnerable, 4)})`,
+    // Short here (the reason is capped at 400 characters); the plan's warnings and the cluster's
+    // kernelStaysVulnerable name every node.
+    facts.kernelStaysVulnerable.length > 0 &&
+      `no reboot: ${KERNEL_NO_REBOOT_PHRASE} (${facts.kernelStaysVulnerable.length === facts.assets.length ? `all ${facts.assets.length} nodes` : listIds(facts.kernelStaysVulnerable, 2)})`,
     blastRadiusPhrase(facts.dependents, facts.sensitivity),
     partners.length > 0 && facts.tier <= block.tier && `moves with ${partnerText} (${coupling})`,
     facts.size === 1 && 'single node: needs approval',
