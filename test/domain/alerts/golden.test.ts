@@ -16,7 +16,7 @@ describe('alert fixtures → normalized alerts (golden)', () => {
       return [result.format, ...(result.itemFormats ?? [])];
     }));
     expect([...formats].sort()).toEqual([
-      'alertmanager', 'asff-finding', 'asff-findings', 'generic', 'inspector2-event', 'json-array', 'ndjson', 'ocsf-finding', 'securityhub-event', 'securityhub-v2-event',
+      'alertmanager', 'asff-finding', 'asff-findings', 'generic', 'inspector2-event', 'inspector2-finding', 'json-array', 'ndjson', 'ocsf-finding', 'securityhub-event', 'securityhub-v2-event',
     ]);
   });
 

@@ -58,6 +58,15 @@ const CASES: FormatCase[] = [
     duplicate: { key: 'detail-type', path: 'detail-type' },
   },
   {
+    fixture: 'inspector2-finding-regresshion.json',
+    name: 'Inspector2 finding',
+    wrongType: { edit: (d) => (d.packageVulnerabilityDetails.vulnerablePackages[0].name = ['openssh-server']), issue: { path: 'packageVulnerabilityDetails.vulnerablePackages[0].name', value: 'an array of 1 item', expected: 'a string' } },
+    missing: { edit: (d) => delete d.type, issue: { path: 'type', value: 'missing', expected: 'a string (required)' } },
+    nestUnder: (d) => (d.remediation = {}),
+    nestPath: /^remediation\.a\.a\.a\.a\.a\.…\.a$/,
+    duplicate: { key: 'findingArn', path: 'findingArn' },
+  },
+  {
     fixture: 'securityhub-imported-envelope.json',
     name: 'Security Hub EventBridge event',
     wrongType: { edit: (d) => (d.detail.findings[3].Vulnerabilities[0].Cvss[0].BaseScore = '8.1'), issue: { path: 'detail.findings[3].Vulnerabilities[0].Cvss[0].BaseScore', value: '"8.1"', expected: 'a number' } },
