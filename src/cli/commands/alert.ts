@@ -91,7 +91,7 @@ export function registerAlertCommands(program: Command, io: AlertCommandIo = def
   program
     .command('alert')
     .description('start the campaign for an alert, or join the one already running for its CVE and scope')
-    .argument('<alert-file>', 'Inspector2 / Security Hub event, ASFF finding, or generic alert (JSON); - reads stdin')
+    .argument('<alert-file>', 'Inspector2 / Security Hub (ASFF or OCSF) event or finding, Alertmanager webhook, or generic alert; a JSON array or NDJSON of them; - reads stdin (docs/alerts.md)')
     .option('--scope <scope>', "campaign scope (default: the alert's target.scope, else all)")
     .option('--policy <file>', 'campaign policy, YAML or JSON (default: the built-in policy)')
     .option('--provider <sim|aws>', 'fleet provider the workers bind', process.env.PATCHWAVE_PROVIDER ?? 'sim')
