@@ -65,6 +65,14 @@ describe('no reachable Temporal server', () => {
     expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + 3_000);
   });
 
+  it('list: the same message', async () => {
+    const address = `127.0.0.1:${await closedPort()}`;
+    const p = program();
+    registerAlertCommands(p, { stdout: () => {}, stderr: () => {}, readStdin: async () => '' });
+    const { error } = await failure(() => p.parseAsync(['node', 'patchwave', '--address', address, 'list']));
+    expectHelpfulMessage(error, address, 'listed');
+  });
+
   it('serve: refuses to listen, with the same message', async () => {
     const address = `127.0.0.1:${await closedPort()}`;
     let listening = false;

@@ -13,7 +13,7 @@ import { ingestParsed, isTransientTemporalError, temporalUiLink, type IntakeResu
 import { resolveTarget } from '../../temporal/connection';
 import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from '../../workflows/search-attributes';
 import type { CampaignPhase } from '../../workflows/types';
-import { CliError, globalOptions, withClient } from '../context';
+import { CliError, globalOptions } from '../context';
 
 /**
  * Exit codes: bad input (alert, policy, filter) 2, like `plan`; every campaign refused 3, like
@@ -134,7 +134,14 @@ export function registerAlertCommands(program: Command, io: AlertCommandIo = def
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive whole number, got "${opts.limit}"`, BAD_INPUT_EXIT);
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(globalOptions(command).address);
-      const rows = await withClient(command, (client) => listCampaigns(client, query, limit, uiBaseUrl));
+      const { address, namespace } = globalOptions(command);
+      const { client, connection } = await connectOrExplain(address, namespace, 'listed');
+      let rows: CampaignRow[];
+      try {
+        rows = await listCampaigns(client, query, limit, uiBaseUrl);
+      } finally {
+        await connection.close();
+      }
       if (opts.json) io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
       else io.stdout(renderList(rows, opts));
     });
