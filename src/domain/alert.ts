@@ -17,10 +17,21 @@ export interface AffectedPackage {
   resourceIds?: string[];
 }
 
+/** One CVSS score a finding carries, with who gave it (`NVD`, `UBUNTU_CVE`, ...). */
+export interface CvssScore {
+  source: string;
+  score?: number;
+  vector: string;
+  version: string;
+}
+
 export interface NormalizedAlert {
   cveId: string;
   title?: string;
-  cvss?: { score: number; vector?: string; version?: string };
+  /** The score the alert ranks by (docs/ranking.md §1: the vendor's before NVD's), with its source. */
+  cvss?: { score: number; vector?: string; version?: string; source?: string };
+  /** Every readable score the finding carries when it carries more than one (vendor and NVD). */
+  cvssScores?: CvssScore[];
   packages: AffectedPackage[];
   /** The alert itself asserts exploitation in the wild (KEV lookup may also establish it). */
   exploitedInWild?: boolean;
@@ -37,7 +48,7 @@ export interface NormalizedAlert {
   resourceIds?: string[];
   /** Ids of the findings this alert was built from (Inspector finding ARNs, ASFF ids), for the audit. */
   findingIds?: string[];
-  source: 'generic' | 'inspector2' | 'securityhub' | 'demo';
+  source: 'generic' | 'inspector2' | 'securityhub' | 'alertmanager' | 'demo';
 }
 
 export const DEFAULT_SCOPE = 'all';

@@ -30,6 +30,11 @@ export interface ClusterPlan {
    * group, explicit coupling). A block's clusters are in one tier, adjacent, in patch order.
    */
   block?: string;
+  /**
+   * Nodes of a no-reboot cluster whose fix includes a kernel package: installing it does not make it
+   * live, so their running kernel stays vulnerable until a maintenance reboot. Absent when none.
+   */
+  kernelStaysVulnerable?: string[];
 }
 
 export interface TierPlan {
@@ -55,6 +60,11 @@ export interface CampaignPlan {
   assessment?: VulnerabilityAssessment;
   /** One line for humans: the CVE, the evidence, the most urgent deadline, the size. */
   summary?: string;
+  /**
+   * What an operator must know before approving, one line each: kernel fixes on no-reboot tiers
+   * (the running kernel stays vulnerable), nodes the finding names that the inventory lacks.
+   */
+  warnings?: string[];
 }
 
 /**

@@ -4,12 +4,13 @@ import type { DataSensitivity, InventoryAsset, Tier } from './inventory';
 import type { CampaignPlan, ClusterPlan, Planner, TierPlan } from './plan';
 import type { Policy } from './policy';
 import { matchAsset, withAdvisoryEcosystems } from './ranking/affected';
-import { assessVulnerability, type VulnerabilityAssessment } from './ranking/assessment';
+import { assessVulnerability, exploitationEvidence, type VulnerabilityAssessment } from './ranking/assessment';
+import { isKernelPackage, KERNEL_NO_REBOOT_PHRASE } from './ranking/kernel';
 import { resolveNow, type PlanningContext } from './ranking/context';
 import { buildBlocks, buildFleetGraph, orderWithinBlock, type FleetGraph } from './ranking/graph';
 import { affectedPhrase, blastRadiusPhrase, joinReason } from './ranking/reasons';
 import { assetTier, normaliseRole, SENSITIVITY_RANK, type TierDecision } from './ranking/tiers';
-import { deadlineFor, decideUrgency, describeUrgency, mostUrgent, urgencyRank, type Urgency } from './ranking/urgency';
+import { deadlineFor, decideAssetRemediation, describeUrgency, mostUrgent, urgencyRank, type Urgency } from './ranking/urgency';
 
 export type { PlanningContext } from './ranking/context';
 
@@ -47,6 +48,7 @@ function mergeContext(bound: PlanningContext, call: PlanningContext): PlanningCo
     ...(call.now !== undefined && { now: call.now }),
     ...(call.kev !== undefined && { kev: call.kev }),
     ...(call.epss !== undefined && { epss: call.epss }),
+    ...(call.nvd !== undefined && { nvd: call.nvd }),
   };
 }
 
@@ -56,6 +58,8 @@ interface AffectedAsset {
   urgency: Urgency;
   vulnerable: { name: string; fixedVersion: string }[];
   namedOnly: boolean;
+  /** A kernel fix on a no-reboot cluster: installed, not live until a maintenance reboot. */
+  kernelStaysVulnerable: boolean;
 }
 
 interface ClusterFacts {
@@ -68,6 +72,7 @@ interface ClusterFacts {
   dependents: number;
   sensitivity: DataSensitivity;
   noReboot: boolean;
+  kernelStaysVulnerable: string[];
 }
 
 function planRanked(original: NormalizedAlert, inventory: InventoryAsset[], policy: Policy, context: PlanningContext): CampaignPlan {
@@ -85,7 +90,7 @@ function planRanked(original: NormalizedAlert, inventory: InventoryAsset[], poli
   const named = new Set(alert.resourceIds ?? []);
   const missingFromInventory = [...named].filter((id) => !ids.has(id));
 
-  const affected: AffectedAsset[] = [];
+  const matched: { asset: InventoryAsset; match: Extract<ReturnType<typeof matchAsset>, { affected: true }> }[] = [];
   const notAffected: { id: string; reason: string }[] = [];
   let notAffectedOmitted = 0;
   for (const asset of inventory) {
@@ -95,20 +100,32 @@ function planRanked(original: NormalizedAlert, inventory: InventoryAsset[], poli
       else notAffectedOmitted++;
       continue;
     }
-    const decision = decideUrgency({
-      exploitation: assessment.exploitation,
+    matched.push({ asset, match });
+  }
+  // A cluster is patched without reboot when any affected member has a no-reboot role (as its plan says).
+  const noRebootRoles = new Set(policy.noRebootRoles.map(normaliseRole));
+  const noRebootClusters = new Set(matched.filter((m) => noRebootRoles.has(normaliseRole(m.asset.role))).map((m) => m.asset.cluster));
+  const evidence = exploitationEvidence(alert, context);
+  const affected: AffectedAsset[] = matched.map(({ asset, match }) => {
+    const tier = assetTier(asset);
+    const decision = decideAssetRemediation({
+      evidence,
       exposure: asset.exposure,
       automatable: assessment.automatable,
       technicalImpact: assessment.technicalImpact,
+      tier: tier.tier,
+      kernelFix: match.vulnerable.some((v) => isKernelPackage(v.name)),
+      noReboot: noRebootClusters.has(asset.cluster),
     });
-    affected.push({
+    return {
       asset,
-      tier: assetTier(asset),
+      tier,
       urgency: decision.urgency,
       vulnerable: match.vulnerable.map((v) => ({ name: v.name, fixedVersion: v.fixedVersion })),
       namedOnly: match.vulnerable.every((v) => v.installed === undefined),
-    });
-  }
+      kernelStaysVulnerable: decision.runningKernelStaysVulnerable,
+    };
+  });
 
   const graph = buildFleetGraph(inventory);
   const clusters = clusterFacts(affected, clusterSizes, graph, policy);
@@ -136,6 +153,7 @@ function planRanked(original: NormalizedAlert, inventory: InventoryAsset[], poli
         policy,
       );
       if (blockId) plan.block = blockId;
+      if (facts.kernelStaysVulnerable.length > 0) plan.kernelStaysVulnerable = facts.kernelStaysVulnerable;
       compactReasons.push({ plan, reason: clusterReason(facts, block, assessment, deadline, true) });
       const tierPlan = tierPlans.get(block.tier) ?? { tier: block.tier, clusters: [] };
       tierPlan.clusters.push(plan);
@@ -147,6 +165,12 @@ function planRanked(original: NormalizedAlert, inventory: InventoryAsset[], poli
   const campaignUrgency = blocks.length > 0 ? mostUrgent(blocks.map((b) => b.urgency)) : undefined;
   const deadline = campaignUrgency ? deadlineFor(campaignUrgency, now) : undefined;
   const clusterCount = tiers.reduce((n, t) => n + t.clusters.length, 0);
+  const warnings = [
+    ...tiers.flatMap((t) => t.clusters.flatMap((c) => (c.kernelStaysVulnerable ? [kernelWarning(c.id, clusters.get(c.id)!, c.kernelStaysVulnerable)] : []))),
+    ...(missingFromInventory.length > 0
+      ? [`${missingFromInventory.length} node${missingFromInventory.length === 1 ? '' : 's'} named by the finding ${missingFromInventory.length === 1 ? 'is' : 'are'} not in the inventory and will not be patched: ${listIds(missingFromInventory)} (check the scope, or add ${missingFromInventory.length === 1 ? 'it' : 'them'} to the inventory)`]
+      : []),
+  ];
 
   const campaign: CampaignPlan = {
     cveId: alert.cveId,
@@ -159,6 +183,7 @@ function planRanked(original: NormalizedAlert, inventory: InventoryAsset[], poli
     ...(campaignUrgency && { urgency: campaignUrgency }),
     ...(deadline && { deadline }),
     assessment,
+    ...(warnings.length > 0 && { warnings }),
     summary: joinReason([
       `${alert.cveId}: ${assessment.exploitationReason}`,
       assessment.impactReason,
@@ -172,6 +197,17 @@ function planRanked(original: NormalizedAlert, inventory: InventoryAsset[], poli
     campaign.summary = joinReason([campaign.summary, 'cluster reasons abbreviated: this evidence applies to every cluster']);
   }
   return campaign;
+}
+
+/** `db-prod (database, no reboot): kernel fix linux-image-aws …; the running kernel stays vulnerable …: i-1, i-2`. */
+function kernelWarning(clusterId: string, facts: ClusterFacts, nodes: readonly string[]): string {
+  const kernel = [...new Set(facts.assets.flatMap((a) => a.vulnerable.filter((v) => isKernelPackage(v.name)).map((v) => `${v.name} ${v.fixedVersion}`)))];
+  const roles = [...new Set(facts.assets.map((a) => normaliseRole(a.asset.role)))].join('/');
+  return `${clusterId} (${roles} tier: no reboot): kernel fix ${kernel.slice(0, 2).join(', ')}${kernel.length > 2 ? ` +${kernel.length - 2}` : ''} — ${KERNEL_NO_REBOOT_PHRASE} on ${listIds(nodes)}`;
+}
+
+function listIds(ids: readonly string[], max = 10): string {
+  return ids.length > max ? `${ids.slice(0, max).join(', ')} +${ids.length - max} more` : ids.join(', ');
 }
 
 function utf8Bytes(text: string): number {
@@ -196,6 +232,7 @@ function clusterFacts(affected: readonly AffectedAsset[], sizes: Map<string, num
       dependents: graph.dependents.get(id)?.size ?? 0,
       sensitivity: assets.reduce<DataSensitivity>((s, a) => (SENSITIVITY_RANK[a.asset.dataSensitivity] > SENSITIVITY_RANK[s] ? a.asset.dataSensitivity : s), 'none'),
       noReboot: assets.some((a) => noRebootRoles.has(normaliseRole(a.asset.role))),
+      kernelStaysVulnerable: assets.filter((a) => a.kernelStaysVulnerable).map((a) => a.asset.id),
     });
   }
   return facts;
@@ -278,6 +315,10 @@ function clusterReason(facts: ClusterFacts, block: RankedBlock, assessment: Vuln
     !compact && assessment.impactReason,
     !compact && describeUrgency(block.urgency, deadline),
     affectedPhrase(facts.assets.length, facts.size, vulnerable, facts.assets.filter((a) => a.namedOnly).length),
+    // Short here (the reason is capped at 400 characters); the plan's warnings and the cluster's
+    // kernelStaysVulnerable name every node.
+    facts.kernelStaysVulnerable.length > 0 &&
+      `no reboot: ${KERNEL_NO_REBOOT_PHRASE} (${facts.kernelStaysVulnerable.length === facts.assets.length ? `all ${facts.assets.length} nodes` : listIds(facts.kernelStaysVulnerable, 2)})`,
     blastRadiusPhrase(facts.dependents, facts.sensitivity),
     partners.length > 0 && facts.tier <= block.tier && `moves with ${partnerText} (${coupling})`,
     facts.size === 1 && 'single node: needs approval',

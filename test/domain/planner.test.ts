@@ -14,15 +14,15 @@ const inventory = parseInventoryText(readFileSync(new URL('../fixtures/inventory
 const kev = parseKevCatalogText(readFileSync(new URL('../../data/kev/known_exploited_vulnerabilities.json', import.meta.url), 'utf8'));
 const policy = parsePolicy({});
 const now = new Date('2025-08-25T14:34:00Z');
-const alertOf = (file: string): NormalizedAlert => parseAlert(readFileSync(new URL(file, alertsDir), 'utf8')).alerts[0];
+const alertOf = (file: string): NormalizedAlert => parseAlert(readFileSync(new URL(file, alertsDir))).alerts[0];
 const plan = (file: string, context = { now, kev }) => planCampaign(alertOf(file), inventory, policy, context);
 const clusters = (p: CampaignPlan) => p.tiers.flatMap((t) => t.clusters);
 
 describe('plans for the fixtures on the demo fleet (golden)', () => {
-  const withAlerts = readdirSync(alertsDir).filter((f) => f.endsWith('.json') && parseAlert(readFileSync(new URL(f, alertsDir), 'utf8')).alerts.length > 0);
+  const withAlerts = readdirSync(alertsDir).filter((f) => /\.(json|ndjson)$/.test(f) && parseAlert(readFileSync(new URL(f, alertsDir))).alerts.length > 0);
 
   it.each(withAlerts)('%s', async (file) => {
-    await expect(`${JSON.stringify(plan(file), null, 2)}\n`).toMatchFileSnapshot(`./__golden__/plans/${file}`);
+    await expect(`${JSON.stringify(plan(file), null, 2)}\n`).toMatchFileSnapshot(`./__golden__/plans/${file.replace(/\.ndjson$/, '.json')}`);
   });
 });
 
@@ -104,9 +104,62 @@ describe('the ranking planner', () => {
     expect(plan('securityhub-imported-envelope.json')).toEqual(plan('securityhub-imported-envelope.json'));
   });
 
-  it('reports named nodes the inventory does not have', () => {
+  it('reports named nodes the inventory does not have, and warns about them', () => {
     const alert = { ...alertOf('generic-regresshion.json'), resourceIds: ['i-0eb00000000000001', 'i-0ffffffffffffffff'] };
-    expect(planCampaign(alert, inventory, policy).missingFromInventory).toEqual(['i-0ffffffffffffffff']);
+    const p = planCampaign(alert, inventory, policy);
+    expect(p.missingFromInventory).toEqual(['i-0ffffffffffffffff']);
+    expect(p.warnings).toEqual(['1 node named by the finding is not in the inventory and will not be patched: i-0ffffffffffffffff (check the scope, or add it to the inventory)']);
+    expect(planCampaign(alertOf('generic-regresshion.json'), inventory, policy).warnings).toBeUndefined();
+  });
+
+  it('an Inspector ASFF finding naming the instance by the ARN without "instance/" plans that instance, and warns about the one the inventory lacks', () => {
+    const p = plan('securityhub-asff-inspector-arn-forms.json');
+    // The finding names i-0c100000000000002 by the ARN without "instance/" (it is read, not dropped); both ci-runners run polkit below the fix.
+    expect(planNodeIds(p)).toEqual(['i-0c100000000000001', 'i-0c100000000000002']);
+    expect(alertOf('securityhub-asff-inspector-arn-forms.json').resourceIds).toEqual(['i-0c100000000000002', 'i-0c1000000000000ff']);
+    expect(p.missingFromInventory).toEqual(['i-0c1000000000000ff']);
+    expect(p.warnings?.[0]).toContain('i-0c1000000000000ff');
+  });
+
+  it('a kernel fix on the no-reboot database tier: planned, and flagged as not live until a maintenance reboot, naming the nodes', () => {
+    const p = plan('securityhub-v2-ocsf-dirtypipe-db.json');
+    const [db] = clusters(p);
+    expect(db).toMatchObject({ id: 'db-prod', tier: 2, noReboot: true, urgency: '14-days', kernelStaysVulnerable: ['i-0db00000000000001', 'i-0db00000000000002', 'i-0db00000000000003'] });
+    // The reason says it in full, within its 400 characters (the blast radius still fits); the warning names the nodes.
+    expect(db.reason).toMatch(/; no reboot: the running kernel stays vulnerable until a maintenance reboot \(all 3 nodes\); 3 dependent services, high-sensitivity data$/);
+    expect(p.warnings).toEqual([
+      'db-prod (database tier: no reboot): kernel fix linux-image-aws 5.15.0.1019.21 — the running kernel stays vulnerable until a maintenance reboot on i-0db00000000000001, i-0db00000000000002, i-0db00000000000003',
+    ]);
+    // The same fix on a tier that reboots is not flagged.
+    const rebooting = planCampaign(alertOf('securityhub-v2-ocsf-dirtypipe-db.json'), inventory, parsePolicy({ noRebootRoles: ['cache'] }), { now, kev });
+    expect(clusters(rebooting)[0].noReboot).toBe(false);
+    expect(clusters(rebooting)[0].kernelStaysVulnerable).toBeUndefined();
+    expect(rebooting.warnings).toBeUndefined();
+    // A non-kernel fix on the database tier is not flagged either.
+    expect(clusters(plan('generic-regresshion.json')).find((c) => c.id === 'db-prod')!.kernelStaysVulnerable).toBeUndefined();
+  });
+
+  it('a public exploit is PoC, not exploitation: a local DoS on the worker tier gets 60 days, not the KEV window', () => {
+    const p = plan('inspector2-ndjson-systemd-local-dos-poc.ndjson');
+    expect(p.assessment).toMatchObject({ exploitation: 'poc', exploitationReason: expect.stringMatching(/^public exploit available \(Inspector: public exploit, last seen 2025-06-02\), not KEV-listed/) });
+    expect(clusters(p).map((c) => [c.id, c.tier, c.urgency, c.deadline])).toEqual([['worker-prod', 3, '60-days', '2025-10-24T14:34:00.000Z']]);
+  });
+
+  it("NVD's record: its score shown beside the vendor's, the vendor's used; alone, NVD's used; its KEV copy is KEV evidence", () => {
+    const nvd = [{ cveId: 'CVE-2024-29069', cvss: [{ source: 'NVD', score: 7.3, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:H/I:H/A:H', version: '3.1' as const }] }];
+    const snapd = alertOf('inspector2-ec2-snapd-active.json');
+    const withVendor = planCampaign({ ...snapd, cvssScores: undefined, cvss: { ...snapd.cvss!, source: 'UBUNTU_CVE' } }, inventory, policy, { now, nvd });
+    expect(withVendor.assessment?.cvss).toMatchObject({ source: 'UBUNTU_CVE', score: 4.8 });
+    expect(withVendor.assessment?.technicalImpact).toBe('partial');
+    expect(withVendor.assessment?.cvssScores?.map((c) => [c.source, c.score, c.used])).toEqual([['UBUNTU_CVE', 4.8, true], ['NVD', 7.3, false]]);
+    expect(withVendor.assessment?.cvssChoice).toBe('CVSS UBUNTU_CVE 4.8 (v3.1) used over NVD 7.3 (v3.1) (vendor before NVD)');
+
+    const alone = planCampaign({ ...snapd, cvss: undefined, cvssScores: undefined }, inventory, policy, { now, nvd });
+    expect(alone.assessment?.cvss).toMatchObject({ source: 'NVD', score: 7.3 });
+    expect(alone.assessment?.technicalImpact).toBe('total');
+
+    const kevCopy = planCampaign(snapd, inventory, policy, { now, nvd: [{ ...nvd[0], kev: { dateAdded: '2024-08-01' } }] });
+    expect(kevCopy.assessment).toMatchObject({ exploitation: 'active', exploitationReason: 'KEV-listed since 2024-08-01 (per NVD)' });
   });
 
   it('refuses an inventory that lists a node twice', () => {

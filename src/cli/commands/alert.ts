@@ -6,35 +6,67 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { parse as parseYaml } from 'yaml';
-import type { AlertParseResult } from '../../domain/alerts';
+import { AlertValidationError, formatIssue, parseAlert, type AlertParseResult } from '../../domain/alerts';
+import { connectIntakeClient, TemporalUnreachableError } from '../../ingress/connect';
 import { parsePolicy, PolicyError, type PolicyInput } from '../../domain/policy';
 import { ingestParsed, isTransientTemporalError, temporalUiLink, type IntakeResult } from '../../ingress/intake';
 import { resolveTarget } from '../../temporal/connection';
 import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from '../../workflows/search-attributes';
 import type { CampaignPhase } from '../../workflows/types';
-import { readAlertFile } from '../read-alert';
-import { CliError, globalOptions, withClient } from '../context';
+import { CliError, globalOptions } from '../context';
 
-/** Exit codes: bad input (alert, policy, filter) 2, like `plan`; every campaign refused 3, like operator refusals. */
+/**
+ * Exit codes: bad input (alert, policy, filter) 2, like `plan`; every campaign refused 3, like
+ * operator refusals; Temporal unreachable 4 (nothing was started: safe to run again later).
+ */
 export const BAD_INPUT_EXIT = 2;
 export const REFUSED_EXIT = 3;
+export const UNREACHABLE_EXIT = 4;
 
 /** Where the commands read and write; tests pass their own. */
 export interface AlertCommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  readStdin: () => Promise<string>;
+  /** Bytes, so that invalid UTF-8 is refused with its offset rather than silently replaced. */
+  readStdin: () => Promise<Uint8Array | string>;
+}
+
+/** Reads stdin as bytes; never decoded here (the alert reader checks the UTF-8). */
+export async function readStdinBytes(): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
 }
 
 const defaultIo: AlertCommandIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
+  readStdin: readStdinBytes,
 };
+
+/**
+ * Reads an alert from a file or stdin (`-`) as bytes and parses it; anything that is not an alert
+ * becomes a CliError (exit 2) listing every issue with its field path, ending in what did not
+ * happen (`nothing was …`). Shared by `alert` and `plan`.
+ */
+export async function readAlertInput(file: string, readStdin: () => Promise<Uint8Array | string>, nothingWas: 'started' | 'planned'): Promise<AlertParseResult> {
+  const source = file === '-' ? 'stdin' : file;
+  let input: Uint8Array | string;
+  try {
+    input = file === '-' ? await readStdin() : readFileSync(file);
+  } catch (err) {
+    throw new CliError(`cannot read alert ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT);
+  }
+  try {
+    return parseAlert(input);
+  } catch (err) {
+    if (err instanceof AlertValidationError) {
+      const more = err.totalIssues > err.issues.length ? `\n  (+${err.totalIssues - err.issues.length} more)` : '';
+      throw new CliError(`alert ${source} is not a valid ${err.format}; nothing was ${nothingWas}:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}${more}`, BAD_INPUT_EXIT);
+    }
+    throw err;
+  }
+}
 
 const PHASES: readonly CampaignPhase[] = ['planning', 'awaiting-approval', 'running', 'paused', 'halted', 'monitoring', 'completed', 'aborted', 'failed'];
 const CVE_PATTERN = /^CVE-\d{4}-\d{4,}$/i;
@@ -59,27 +91,29 @@ export function registerAlertCommands(program: Command, io: AlertCommandIo = def
   program
     .command('alert')
     .description('start the campaign for an alert, or join the one already running for its CVE and scope')
-    .argument('<alert-file>', 'Inspector2 / Security Hub event, ASFF finding, or generic alert (JSON); - reads stdin')
+    .argument('<alert-file>', 'Inspector2 / Security Hub (ASFF or OCSF) event or finding, Alertmanager webhook, or generic alert; a JSON array or NDJSON of them; - reads stdin (docs/alerts.md)')
     .option('--scope <scope>', "campaign scope (default: the alert's target.scope, else all)")
     .option('--policy <file>', 'campaign policy, YAML or JSON (default: the built-in policy)')
     .option('--provider <sim|aws>', 'fleet provider the workers bind', process.env.PATCHWAVE_PROVIDER ?? 'sim')
     .option('--ui-url <url>', 'Temporal web UI base URL for links (default: PATCHWAVE_UI_URL, or the dev server UI for a local server)')
     .option('--json', 'print the result as JSON')
     .action(async (file: string, opts: AlertOptions, command: Command) => {
-      const { taskQueue, address } = globalOptions(command);
+      const { taskQueue, address, namespace } = globalOptions(command);
       const provider = providerName(opts.provider);
       const scope = opts.scope === undefined ? undefined : scopeName(opts.scope);
-      const parsed = await readAlertFile(file, io.readStdin, 'started');
+      const parsed = await readAlertInput(file, io.readStdin, 'started');
       const policy = opts.policy ? readPolicyFile(opts.policy) : undefined;
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(address);
-      const result = await withClient(command, async (client) => {
-        try {
-          return await ingestParsed(client, parsed, { taskQueue, fleet: { provider, scope: scope ?? 'all' }, scopeOverride: scope, policy, uiBaseUrl });
-        } catch (err) {
-          if (isTransientTemporalError(err)) throw new CliError(`Temporal did not answer in time (${(err as Error).message}); nothing is lost: run the same command again`, 1);
-          throw err;
-        }
-      });
+      const { client, connection } = await connectOrExplain(address, namespace, 'started');
+      let result: IntakeResult;
+      try {
+        result = await ingestParsed(client, parsed, { taskQueue, fleet: { provider, scope: scope ?? 'all' }, scopeOverride: scope, policy, uiBaseUrl });
+      } catch (err) {
+        if (isTransientTemporalError(err)) throw new CliError(`Temporal did not answer in time (${(err as Error).message}); nothing is lost: run the same command again`, 1);
+        throw err;
+      } finally {
+        await connection.close();
+      }
       if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
       else io.stdout(renderIntake(result));
       if (result.campaigns.length === 0 && result.refused.length > 0) {
@@ -100,7 +134,14 @@ export function registerAlertCommands(program: Command, io: AlertCommandIo = def
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive whole number, got "${opts.limit}"`, BAD_INPUT_EXIT);
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(globalOptions(command).address);
-      const rows = await withClient(command, (client) => listCampaigns(client, query, limit, uiBaseUrl));
+      const { address, namespace } = globalOptions(command);
+      const { client, connection } = await connectOrExplain(address, namespace, 'listed');
+      let rows: CampaignRow[];
+      try {
+        rows = await listCampaigns(client, query, limit, uiBaseUrl);
+      } finally {
+        await connection.close();
+      }
       if (opts.json) io.stdout(`${JSON.stringify(rows, null, 2)}\n`);
       else io.stdout(renderList(rows, opts));
     });
@@ -201,6 +242,16 @@ function renderIntake(result: IntakeResult): string {
   return `${lines.join('\n')}\n`;
 }
 
+
+/** A Temporal connection for the intake commands, or a CliError (exit 4) saying where and how to point elsewhere. */
+export async function connectOrExplain(address: string | undefined, namespace: string | undefined, nothingWas: string): Promise<Awaited<ReturnType<typeof connectIntakeClient>>> {
+  try {
+    return await connectIntakeClient({ address, namespace });
+  } catch (err) {
+    if (err instanceof TemporalUnreachableError) throw new CliError(`${err.message}. Nothing was ${nothingWas}.`, UNREACHABLE_EXIT);
+    throw err;
+  }
+}
 
 /** A policy file (YAML or JSON), validated now: a bad policy is refused before anything starts. */
 export function readPolicyFile(file: string): PolicyInput {

@@ -1,38 +1,48 @@
 import { existsSync, readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import type { Command } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { resolveKevPath } from '../../config/kev-path';
 import type { NormalizedAlert } from '../../domain/alert';
 import type { AlertParseResult } from '../../domain/alerts';
-import { EpssParseError, parseEpssCsv, type EpssTable } from '../../domain/enrichment/epss';
+import { EpssParseError, parseEpssText, type EpssTable } from '../../domain/enrichment/epss';
+import { NvdParseError, parseNvdText, type NvdRecord } from '../../domain/enrichment/nvd';
 import { KevCatalogError, parseKevCatalogText, type KevCatalog } from '../../domain/enrichment/kev';
 import { InventoryFileError, parseInventoryText } from '../../domain/inventory-file';
 import type { CampaignPlan, ClusterPlan } from '../../domain/plan';
 import { planCampaign } from '../../domain/planner';
 import { parsePolicy, PolicyError, type Policy } from '../../domain/policy';
 import { describeUrgency, type Urgency } from '../../domain/ranking/urgency';
-import { readAlertFile } from '../read-alert';
 import { CliError } from '../context';
+import { readAlertInput, readStdinBytes } from './alert';
 
-/** Exit code for input that is not what it should be (an alert, an inventory, a catalog, a policy). */
+/**
+ * Exit codes, so that scripts can tell the outcomes apart (the idea of `terraform plan
+ * -detailed-exitcode`, with this CLI's existing 2 for bad input; docs/alerts.md):
+ * 0 a plan with nodes to patch; 1 patchwave itself failed; 2 bad input (alert, inventory, policy,
+ * KEV/EPSS/NVD file): nothing planned; 3 valid input, nothing to patch (no actionable finding, or no
+ * node in the inventory needs the fix).
+ */
+export const PLAN_READY_EXIT_CODE = 0;
 export const BAD_INPUT_EXIT_CODE = 2;
+export const NOTHING_TO_PATCH_EXIT_CODE = 3;
+
+/** A decompressed EPSS file larger than this is refused (the full daily CSV is about 10 MB). */
+const MAX_EPSS_BYTES = 64 * 1024 * 1024;
 
 /** Where the command reads and writes; tests pass their own. */
 export interface PlanCommandIo {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
-  readStdin: () => Promise<string>;
+  /** Bytes, so that invalid UTF-8 is refused with its offset rather than silently replaced. */
+  readStdin: () => Promise<Uint8Array | string>;
   now: () => Date;
 }
 
 const defaultIo: PlanCommandIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
-  readStdin: async () => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
-  },
+  readStdin: readStdinBytes,
   now: () => new Date(),
 };
 
@@ -40,6 +50,7 @@ interface PlanOptions {
   inventory: string;
   kev?: string;
   epss?: string;
+  nvd?: string;
   policy?: string;
   json?: boolean;
 }
@@ -53,21 +64,26 @@ export function registerPlanCommand(program: Command, io: PlanCommandIo = defaul
   program
     .command('plan')
     .description('print the risk-ranked patch plan for an alert, without executing anything')
-    .argument('<alert-file>', 'Inspector2 / Security Hub event, ASFF finding, or generic alert (JSON); - reads stdin')
+    .argument('<alert-file>', 'Inspector2 / Security Hub (ASFF or OCSF) event or finding, Alertmanager webhook, or generic alert; a JSON array or NDJSON of them; - reads stdin (docs/alerts.md)')
     .requiredOption('--inventory <file>', 'inventory file, YAML or JSON (docs/inventory.md)')
     .option('--kev <path>', 'CISA KEV catalog JSON (default: PATCHWAVE_KEV_PATH or data/kev/known_exploited_vulnerabilities.json)')
-    .option('--epss <path>', 'EPSS scores CSV (supporting evidence only)')
+    .option('--epss <path>', 'EPSS scores: the daily CSV, its .csv.gz, or the EPSS API JSON response (supporting evidence only)')
+    .option('--nvd <path>', "NVD CVE API 2.0 response or CVE record (JSON): NVD's CVSS shown beside the vendor's")
     .option('--policy <file>', 'campaign policy, YAML or JSON (default: the built-in policy)')
     .option('--json', 'print the plans as JSON')
+    .addHelpText('after', '\nExit codes: 0 plan ready (nodes to patch), 2 bad input (nothing planned), 3 nothing to patch, 1 patchwave failed.')
     .action(async (alertFile: string, opts: PlanOptions) => {
-      const parsed = await readAlertFile(alertFile, io.readStdin, 'planned');
+      const parsed = await readAlertInput(alertFile, io.readStdin, 'planned');
       const inventory = readInput(opts.inventory, 'inventory', (text) => parseInventoryText(text, opts.inventory));
       const policy = opts.policy ? readInput(opts.policy, 'policy', (text) => parsePolicyText(text, opts.policy!)) : parsePolicy({});
       const kev = readKev(opts.kev, io);
-      const epss = opts.epss ? readInput(opts.epss, 'EPSS scores', (text) => parseEpssCsv(text, opts.epss)) : undefined;
+      const epss = opts.epss ? readEpss(opts.epss) : undefined;
+      const nvd = opts.nvd ? readInput(opts.nvd, 'NVD record', (text) => parseNvdText(text, opts.nvd)) : undefined;
       const now = io.now();
 
-      const plans = parsed.alerts.map((alert) => ({ alert, plan: planCampaign(alert, inventory, policy, { now, ...(kev && { kev: kev.catalog }), ...(epss && { epss }) }) }));
+      const plans = parsed.alerts.map((alert) => ({ alert, plan: planCampaign(alert, inventory, policy, { now, ...(kev && { kev: kev.catalog }), ...(epss && { epss }), ...(nvd && { nvd }) }) }));
+      if (nvd) warnUnusedNvd(nvd, parsed.alerts, io);
+      const nodes = plans.reduce((n, p) => n + p.plan.totalNodes, 0);
       if (opts.json) {
         io.stdout(
           `${JSON.stringify(
@@ -76,18 +92,66 @@ export function registerPlanCommand(program: Command, io: PlanCommandIo = defaul
               generatedAt: now.toISOString(),
               ...(kev && { kev: { path: kev.path, catalogVersion: kev.catalog.catalogVersion } }),
               ...(epss && { epss: { modelVersion: epss.modelVersion, scoreDate: epss.scoreDate } }),
+              ...(nvd && { nvd: { path: opts.nvd, cves: nvd.map((r) => r.cveId) } }),
+              ...(parsed.itemFormats && { itemFormats: parsed.itemFormats }),
               plans: plans.map((p) => ({ alert: p.alert, plan: p.plan })),
               skipped: parsed.skipped,
               executed: false,
+              exitCode: nodes > 0 ? PLAN_READY_EXIT_CODE : NOTHING_TO_PATCH_EXIT_CODE,
             },
             null,
             2,
           )}\n`,
         );
-        return;
+      } else {
+        io.stdout(renderPlans(parsed, plans, policy, kev ? `KEV catalog ${kev.catalog.catalogVersion}` : 'no KEV catalog'));
       }
-      io.stdout(renderPlans(parsed, plans, policy, kev ? `KEV catalog ${kev.catalog.catalogVersion}` : 'no KEV catalog'));
+      if (nodes === 0) {
+        const why = plans.length === 0 ? 'no actionable finding in the alert' : 'no node in the inventory needs the fix';
+        throw new CliError(`nothing to patch: ${why} (exit ${NOTHING_TO_PATCH_EXIT_CODE})`, NOTHING_TO_PATCH_EXIT_CODE);
+      }
     });
+}
+
+/**
+ * --epss: the daily CSV, its gzip as FIRST publishes it (`epss_scores-current.csv.gz`), or the EPSS
+ * API's JSON. Read as bytes: gzip is recognised by its magic number, never printed.
+ */
+function readEpss(file: string): EpssTable {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    throw new CliError(`cannot read EPSS scores ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT_CODE);
+  }
+  if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes, { maxOutputLength: MAX_EPSS_BYTES });
+    } catch (err) {
+      const why = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `more than ${MAX_EPSS_BYTES} bytes decompressed` : (err as Error).message;
+      throw new CliError(`EPSS scores ${file} is gzip but cannot be decompressed (${why}): expected FIRST's epss_scores-YYYY-MM-DD.csv.gz`, BAD_INPUT_EXIT_CODE);
+    }
+  }
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new CliError(`EPSS scores ${file} is neither text nor gzip: expected the EPSS CSV, its .csv.gz, or the EPSS API JSON response`, BAD_INPUT_EXIT_CODE);
+  }
+  try {
+    return parseEpssText(text, file);
+  } catch (err) {
+    if (err instanceof EpssParseError) throw new CliError(err.message, BAD_INPUT_EXIT_CODE);
+    throw err;
+  }
+}
+
+/** An NVD file for another CVE than the alert's is almost certainly a mistake: say so, plan anyway. */
+function warnUnusedNvd(records: readonly NvdRecord[], alerts: readonly NormalizedAlert[], io: PlanCommandIo): void {
+  const cves = new Set(alerts.map((a) => a.cveId));
+  if (alerts.length > 0 && !records.some((r) => cves.has(r.cveId))) {
+    io.stderr(`patchwave: the NVD record${records.length === 1 ? '' : 's'} given (${records.slice(0, 3).map((r) => r.cveId).join(', ')}) ${records.length === 1 ? 'is' : 'are'} for another CVE than the alert (${[...cves].slice(0, 3).join(', ')}): not used\n`);
+  }
 }
 
 
@@ -102,7 +166,7 @@ function readInput<T>(file: string, what: string, parse: (text: string) => T): T
   try {
     return parse(text);
   } catch (err) {
-    if (err instanceof InventoryFileError || err instanceof KevCatalogError || err instanceof PolicyError) {
+    if (err instanceof InventoryFileError || err instanceof KevCatalogError || err instanceof PolicyError || err instanceof NvdParseError) {
       throw new CliError(`${what} ${file} is not valid:\n${err.issues.map((i) => `  ${i}`).join('\n')}`, BAD_INPUT_EXIT_CODE);
     }
     if (err instanceof EpssParseError) throw new CliError(err.message, BAD_INPUT_EXIT_CODE);
@@ -142,6 +206,7 @@ const NOT_AFFECTED_SHOWN = 4;
 
 export function renderPlans(parsed: AlertParseResult, plans: { alert: NormalizedAlert; plan: CampaignPlan }[], policy: Policy, enrichment: string): string {
   const out: string[] = [];
+  if (parsed.itemFormats) out.push(`Read ${parsed.itemFormats.length} item${parsed.itemFormats.length === 1 ? '' : 's'} (${parsed.format}): ${summariseFormats(parsed.itemFormats)}`);
   if (plans.length === 0) out.push('No actionable alert in this payload: nothing to plan.');
   for (const { alert, plan } of plans) out.push(renderPlan(alert, plan, policy, enrichment));
   if (parsed.skipped.length > 0) {
@@ -150,6 +215,12 @@ export function renderPlans(parsed: AlertParseResult, plans: { alert: Normalized
   }
   out.push('Dry run: nothing was executed.');
   return `${out.join('\n')}\n`;
+}
+
+function summariseFormats(formats: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const f of formats) counts.set(f, (counts.get(f) ?? 0) + 1);
+  return [...counts].map(([f, n]) => `${n} × ${f}`).join(', ');
 }
 
 function renderPlan(alert: NormalizedAlert, plan: CampaignPlan, policy: Policy, enrichment: string): string {
@@ -161,7 +232,10 @@ function renderPlan(alert: NormalizedAlert, plan: CampaignPlan, policy: Policy, 
   lines.push(`${plan.cveId}${title}  (scope ${plan.scope}, from ${alert.source}; ${enrichment})`);
   if (a) {
     lines.push(`  evidence:  ${a.exploitationReason}`);
-    lines.push(`  impact:    ${a.impactReason}${alert.cvss ? ` (CVSS ${alert.cvss.score}${a.cvss ? ` ${a.cvss.vector}` : ''})` : ''}`);
+    lines.push(`  impact:    ${a.impactReason}${a.cvss ? ` (CVSS ${a.cvss.score ?? '?'} ${a.cvss.vector}${a.cvss.source ? `, from ${a.cvss.source}` : ''})` : alert.cvss ? ` (CVSS ${alert.cvss.score})` : ''}`);
+    // Vendor and NVD side by side, and which one ranked the plan (docs/ranking.md §1).
+    for (const score of a.cvssScores ?? []) lines.push(`  cvss:      ${score.used ? '*' : ' '} ${score.source.padEnd(12)} ${String(score.score ?? '?').padStart(4)}  ${score.vector}${score.used ? '  (used)' : ''}`);
+    if (a.cvssChoice) lines.push(`             ${a.cvssChoice}`);
   }
   if (plan.urgency) lines.push(`  urgency:   ${describeUrgency(plan.urgency as Urgency, plan.deadline)} (most urgent cluster)`);
   lines.push(
@@ -189,7 +263,10 @@ function renderPlan(alert: NormalizedAlert, plan: CampaignPlan, policy: Policy, 
     }
     if (plan.notAffectedOmitted) lines.push(`    … and ${plan.notAffectedOmitted} more not listed in the plan`);
   }
-  if (plan.missingFromInventory?.length) lines.push(`  Named by the finding but not in the inventory: ${plan.missingFromInventory.join(', ')}`);
+  if (plan.warnings?.length) {
+    lines.push('  Warnings:');
+    for (const w of plan.warnings) lines.push(`    ! ${w}`);
+  }
   return lines.join('\n');
 }
 
@@ -199,7 +276,7 @@ function renderCluster(rank: number, cluster: ClusterPlan): string[] {
     `cap ${cluster.cap}`,
     cluster.urgency && describeUrgency(cluster.urgency as Urgency, cluster.deadline),
     cluster.block && `block ${cluster.block}`,
-    cluster.noReboot && 'no reboot',
+    cluster.noReboot && (cluster.kernelStaysVulnerable?.length ? 'no reboot: KERNEL STAYS VULNERABLE' : 'no reboot'),
     cluster.needsApproval && 'NEEDS APPROVAL',
   ].filter(Boolean);
   const order = cluster.nodes.map((id) => `${id}${id === cluster.canary ? ' [canary]' : ''}${id === cluster.rescue ? ' [rescue]' : ''}`);

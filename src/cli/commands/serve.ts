@@ -7,9 +7,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
 import { buildIngress, ingressLogger } from '../../ingress/server';
 import { startQueueConsumer, type QueueConsumer } from '../../ingress/queue';
-import { connectClient } from '../../temporal/connection';
 import { CliError, globalOptions } from '../context';
-import { BAD_INPUT_EXIT, defaultUiUrl, providerName, readPolicyFile, scopeName } from './alert';
+import { BAD_INPUT_EXIT, connectOrExplain, defaultUiUrl, providerName, readPolicyFile, scopeName } from './alert';
 
 export const WEBHOOK_SECRET_ENV = 'PATCHWAVE_WEBHOOK_SECRET';
 export const WEBHOOK_TOKEN_ENV = 'PATCHWAVE_WEBHOOK_TOKEN';
@@ -76,7 +75,8 @@ export function registerServeCommand(program: Command, control: ServeControl = {
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(address);
 
       const logger = ingressLogger();
-      const { client, connection } = await connectClient({ address, namespace });
+      // Fail fast, naming the address, before listening: an intake that cannot start campaigns must not accept alerts.
+      const { client, connection } = await connectOrExplain(address, namespace, 'served');
       const app = buildIngress({ client, taskQueue, fleet, policy, auth: { hmacSecret, bearerToken, maxSkewSeconds }, bodyLimitBytes, uiBaseUrl, logger });
       let sqs: SQSClient | undefined;
       let queue: QueueConsumer | undefined;

@@ -1,4 +1,6 @@
-import type { AffectedPackage, NormalizedAlert } from '../alert';
+import type { AffectedPackage, CvssScore, NormalizedAlert } from '../alert';
+import { compareCvssReadings, normaliseCvssVersion, pickCvss, readableCvss, type CvssCandidate, type CvssReading } from '../enrichment/cvss';
+import { isoDateOf } from './text';
 
 /** A finding the intake read but will not turn into a campaign, and why ("no CVE id", "no fix"). */
 export interface SkippedFinding {
@@ -11,9 +13,12 @@ export interface FindingAlert {
   findingId?: string;
   cveId: string;
   title?: string;
-  cvss?: { score: number; vector?: string; version?: string };
+  cvss?: { score: number; vector?: string; version?: string; source?: string };
+  /** Every readable score the finding carries (vendor and NVD), in the order it lists them. */
+  cvssScores?: CvssScore[];
   packages: AffectedPackage[];
   resourceIds: string[];
+  /** Only a generic alert's explicit assertion sets this: findings' exploit fields mean a public exploit. */
   exploitedInWild: boolean;
   exploitEvidence?: string;
   exploitAvailable: boolean;
@@ -29,14 +34,14 @@ export interface FindingOutcome {
   skipped?: SkippedFinding;
 }
 
-const CVSS_VERSION_RANK: Record<string, number> = { '3.0': 1, '3.1': 2, '4.0': 3 };
-
+/** The same rule as a single finding's (docs/ranking.md §1), then the more severe reading. */
 function betterCvss(current: FindingAlert['cvss'], candidate: FindingAlert['cvss']): FindingAlert['cvss'] {
   if (!candidate) return current;
   if (!current) return candidate;
-  const rank = (c: NonNullable<FindingAlert['cvss']>) => CVSS_VERSION_RANK[c.version ?? ''] ?? 0;
-  if (rank(candidate) !== rank(current)) return rank(candidate) > rank(current) ? candidate : current;
-  // Same version from two findings of one CVE: rank by the more severe reading.
+  const reading = (c: NonNullable<FindingAlert['cvss']>): CvssReading => ({ vector: c.vector ?? '', version: normaliseCvssVersion(c.version) ?? '3.0', source: c.source ?? 'vendor' });
+  const order = compareCvssReadings(reading(candidate), reading(current));
+  if (order !== 0) return order < 0 ? candidate : current;
+  // Same kind and version from two findings of one CVE: rank by the more severe reading.
   return candidate.score > current.score ? candidate : current;
 }
 
@@ -58,13 +63,17 @@ export function mergeFindingAlerts(findings: readonly FindingAlert[]): Normalize
     const resourceIds = unique(group.flatMap((f) => f.resourceIds));
     const findingIds = unique(group.flatMap((f) => (f.findingId ? [f.findingId] : [])));
     const cvss = group.reduce<FindingAlert['cvss']>((best, f) => betterCvss(best, f.cvss), undefined);
+    const cvssScores = uniqueBy(group.flatMap((f) => f.cvssScores ?? []), (c) => `${c.source}\u0000${c.vector}`);
     const epssValues = group.flatMap((f) => (f.epss !== undefined ? [f.epss] : []));
-    const evidence = group.find((f) => f.exploitedInWild && f.exploitEvidence)?.exploitEvidence;
+    // Evidence of the strongest level present: an assertion of exploitation, else a public exploit.
+    const evidence = (group.find((f) => f.exploitedInWild && f.exploitEvidence) ?? group.find((f) => f.exploitAvailable && f.exploitEvidence))?.exploitEvidence;
     const scope = group.find((f) => f.scope)?.scope;
     const alert: NormalizedAlert = {
       cveId,
       ...(first.title && { title: first.title }),
       ...(cvss && { cvss }),
+      // Listed only when there is a choice to show (vendor and NVD): one score says it all.
+      ...(cvssScores.length > 1 && { cvssScores }),
       packages: mergePackages(group),
       ...(group.some((f) => f.exploitedInWild) && { exploitedInWild: true }),
       ...(evidence && { exploitEvidence: evidence }),
@@ -109,6 +118,37 @@ function mergePackages(group: readonly FindingAlert[]): AffectedPackage[] {
   });
 }
 
+function uniqueBy<T>(values: readonly T[], key: (value: T) => string): T[] {
+  const seen = new Map<string, T>();
+  for (const value of values) if (!seen.has(key(value))) seen.set(key(value), value);
+  return [...seen.values()];
+}
+
 function unique(values: readonly string[]): string[] {
   return [...new Set(values)];
+}
+
+/**
+ * A finding's CVSS: the score to rank by (vendor before NVD, then the newest version; docs/ranking.md
+ * §1) with its source, and every readable score it carries so a plan can show vendor and NVD side
+ * by side.
+ */
+export function findingCvss(candidates: readonly CvssCandidate[], defaultSource: string): Pick<FindingAlert, 'cvss' | 'cvssScores'> {
+  const readings = readableCvss(candidates, defaultSource);
+  const best = pickCvss(readings);
+  return {
+    ...(best && best.score !== undefined && { cvss: { score: best.score, vector: best.vector, version: best.version, source: best.source } }),
+    ...(readings.length > 0 && { cvssScores: readings.map((r) => ({ source: r.source, ...(r.score !== undefined && { score: r.score }), vector: r.vector, version: r.version })) }),
+  };
+}
+
+/**
+ * "A public exploit is known" — Inspector's `exploitAvailable: YES` and `lastKnownExploitAt`, ASFF's
+ * `ExploitAvailable` / `LastKnownExploitAt`, OCSF's `is_exploit_available` / `exploit_last_seen_time`
+ * — is SSVC's *PoC* level, not evidence of exploitation in the wild: active exploitation comes from
+ * the KEV catalog or a generic alert's explicit assertion (docs/ranking.md §1).
+ */
+export function publicExploit(product: string, available: boolean, lastSeen: string | number | undefined): Pick<FindingAlert, 'exploitAvailable' | 'exploitEvidence'> {
+  if (lastSeen !== undefined) return { exploitAvailable: true, exploitEvidence: `${product}: public exploit, last seen ${isoDateOf(lastSeen)}` };
+  return { exploitAvailable: available };
 }

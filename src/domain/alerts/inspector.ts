@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { AffectedPackage } from '../alert';
-import { pickCvss, type CvssCandidate } from '../enrichment/cvss';
+import type { CvssCandidate } from '../enrichment/cvss';
 import { ecosystemForOsFamily } from '../versions';
-import type { FindingOutcome } from './finding';
+import { findingCvss, publicExploit, type FindingOutcome } from './finding';
 import { boundedArray } from './schema-helpers';
-import { describesCodeExecution, instanceIdFrom, isCveId, isoDateOf, isUsableFixedVersion, normaliseCveId, shortText, withoutZeroEpoch } from './text';
+import { describesCodeExecution, instanceIdFrom, isCveId, isUsableFixedVersion, normaliseCveId, shortText, withoutZeroEpoch } from './text';
 
 /**
  * Amazon Inspector (v2) findings: the EventBridge event `source: aws.inspector2`,
@@ -53,7 +53,7 @@ export const inspectorFindingSchema = z.object({
   epss: z.object({ score: z.number().min(0).max(1) }).optional(),
   inspectorScoreDetails: z
     .object({
-      adjustedCvss: z.object({ score: z.number().min(0).max(10), scoringVector: z.string(), version: z.string().optional() }).optional(),
+      adjustedCvss: z.object({ score: z.number().min(0).max(10), scoringVector: z.string(), version: z.string().optional(), cvssSource: z.string().optional(), scoreSource: z.string().optional() }).optional(),
     })
     .optional(),
   packageVulnerabilityDetails: z
@@ -121,14 +121,12 @@ export function normalizeInspectorFinding(finding: InspectorFinding): FindingOut
     fixable.map((p) => ({ name: p.name, fixedVersion: withoutZeroEpoch(p.fixedInVersion!), ...(ecosystem && { ecosystem }) })),
   );
 
-  // Inspector's own choice (adjustedCvss, usually the distribution's score) first, then the advisories.
+  // Inspector's own reading (adjustedCvss, from the source it names) first, then the advisories'.
+  const adjusted = finding.inspectorScoreDetails?.adjustedCvss;
   const candidates: CvssCandidate[] = [
-    ...(finding.inspectorScoreDetails?.adjustedCvss
-      ? [{ score: finding.inspectorScoreDetails.adjustedCvss.score, vector: finding.inspectorScoreDetails.adjustedCvss.scoringVector, version: finding.inspectorScoreDetails.adjustedCvss.version }]
-      : []),
+    ...(adjusted ? [{ score: adjusted.score, vector: adjusted.scoringVector, version: adjusted.version, source: adjusted.cvssSource ?? adjusted.scoreSource ?? 'Inspector' }] : []),
     ...(details.cvss ?? []).map((c) => ({ score: c.baseScore, vector: c.scoringVector, version: c.version, source: c.source })),
   ];
-  const cvss = pickCvss(candidates);
   const lastExploit = finding.exploitabilityDetails?.lastKnownExploitAt;
 
   return {
@@ -136,12 +134,11 @@ export function normalizeInspectorFinding(finding: InspectorFinding): FindingOut
       findingId,
       cveId,
       ...(finding.title && { title: shortText(finding.title) }),
-      ...(cvss && cvss.score !== undefined && { cvss: { score: cvss.score, vector: cvss.vector, version: cvss.version } }),
+      ...findingCvss(candidates, 'Inspector'),
       packages,
       resourceIds,
-      exploitedInWild: lastExploit !== undefined,
-      ...(lastExploit !== undefined && { exploitEvidence: `Inspector: exploit seen ${isoDateOf(lastExploit)}` }),
-      exploitAvailable: (finding.exploitAvailable ?? '').toUpperCase() === 'YES',
+      exploitedInWild: false,
+      ...publicExploit('Inspector', (finding.exploitAvailable ?? '').toUpperCase() === 'YES', lastExploit),
       remoteCodeExecution: describesCodeExecution(finding.title, finding.description),
       ...(finding.epss && { epss: finding.epss.score }),
       source: 'inspector2',

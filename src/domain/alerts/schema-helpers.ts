@@ -6,8 +6,11 @@ import { z } from 'zod';
  */
 export function boundedArray<T extends z.ZodType>(item: T, limits: { min?: number; max: number; what: string; why?: string }) {
   const why = limits.why ? ` (${limits.why})` : '';
-  let outer = z.array(z.unknown()).max(limits.max, `at most ${limits.max} ${limits.what}${why}`);
-  if (limits.min !== undefined && limits.min > 0) outer = outer.min(limits.min, `at least ${limits.min} ${limits.what}${why}`);
+  // Zod runs length checks on anything with a length: a string given for the array would also be
+  // reported "at most 10 resources". Only arrays are measured; anything else gets "expected an array".
+  const onArrays = { when: (payload: { value: unknown }) => Array.isArray(payload.value) };
+  let outer = z.array(z.unknown()).max(limits.max, { message: `at most ${limits.max} ${limits.what}${why}`, ...onArrays });
+  if (limits.min !== undefined && limits.min > 0) outer = outer.min(limits.min, { message: `at least ${limits.min} ${limits.what}${why}`, ...onArrays });
   return outer.pipe(z.array(item));
 }
 

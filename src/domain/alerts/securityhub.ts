@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import type { AffectedPackage } from '../alert';
-import { pickCvss } from '../enrichment/cvss';
-import type { FindingOutcome } from './finding';
+import { ecosystemForOsFamily } from '../versions';
+import { findingCvss, publicExploit, type FindingOutcome } from './finding';
 import { boundedArray } from './schema-helpers';
-import { describesCodeExecution, instanceIdFrom, isCveId, isoDateOf, isUsableFixedVersion, normaliseCveId, shortText, withoutZeroEpoch } from './text';
+import { describesCodeExecution, instanceIdFrom, isCveId, isUsableFixedVersion, normaliseCveId, shortText, withoutZeroEpoch } from './text';
 
 /**
  * AWS Security Hub findings in the AWS Security Finding Format (ASFF,
@@ -45,6 +45,8 @@ const vulnerabilitySchema = z.object({
 const resourceSchema = z.object({
   Type: z.string().min(1),
   Id: z.string().min(1),
+  // Only its presence is read: it marks the resource as an instance whatever its Type says.
+  Details: z.object({ AwsEc2Instance: z.object({}).passthrough().optional() }).passthrough().optional(),
 });
 
 export const asffFindingSchema = z.object({
@@ -55,6 +57,8 @@ export const asffFindingSchema = z.object({
   Description: z.string().optional(),
   RecordState: z.string().optional(),
   Workflow: z.object({ Status: z.string().optional() }).optional(),
+  /** Free-form string map; Inspector writes the instance id and its platform here. */
+  ProductFields: z.record(z.string(), z.string()).optional(),
   Resources: boundedArray(resourceSchema, { min: 1, max: MAX_RESOURCES, what: 'resources', why: 'ASFF allows up to 32 resources per finding' }),
   Vulnerabilities: boundedArray(vulnerabilitySchema, { max: 100, what: 'vulnerabilities' }).optional(),
 });
@@ -67,7 +71,7 @@ export const SECURITY_HUB_FINDING_EVENTS = ['Security Hub Findings - Imported', 
 export const securityHubEventSchema = z.object({
   source: z.literal('aws.securityhub'),
   'detail-type': z.enum(SECURITY_HUB_FINDING_EVENTS, {
-    error: '"Security Hub Findings - Imported" or "Security Hub Findings - Custom Action" (ASFF findings; "Findings Imported V2" carries OCSF, which is not supported)',
+    error: '"Security Hub Findings - Imported" or "Security Hub Findings - Custom Action" (ASFF findings), or "Findings Imported V2" (OCSF findings)',
   }),
   detail: z.object({
     findings: boundedArray(z.unknown(), { min: 1, max: MAX_FINDINGS, what: 'findings', why: 'Security Hub sends at most 100 per event' }),
@@ -77,6 +81,21 @@ export const securityHubEventSchema = z.object({
 export const asffBatchSchema = z.object({
   Findings: boundedArray(z.unknown(), { min: 1, max: MAX_FINDINGS, what: 'findings', why: 'BatchImportFindings takes at most 100' }),
 });
+
+/**
+ * What Inspector writes into an ASFF finding's ProductFields: `aws/inspector/instanceId` and
+ * `aws/inspector/resources/1/resourceDetails/awsEc2InstanceDetails/platform` (other products use
+ * their own prefixes, so only the last path segment is matched).
+ */
+function productFields(fields: Record<string, string> | undefined): { instanceId?: string; platform?: string } {
+  const out: { instanceId?: string; platform?: string } = {};
+  for (const [key, value] of Object.entries(fields ?? {})) {
+    const last = key.split('/').pop()!.toLowerCase();
+    if (last === 'instanceid' && !out.instanceId) out.instanceId = instanceIdFrom(value);
+    if (last === 'platform' && !out.platform) out.platform = value.trim();
+  }
+  return out;
+}
 
 /** Workflow states in which nobody should patch on this finding's account. */
 const CLOSED_WORKFLOW = new Set(['RESOLVED', 'SUPPRESSED']);
@@ -92,12 +111,22 @@ export function normalizeAsffFinding(finding: AsffFinding): FindingOutcome[] {
   const vulnerabilities = finding.Vulnerabilities ?? [];
   if (vulnerabilities.length === 0) return [skip('not a vulnerability finding (no Vulnerabilities)')];
 
-  const instances = finding.Resources.filter((r) => r.Type === 'AwsEc2Instance');
+  const instances = finding.Resources.filter((r) => r.Type === 'AwsEc2Instance' || r.Details?.AwsEc2Instance !== undefined);
   if (instances.length === 0) {
     const types = [...new Set(finding.Resources.map((r) => r.Type))].join(', ');
     return [skip(`resource type ${types} is not an EC2 instance (patchwave patches instances)`)];
   }
-  const resourceIds = instances.flatMap((r) => instanceIdFrom(r.Id) ?? []);
+  const product = productFields(finding.ProductFields);
+  // Every documented id form; a single-instance finding whose Id is unreadable falls back to the
+  // instance id Inspector writes into ProductFields.
+  const unreadable: string[] = [];
+  const resourceIds = instances.flatMap((r) => {
+    const id = instanceIdFrom(r.Id) ?? (instances.length === 1 ? product.instanceId : undefined);
+    if (!id) unreadable.push(r.Id);
+    return id ?? [];
+  });
+  if (resourceIds.length === 0 && product.instanceId) resourceIds.push(product.instanceId);
+  const ecosystem = ecosystemForOsFamily(product.platform);
   const rce = describesCodeExecution(finding.Title, finding.Description);
 
   return vulnerabilities.map((vulnerability): FindingOutcome => {
@@ -114,26 +143,30 @@ export function normalizeAsffFinding(finding: AsffFinding): FindingOutcome[] {
     const fixable = osPackages.filter((p) => isUsableFixedVersion(p.FixedInVersion));
     const unfixed = osPackages.filter((p) => !isUsableFixedVersion(p.FixedInVersion)).map((p) => p.Name);
     if (fixable.length === 0) return skip(`${cveId}: no fixed version for ${unfixed.join(', ')}`);
-    const packages: AffectedPackage[] = fixable.map((p) => ({ name: p.Name, fixedVersion: withoutZeroEpoch(p.FixedInVersion!) }));
-    const cvss = pickCvss(
-      (vulnerability.Cvss ?? []).flatMap((c) => (c.BaseVector && c.BaseScore !== undefined ? [{ score: c.BaseScore, vector: c.BaseVector, version: c.Version }] : [])),
+    const packages: AffectedPackage[] = fixable.map((p) => ({ name: p.Name, fixedVersion: withoutZeroEpoch(p.FixedInVersion!), ...(ecosystem && { ecosystem }) }));
+    const cvss = findingCvss(
+      (vulnerability.Cvss ?? []).flatMap((c) => (c.BaseVector && c.BaseScore !== undefined ? [{ score: c.BaseScore, vector: c.BaseVector, version: c.Version, source: c.Source }] : [])),
+      'Security Hub',
     );
+    const notes = [
+      unfixed.length > 0 && `partly planned, no fixed version yet for ${unfixed.join(', ')}`,
+      unreadable.length > 0 && `resource Id ${unreadable.slice(0, 3).map((id) => JSON.stringify(id)).join(', ')} is not an EC2 instance id or ARN: that node is not named`,
+    ].filter((n): n is string => typeof n === 'string');
     return {
       alert: {
         findingId,
         cveId,
         ...(finding.Title && { title: shortText(finding.Title) }),
-        ...(cvss && cvss.score !== undefined && { cvss: { score: cvss.score, vector: cvss.vector, version: cvss.version } }),
+        ...cvss,
         packages,
         resourceIds,
-        exploitedInWild: vulnerability.LastKnownExploitAt !== undefined,
-        ...(vulnerability.LastKnownExploitAt !== undefined && { exploitEvidence: `Security Hub: exploit seen ${isoDateOf(vulnerability.LastKnownExploitAt)}` }),
-        exploitAvailable: (vulnerability.ExploitAvailable ?? '').toUpperCase() === 'YES',
+        exploitedInWild: false,
+        ...publicExploit('Security Hub', (vulnerability.ExploitAvailable ?? '').toUpperCase() === 'YES', vulnerability.LastKnownExploitAt),
         remoteCodeExecution: rce,
         ...(vulnerability.EpssScore !== undefined && { epss: vulnerability.EpssScore }),
         source: 'securityhub',
       },
-      ...(unfixed.length > 0 && { skipped: { findingId, reason: `${cveId}: partly planned, no fixed version yet for ${unfixed.join(', ')}` } }),
+      ...(notes.length > 0 && { skipped: { findingId, reason: `${cveId}: ${notes.join('; ')}` } }),
     };
   });
 }

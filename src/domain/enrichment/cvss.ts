@@ -130,23 +130,55 @@ export interface CvssCandidate {
   score?: number;
   vector: string;
   version?: string;
+  /** Who scored it: `NVD`, `UBUNTU_CVE`, `REDHAT_CVE`, a CNA's address, ... */
   source?: string;
 }
 
+/** One readable CVSS score with who gave it. */
+export interface CvssReading {
+  score?: number;
+  /** With its `CVSS:x.y/` prefix. */
+  vector: string;
+  version: CvssVersion;
+  source: string;
+}
+
+/** NVD (NIST) as a score source, however a format spells it. */
+export function isNvdSource(source: string | undefined): boolean {
+  return source !== undefined && /^(nvd|nist)\b|nvd@nist\.gov|nvd\.nist\.gov/i.test(source.trim());
+}
+
 /**
- * Picks the advisory score to rank by among several (NVD, the distribution, Inspector's adjusted):
- * the newest CVSS version we can read wins; among equals, the first listed (the caller lists its
- * preferred source first). Unreadable vectors (v2, junk) are ignored.
+ * The readable scores among the candidates, each once (a source that gives the same vector twice is
+ * one reading), in the order given. Unreadable vectors (v2, junk) are left out.
  */
-export function pickCvss(candidates: readonly CvssCandidate[]): { score?: number; vector: string; version: CvssVersion } | undefined {
-  let best: { score?: number; vector: string; version: CvssVersion } | undefined;
+export function readableCvss(candidates: readonly CvssCandidate[], defaultSource = 'vendor'): CvssReading[] {
+  const out: CvssReading[] = [];
   for (const candidate of candidates) {
     const parsed = tryParseCvssVector(candidate.vector, candidate.version);
     if (!parsed) continue;
-    if (!best || VERSION_RANK[parsed.version] > VERSION_RANK[best.version]) {
-      best = { ...(candidate.score !== undefined && { score: candidate.score }), vector: parsed.vector, version: parsed.version };
-    }
+    const source = candidate.source?.trim() || defaultSource;
+    if (out.some((r) => r.vector === parsed.vector && isNvdSource(r.source) === isNvdSource(source))) continue;
+    out.push({ ...(candidate.score !== undefined && { score: candidate.score }), vector: parsed.vector, version: parsed.version, source });
   }
+  return out;
+}
+
+/**
+ * The documented rule (docs/ranking.md §1) for the score to rank by when an alert (and NVD) give
+ * several: the vendor's score — whoever ships or scanned the fixed build (the distribution's
+ * `UBUNTU_CVE`, Inspector's own, the CNA) — before NVD's, because it scores the package the nodes
+ * actually run; among scores of the same kind the newest CVSS version we can read; then the order
+ * listed (a format lists its preferred score first). Unreadable vectors (v2, junk) are ignored.
+ */
+export function compareCvssReadings(a: CvssReading, b: CvssReading): number {
+  return Number(isNvdSource(a.source)) - Number(isNvdSource(b.source)) || VERSION_RANK[b.version] - VERSION_RANK[a.version];
+}
+
+export function pickCvss(candidates: readonly CvssCandidate[]): CvssReading | undefined {
+  const readings = readableCvss(candidates);
+  let best: CvssReading | undefined;
+  for (const reading of readings) if (!best || compareCvssReadings(reading, best) < 0) best = reading;
   return best;
 }
 

@@ -29,12 +29,60 @@ export class EpssParseError extends Error {
     readonly line: number,
     readonly problem: string,
   ) {
-    super(`invalid EPSS CSV ${source}, line ${line}: ${problem}`);
+    super(`invalid EPSS scores ${source}, line ${line}: ${problem}`);
     this.name = 'EpssParseError';
   }
 }
 
 const CVE_ID = /^CVE-\d{4}-\d{4,19}$/i;
+
+/**
+ * The EPSS API's JSON response (https://api.first.org/data/v1/epss?cve=…):
+ * `{"status": "OK", "data": [{"cve", "epss", "percentile", "date"}]}`. The API writes the numbers
+ * as strings ("0.000450000"); both are accepted. Throws `EpssParseError` naming the item.
+ */
+export function parseEpssJson(document: unknown, source = '(epss)'): EpssTable {
+  const d = document as Record<string, unknown> | null;
+  if (!d || typeof d !== 'object' || !Array.isArray(d.data)) throw new EpssParseError(source, 1, 'expected the EPSS API response {"status": "OK", "data": [{"cve", "epss", "percentile", "date"}]}');
+  if (d.status !== undefined && d.status !== 'OK') throw new EpssParseError(source, 1, `the EPSS API answered status ${JSON.stringify(d.status)}, not "OK"`);
+  const table: EpssTable = { scores: {} };
+  d.data.forEach((row: unknown, index: number) => {
+    const r = (row ?? {}) as Record<string, unknown>;
+    const where = `data[${index}]`;
+    const cve = typeof r.cve === 'string' ? r.cve.trim() : '';
+    if (!CVE_ID.test(cve)) throw new EpssParseError(source, 1, `${where}.cve: expected a CVE id, got ${JSON.stringify(r.cve)?.slice(0, 40)}`);
+    const number = (field: 'epss' | 'percentile') => {
+      const raw = r[field];
+      const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+      if (!Number.isFinite(value) || value < 0 || value > 1) throw new EpssParseError(source, 1, `${where}.${field}: expected a number between 0 and 1, got ${JSON.stringify(raw)?.slice(0, 40)}`);
+      return value;
+    };
+    table.scores[cve.toUpperCase()] = { epss: number('epss'), percentile: number('percentile') };
+    if (typeof r.date === 'string' && !table.scoreDate) table.scoreDate = r.date;
+  });
+  return table;
+}
+
+/** The EPSS API's JSON, or the daily CSV (already decompressed): whichever the text is. */
+export function parseEpssText(text: string, source = '(epss)'): EpssTable {
+  const trimmed = text.replace(/^\uFEFF/, '').trimStart();
+  if (trimmed.startsWith('{')) {
+    let document: unknown;
+    try {
+      document = JSON.parse(trimmed);
+    } catch (err) {
+      throw new EpssParseError(source, 1, `not JSON: ${(err as Error).message}`);
+    }
+    return parseEpssJson(document, source);
+  }
+  return parseEpssCsv(text, source);
+}
+
+/** Does this parsed JSON look like an EPSS API response? (Said so when one is given as an alert.) */
+export function looksLikeEpssResponse(document: unknown): boolean {
+  const d = document as Record<string, unknown> | null;
+  return !!d && typeof d === 'object' && Array.isArray(d.data) && ('status' in d || 'status-code' in d) && (d.data.length === 0 || (typeof d.data[0] === 'object' && d.data[0] !== null && 'epss' in d.data[0]));
+}
 
 /** Parses the CSV text. Throws `EpssParseError` with the line number of the first bad row. */
 export function parseEpssCsv(text: string, source = '(epss)'): EpssTable {

@@ -1,3 +1,4 @@
 export * from './cvss';
 export * from './epss';
 export * from './kev';
+export * from './nvd';

@@ -1,5 +1,7 @@
 import type { EpssTable } from '../enrichment/epss';
 import type { KevCatalog, KevEntry } from '../enrichment/kev';
+import type { NvdRecord } from '../enrichment/nvd';
+import { parseUtcTimestamp } from '../alerts/text';
 
 /**
  * What the planner may know beyond the alert and the inventory. All inputs, never looked up: the
@@ -13,11 +15,14 @@ export interface PlanningContext {
   kev?: KevCatalog | readonly KevEntry[];
   /** EPSS scores (supporting evidence only). */
   epss?: EpssTable;
+  /** NVD's records for the CVEs at hand (`--nvd`): NVD's CVSS, shown beside the vendor's. */
+  nvd?: readonly NvdRecord[];
 }
 
 export function resolveNow(now: PlanningContext['now']): Date | undefined {
   if (now === undefined) return undefined;
-  const value = typeof now === 'function' ? now() : now instanceof Date ? now : new Date(now);
+  // A timestamp without a zone is UTC, never the host's zone (docs/alerts.md).
+  const value = typeof now === 'function' ? now() : now instanceof Date ? now : typeof now === 'string' ? new Date(parseUtcTimestamp(now) ?? Number.NaN) : new Date(now);
   if (Number.isNaN(value.getTime())) throw new Error(`planning context: "now" is not a valid time (${String(typeof now === 'function' ? 'clock result' : now)})`);
   return value;
 }

@@ -1,5 +1,5 @@
-import type { Exposure } from '../inventory';
-import type { Exploitation, TechnicalImpact } from './assessment';
+import type { Exposure, Tier } from '../inventory';
+import { decideExploitation, type Exploitation, type ExploitationEvidence, type TechnicalImpact } from './assessment';
 
 /**
  * Urgency per asset, following the CISA SSVC deployer logic as product.md §2 states it (BOD-style
@@ -75,6 +75,39 @@ export function decideUrgency(input: UrgencyInput): UrgencyDecision {
       matches(r.technicalImpact, input.technicalImpact),
   )!;
   return { urgency: rule.urgency, rule: rule.id, forensicTriage: rule.urgency === 'act-now' };
+}
+
+/** Everything that decides one asset's remediation: the evidence, the asset, and what the fix is. */
+export interface AssetRemediationInput {
+  evidence: ExploitationEvidence;
+  exposure: Exposure;
+  automatable: boolean;
+  technicalImpact: TechnicalImpact;
+  /** The asset's tier. It orders the campaign; it does not change the urgency (the table has no tier column). */
+  tier: Tier;
+  /** The fix includes a kernel package (ranking/kernel.ts). */
+  kernelFix: boolean;
+  /** The asset's cluster is patched without reboot (policy `noRebootRoles`). */
+  noReboot: boolean;
+}
+
+export interface AssetRemediation extends UrgencyDecision {
+  exploitation: Exploitation;
+  /**
+   * A kernel fix on a no-reboot tier: installing it does not make it live, so the running kernel
+   * stays vulnerable until a maintenance reboot. Exactly `kernelFix && noReboot`.
+   */
+  runningKernelStaysVulnerable: boolean;
+}
+
+/**
+ * The whole per-asset decision: SSVC exploitation from the evidence (active only from KEV or an
+ * assertion), the urgency row, and whether the running kernel stays vulnerable after patching.
+ */
+export function decideAssetRemediation(input: AssetRemediationInput): AssetRemediation {
+  const { exploitation } = decideExploitation(input.evidence);
+  const decision = decideUrgency({ exploitation, exposure: input.exposure, automatable: input.automatable, technicalImpact: input.technicalImpact });
+  return { ...decision, exploitation, runningKernelStaysVulnerable: input.kernelFix && input.noReboot };
 }
 
 /** 0 for the most urgent; lower sorts first. */

@@ -14,7 +14,12 @@ describe('Amazon Inspector findings', () => {
       {
         cveId: 'CVE-2024-29069',
         title: 'CVE-2024-29069 - snapd',
-        cvss: { score: 4.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:L/A:L', version: '3.1' },
+        // The vendor's (Ubuntu's) score is used; NVD's is kept beside it to be shown.
+        cvss: { score: 4.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:L/A:L', version: '3.1', source: 'UBUNTU_CVE' },
+        cvssScores: [
+          { source: 'UBUNTU_CVE', score: 4.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:L/A:L', version: '3.1' },
+          { source: 'NVD', score: 7.3, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:H/I:H/A:H', version: '3.1' },
+        ],
         packages: [{ name: 'snapd', fixedVersion: '2.63+22.04ubuntu0.1', ecosystem: 'dpkg' }],
         epss: 0.00043,
         resourceIds: ['i-12345678901234567'],
@@ -30,12 +35,13 @@ describe('Amazon Inspector findings', () => {
     expect(skipped).toEqual([{ findingId: expect.stringContaining('finding/'), reason: 'finding is CLOSED: Inspector no longer sees the vulnerability' }]);
   });
 
-  it('reads exploitation evidence and code execution', () => {
+  it('reads a known public exploit as PoC evidence (never as exploitation in the wild) and code execution', () => {
     const [alert] = parseAlert(fixture('inspector2-ec2-log4shell.json')).alerts;
+    // lastKnownExploitAt says a public exploit is known: SSVC "PoC". Only KEV or a generic assertion is "active".
+    expect(alert.exploitedInWild).toBeUndefined();
     expect(alert).toMatchObject({
       cveId: 'CVE-2021-44228',
-      exploitedInWild: true,
-      exploitEvidence: 'Inspector: exploit seen 2025-08-18',
+      exploitEvidence: 'Inspector: public exploit, last seen 2025-08-18',
       exploitAvailable: true,
       remoteCodeExecution: true,
       packages: [{ name: 'liblog4j2-java', fixedVersion: '2.15.0-1~deb11u1', ecosystem: 'dpkg' }],
@@ -98,17 +104,47 @@ describe('Amazon Inspector findings', () => {
 });
 
 describe('Security Hub (ASFF) findings', () => {
-  it('reads one ASFF finding: instance id from the ARN, no ecosystem (ASFF has no platform)', () => {
+  it('reads one ASFF finding: instance id from the ARN, rpm from the platform Inspector writes into ProductFields', () => {
     const { format, alerts } = parseAlert(fixture('securityhub-asff-pwnkit.json'));
     expect(format).toBe('asff-finding');
     expect(alerts[0]).toMatchObject({
       cveId: 'CVE-2021-4034',
-      packages: [{ name: 'polkit', fixedVersion: '0.112-26.amzn2.1' }],
+      packages: [{ name: 'polkit', fixedVersion: '0.112-26.amzn2.1', ecosystem: 'rpm' }],
       resourceIds: ['i-0c100000000000001'],
       exploitAvailable: true,
       source: 'securityhub',
     });
-    expect(alerts[0].packages[0].ecosystem).toBeUndefined();
+    const noPlatform = json('securityhub-asff-pwnkit.json');
+    delete noPlatform.ProductFields;
+    expect(parseAlert(noPlatform).alerts[0].packages[0].ecosystem).toBeUndefined();
+  });
+
+  it.each([
+    ['arn:aws:ec2:eu-central-1:123456789012:instance/i-0c100000000000001', 'i-0c100000000000001'],
+    // The form Inspector writes into Security Hub: no "instance/" segment.
+    ['arn:aws:ec2:eu-central-1:123456789012:i-0c100000000000001', 'i-0c100000000000001'],
+    ['arn:aws-us-gov:ec2:us-gov-west-1:123456789012:instance/i-0c100000000000001', 'i-0c100000000000001'],
+    ['arn:aws-cn:ec2:cn-north-1:123456789012:i-0c100000000000001', 'i-0c100000000000001'],
+    ['i-0c100000000000001', 'i-0c100000000000001'],
+    ['i-1234abcd', 'i-1234abcd'],
+  ])('names the instance from Resources[].Id %s', (id, instanceId) => {
+    const finding = json('securityhub-asff-pwnkit.json');
+    finding.Resources[0].Id = id;
+    const { alerts, skipped } = parseAlert(finding);
+    expect(alerts[0].resourceIds).toEqual([instanceId]);
+    expect(skipped).toEqual([]);
+  });
+
+  it('falls back to the ProductFields instance id, takes Details.AwsEc2Instance as an instance, and says when no id is readable', () => {
+    const finding = json('securityhub-asff-pwnkit.json');
+    finding.Resources[0] = { Type: 'Other', Id: 'my-host', Details: { AwsEc2Instance: { ImageId: 'ami-0abc', IpV4Addresses: ['10.0.0.5'] } } };
+    finding.ProductFields['aws/inspector/instanceId'] = 'i-0c100000000000002';
+    expect(parseAlert(finding).alerts[0].resourceIds).toEqual(['i-0c100000000000002']);
+
+    delete finding.ProductFields['aws/inspector/instanceId'];
+    const { alerts, skipped } = parseAlert(finding);
+    expect(alerts[0].resourceIds).toBeUndefined();
+    expect(skipped[0].reason).toBe('CVE-2021-4034: resource Id "my-host" is not an EC2 instance id or ARN: that node is not named');
   });
 
   it('merges findings for one CVE from an envelope, keeping per-release fixed versions with their nodes', () => {
@@ -131,14 +167,16 @@ describe('Security Hub (ASFF) findings', () => {
   it('reads the documented Vulnerabilities example: a prefix-less V3 vector, the V2 one ignored', () => {
     const { format, alerts } = parseAlert(fixture('asff-findings-documented-example.json'));
     expect(format).toBe('asff-findings');
-    expect(alerts[0].cvss).toEqual({ score: 4.7, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N', version: '3.1' });
+    expect(alerts[0].cvss).toEqual({ score: 4.7, vector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N', version: '3.1', source: 'Security Hub' });
   });
 
-  it('accepts the Custom Action event and refuses OCSF "Findings Imported V2" with a reason', () => {
+  it('accepts the Custom Action event; a "Findings Imported V2" event must carry OCSF, not ASFF', () => {
     const custom = { ...json('securityhub-imported-envelope.json'), 'detail-type': 'Security Hub Findings - Custom Action' };
     expect(parseAlert(custom).alerts).toHaveLength(1);
     const v2 = { ...json('securityhub-imported-envelope.json'), 'detail-type': 'Findings Imported V2' };
-    expect(() => parseAlert(v2)).toThrow(/detail-type: expected .*"Findings Imported V2" carries OCSF, which is not supported/);
+    expect(() => parseAlert(v2)).toThrow(/^not a valid Security Hub "Findings Imported V2" event: detail\.findings\[0\]\.class_uid: expected a number \(required\), got missing/);
+    const insight = { ...json('securityhub-imported-envelope.json'), 'detail-type': 'Security Hub Insight Results' };
+    expect(() => parseAlert(insight)).toThrow(/detail-type: expected .*"Findings Imported V2" \(OCSF findings\), got "Security Hub Insight Results"/);
   });
 
   it('skips archived, resolved and suppressed findings', () => {

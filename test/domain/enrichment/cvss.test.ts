@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CvssParseError, describeAttackPath, hasTotalImpact, isAutomatable, parseCvssVector, pickCvss } from '../../../src/domain/enrichment/cvss';
+import { CvssParseError, describeAttackPath, hasTotalImpact, isAutomatable, parseCvssVector, pickCvss, isNvdSource } from '../../../src/domain/enrichment/cvss';
 
 describe('parseCvssVector', () => {
   it('reads a CVSS 3.1 vector', () => {
@@ -55,8 +55,23 @@ describe('pickCvss', () => {
         { score: 4.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:L/A:L', version: '3.1' },
         { score: 7.3, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:H/I:H/A:H', version: '3.1' },
       ]),
-    ).toEqual({ score: 4.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:L/A:L', version: '3.1' });
+    ).toEqual({ score: 4.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:L/A:L', version: '3.1', source: 'vendor' });
     expect(pickCvss([{ score: 5, vector: 'CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N' }, { score: 9, vector: 'CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N' }])?.version).toBe('4.0');
     expect(pickCvss([{ vector: 'AV:N/AC:M/Au:N/C:C/I:C/A:C' }])).toBeUndefined();
+  });
+
+  it("uses the vendor's score before NVD's, whatever the order or version, and NVD's when there is no other", () => {
+    const nvd = { score: 7.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H', version: '3.1', source: 'NVD' };
+    const ubuntu = { score: 4.8, vector: 'CVSS:3.1/AV:L/AC:L/PR:L/UI:R/S:U/C:L/I:L/A:L', version: '3.1', source: 'UBUNTU_CVE' };
+    const nvdV4 = { score: 8.5, vector: 'CVSS:4.0/AV:L/AC:L/AT:N/PR:L/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N', version: '4.0', source: 'nvd@nist.gov' };
+    expect(pickCvss([nvd, ubuntu])?.source).toBe('UBUNTU_CVE');
+    expect(pickCvss([nvdV4, nvd, ubuntu])?.source).toBe('UBUNTU_CVE');
+    expect(pickCvss([nvd, nvdV4])?.version).toBe('4.0');
+    expect(pickCvss([nvd])?.source).toBe('NVD');
+    expect(isNvdSource('NVD')).toBe(true);
+    expect(isNvdSource('nvd@nist.gov')).toBe(true);
+    expect(isNvdSource('https://nvd.nist.gov/vuln/detail/CVE-2024-1')).toBe(true);
+    expect(isNvdSource('UBUNTU_CVE')).toBe(false);
+    expect(isNvdSource('CNA secalert@redhat.com')).toBe(false);
   });
 });
