@@ -2,9 +2,9 @@
  * Pure views over the campaign's compact state: counts, which clusters are halted, the status query.
  * No Temporal imports, so they are unit-testable and deterministic.
  */
-import type { ClusterPlan, TierPlan } from '../domain/plan';
-import { holdsSlot, isFailure, type NodeOutcome } from '../domain/node-state';
-import { clusterFinished } from '../domain/window';
+import type { ClusterPlan, TierPlan } from '../plan';
+import { holdsSlot, isFailure, type NodeOutcome } from '../node-state';
+import { clusterFinished } from '../window';
 import type { CampaignState, CampaignStatus, ClusterStatus, HaltReason, NodeCounts } from './types';
 
 export function countOutcomes(nodes: string[], outcomes: Record<string, NodeOutcome>): NodeCounts {
