@@ -27,6 +27,8 @@ export function renderBoard(status: CampaignStatus, steps: Record<string, string
     `${pc.bold(status.campaignId)}  ${phaseColour(status.phase)}  ${bar(finished, c.total)} ${finished}/${c.total}  ` +
       `patched ${c.patched}  rolled back ${c.rolledBack}  quarantined ${c.quarantined}  in flight ${c.running}`,
   );
+  // Older campaigns' status has no summary line.
+  if (status.summary && status.summary !== status.phase) lines.push(`  ${status.summary}`);
   for (const tier of status.tiers) {
     lines.push(`  tier ${tier.tier} ${pc.dim(`(${tier.state})`)}`);
     for (const cluster of tier.clusters) lines.push(`    ${renderCluster(cluster, steps)}`);

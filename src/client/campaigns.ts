@@ -34,13 +34,26 @@ export interface StartCampaignRequest {
  */
 export async function startCampaign(client: Client, request: StartCampaignRequest): Promise<WorkflowHandleWithFirstExecutionRunId<typeof patchCampaignWorkflow>> {
   const policy = request.policy ?? {};
-  parsePolicy(policy);
   return client.workflow.start<typeof patchCampaignWorkflow>('patchCampaignWorkflow', campaignStartOptions(request, policy));
 }
 
-/** How every campaign starts: the business key, start-or-join conflict policy, search attributes, memo. */
+/**
+ * How every campaign starts: the business key, start-or-join conflict policy, search attributes,
+ * memo, and what the Temporal UI shows at the top of the campaign's page. Validates the policy first.
+ */
 function campaignStartOptions(request: StartCampaignRequest, policy: PolicyInput, startUpdateId?: string) {
+  const parsed = parsePolicy(policy);
+  const { alert, fleet } = request;
+  const cap = `${Math.round(parsed.maxUnavailableFraction * 100)}% cap, ${parsed.mode}`;
+  const limit = parsed.maxNodesInFlight > 0 ? `, at most ${parsed.maxNodesInFlight} nodes in flight` : '';
+  const policyLine = `${cap}${limit}, halt scope ${parsed.haltScope}, halt after ${parsed.haltAfterFailures} failure(s), ${parsed.healthyChecksRequired} healthy checks to rejoin${parsed.requireApproval ? ', approval required' : ''}`;
   return {
+    staticSummary: `Patch ${alert.cveId} on scope ${fleet.scope} (${fleet.provider})`,
+    staticDetails: [
+      `**${alert.cveId}**${alert.title ? ` — ${alert.title}` : ''}${alert.cvss ? ` · CVSS ${alert.cvss.score}` : ''} · from ${alert.source}`,
+      `Fix: ${alert.packages.map((p) => `${p.name} ≥ ${p.fixedVersion}`).join(', ')}`,
+      `Scope: ${fleet.scope} on ${fleet.provider} · Policy: ${policyLine}`,
+    ].join('\n\n'),
     workflowId: campaignWorkflowId(request.alert.cveId, request.fleet.scope),
     taskQueue: request.taskQueue,
     args: [{ alert: request.alert, fleet: request.fleet, policy, startUpdateId }] as [CampaignInput],
@@ -63,7 +76,6 @@ function campaignStartOptions(request: StartCampaignRequest, policy: PolicyInput
  */
 export async function startOrJoinCampaign(client: Client, request: StartCampaignRequest): Promise<JoinResult & { started: boolean }> {
   const policy = request.policy ?? {};
-  parsePolicy(policy);
   // The update that starts a campaign carries a known id, so the campaign can tell it from a duplicate.
   const startUpdateId = randomUUID();
   const options = campaignStartOptions(request, policy, startUpdateId);

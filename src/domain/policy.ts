@@ -28,6 +28,11 @@ export const policySchema = z
     maxNodesInFlight: z.number().int().min(0).default(0),
     /** Failed nodes a cluster tolerates before it halts for an operator (1 = halt on the first). */
     haltAfterFailures: z.number().int().min(1).default(1),
+    /**
+     * What a cluster's halt stops (docs/architecture.md, "Halt scope"): only that cluster (the others
+     * of the tier go on), its whole tier, or the campaign. In-flight nodes always finish.
+     */
+    haltScope: z.enum(['cluster', 'tier', 'campaign']).default('cluster'),
     /** Keep one node of each cluster of this size or more unpatched until the rest are done. */
     rescueNodeMinClusterSize: z.number().int().min(2).default(3),
     healthCheckInterval: duration.default(1_000),

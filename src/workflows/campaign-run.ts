@@ -3,12 +3,13 @@
  * src/domain/campaign: it holds the state, turns the core's decisions into commands (child
  * workflows, activities, signals, search attributes) and records what comes back.
  */
-import { getExternalWorkflowHandle, metricMeter, ParentClosePolicy, proxyActivities, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import { getExternalWorkflowHandle, metricMeter, ParentClosePolicy, proxyActivities, setCurrentDetails, startChild, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { Activities } from '../activities';
 import type { NodeWorkflowRecord } from '../activities/temporal-lookups';
 import { logEvent } from '../domain/campaign/operator';
 import { currentTier } from '../domain/campaign/queries';
+import { currentDetails } from '../domain/campaign/status';
 import { markRunning, type StartAction } from '../domain/campaign/scheduler';
 import { recordNodeLost, recordNodeOutcome } from '../domain/campaign/state';
 import type { CampaignPhase, CampaignState } from '../domain/campaign/types';
@@ -40,6 +41,8 @@ export interface RunVersions {
    * and a grant is only a claim, checked against the lease workflow's holder.
    */
   verifiedMessages: boolean;
+  /** Campaigns from before this said `halted` while other clusters still moved (see patchingPhase). */
+  truthfulPhase: boolean;
 }
 
 export class CampaignRun {
@@ -88,6 +91,8 @@ export class CampaignRun {
   /** The phase, and the search attributes the Temporal UI filters by (upserted only when they change). */
   publish(phase: CampaignPhase): void {
     this.state.phase = phase;
+    // What the campaign's page in the Temporal UI shows; state only, not a command.
+    setCurrentDetails(currentDetails(this.state, this.campaignId));
     const tier = currentTier(this.state)?.tier ?? 0;
     const key = `${phase}|${tier}`;
     if (key === this.lastSearchAttributes) return;
@@ -117,6 +122,7 @@ export class CampaignRun {
     try {
       const handle = await startChild(patchNodeWorkflow, {
         workflowId: childId,
+        staticSummary: `${nodeId} in ${cluster.id}: snapshot → drain → patch → verify → cool-off → rejoin (attempt ${attempt})`,
         // Children outlive a continue-as-new of the campaign: the next run watches them through Temporal.
         parentClosePolicy: ParentClosePolicy.ABANDON,
         args: [

@@ -36,7 +36,7 @@ function policySchema(): typeof PolicyModule {
 export async function patchCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
   const policy = input.carried?.policy ?? parsePolicy(input);
   const state = beginRun(input.carried, () => newCampaignState(input.alert, input.fleet.scope, policy, new Date().toISOString()), input.alert);
-  const versions = { useLeases: patched('cluster-leases'), budgetToCriticalPathsFirst: patched('budget-critical-paths-first'), verifiedMessages: patched('verified-node-and-lease-messages') };
+  const versions = { useLeases: patched('cluster-leases'), budgetToCriticalPathsFirst: patched('budget-critical-paths-first'), verifiedMessages: patched('verified-node-and-lease-messages'), truthfulPhase: patched('truthful-phase') };
   const run = new CampaignRun(workflowInfo().workflowId, state, versions, taskBoundary());
   registerCampaignHandlers(run, input);
   const { boundary } = run;
@@ -99,7 +99,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
       run.releaseLeases(tier.clusters.filter((c) => clusterFinished(c, state.outcomes)));
       run.checkClaims();
       const started = run.carryOut(decideStarts(state, tier, { ...versions, now: Date.now() }));
-      run.publish(patchingPhase(state, tier));
+      run.publish(patchingPhase(state, tier, versions.truthfulPhase));
       if (tierFinished(tier, state)) return;
       if (state.abortRequested && runningCount(state) === 0) return;
       await started;

@@ -97,6 +97,7 @@ export function report(clusters: ClusterSpec[], overrides: { generatedAt?: numbe
   const status: CampaignStatus = {
     campaignId: 'campaign:CVE-2024-6387:all',
     cveId: 'CVE-2024-6387',
+    summary: 'completed',
     alert: {
       cveId: 'CVE-2024-6387',
       title: overrides.title ?? 'regreSSHion',

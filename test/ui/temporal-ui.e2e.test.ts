@@ -16,7 +16,7 @@ import { bundleWorkflows } from '../../src/worker';
 import { withBrowser } from '../support/browser';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startTestSim, type TestSim } from '../support/sim';
-import { uniqueTaskQueue } from '../support/temporal';
+import { eventually, uniqueTaskQueue } from '../support/temporal';
 
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
 const artifacts = path.join(root, 'test-artifacts');
@@ -27,6 +27,11 @@ let sim: TestSim;
 let connection: Connection;
 let client: Client;
 const campaigns: { cve: string; id: string }[] = [];
+/** A campaign left waiting for its approval, so its page shows live details (the worker answers the UI's query). */
+let waiting: { cve: string; id: string };
+let worker: Worker;
+let workerRun: Promise<void>;
+let nativeConnection: NativeConnection;
 
 beforeAll(async () => {
   // Worker lifecycle chatter drowns test output; warnings and errors still show.
@@ -41,25 +46,26 @@ beforeAll(async () => {
   sim = testSim;
   connection = await Connection.connect({ address: server.address });
   client = new Client({ connection, namespace: server.namespace });
-  const nativeConnection = await NativeConnection.connect({ address: server.address });
+  nativeConnection = await NativeConnection.connect({ address: server.address });
   const taskQueue = uniqueTaskQueue('ui');
-  const worker = await Worker.create({ connection: nativeConnection, namespace: server.namespace, taskQueue, workflowBundle: bundle, activities: createActivities({ provider: sim.provider }) });
-  try {
-    await worker.runUntil(async () => {
-      // The second CVE's campaign runs after the first, on the same fleet (its nodes are then fixed).
-      for (const cve of [uniqueCve(), uniqueCve()]) {
-        const handle = await startCampaign(client, { alert: testAlert(cve), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
-        await handle.result();
-        campaigns.push({ cve, id: handle.workflowId });
-      }
-    });
-  } finally {
-    await nativeConnection.close();
+  worker = await Worker.create({ connection: nativeConnection, namespace: server.namespace, taskQueue, workflowBundle: bundle, activities: createActivities({ provider: sim.provider }) });
+  workerRun = worker.run();
+  // The second CVE's campaign runs after the first, on the same fleet (its nodes are then fixed).
+  for (const cve of [uniqueCve(), uniqueCve()]) {
+    const handle = await startCampaign(client, { alert: testAlert(cve), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+    await handle.result();
+    campaigns.push({ cve, id: handle.workflowId });
   }
+  const cve = uniqueCve();
+  const handle = await startCampaign(client, { alert: testAlert(cve), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, requireApproval: true }, taskQueue });
+  waiting = { cve, id: handle.workflowId };
   mkdirSync(artifacts, { recursive: true });
 }, 120_000);
 
 afterAll(async () => {
+  worker?.shutdown();
+  await workerRun;
+  await nativeConnection?.close();
   await connection?.close();
   await server?.stop();
   await sim?.close();
@@ -86,6 +92,27 @@ describe('the Temporal UI', () => {
       await open(other.cve);
       await page.getByText(other.id, { exact: true }).first().waitFor({ state: 'visible', timeout: 30_000 });
       await expect(page.getByText(wanted.id, { exact: true }).count()).resolves.toBe(0);
+    });
+  }, 60_000);
+
+  it("shows a campaign's summary, details and live status on its page", async () => {
+    await withBrowser(async (browser) => {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 1200 } });
+      await page.goto(`${server.uiUrl}/namespaces/${server.namespace}/workflows/${encodeURIComponent(waiting.id)}`);
+      await page.getByText('User Metadata', { exact: true }).first().click({ timeout: 30_000 });
+      // The UI renders the Markdown in frames of its own: look in every frame.
+      const shown = (text: string | RegExp) =>
+        eventually(`"${text}" on the campaign's page`, async () => {
+          for (const frame of page.frames()) if ((await frame.getByText(text).count()) > 0) return true;
+          return false;
+        });
+      // The static summary and details, set at start.
+      await shown(`Patch ${waiting.cve} on scope all (sim)`);
+      await shown(/Fix: openssh-server ≥ 9\.8\.1/);
+      // The current details, kept by the campaign itself: what it waits for and what answers it.
+      await shown(/awaiting-approval/);
+      await shown(/patchwave approve/);
+      await page.screenshot({ path: path.join(artifacts, 'temporal-ui-campaign-page.png'), fullPage: true });
     });
   }, 60_000);
 });

@@ -5,7 +5,7 @@
  */
 import type { ClusterPlan, TierPlan } from '../plan';
 import { clusterFinished, clustersInBudgetOrder, nodesToStart, rescueWaiting } from '../window';
-import { clusterApproved, clusterHalted } from './status';
+import { clusterApproved, clusterHalted, haltStops, movingClusters } from './status';
 import { runningCount } from './queries';
 import type { CampaignPhase, CampaignState } from './types';
 
@@ -34,7 +34,7 @@ export function decideStarts(state: CampaignState, tier: TierPlan, options: Sche
   const order = limit < Infinity && options.budgetToCriticalPathsFirst ? clustersInBudgetOrder(tier.clusters, state.outcomes) : tier.clusters;
   for (const cluster of order) {
     if (budget <= 0) break;
-    if (clusterHalted(cluster, state) || !clusterApproved(cluster, state)) continue;
+    if (haltStops(cluster, tier, state) || !clusterApproved(cluster, state)) continue;
     if (options.useLeases && state.leases[cluster.id] !== 'granted') {
       if (state.leases[cluster.id] === undefined && !clusterFinished(cluster, state.outcomes)) {
         state.leases[cluster.id] = 'requested';
@@ -67,8 +67,21 @@ export function nextRescueRelease(state: CampaignState, tier: TierPlan, now: num
   return pending.length ? Math.min(...pending) : undefined;
 }
 
-/** What the campaign is doing while it patches a tier, as operators and the UI's filters see it. */
-export function patchingPhase(state: CampaignState, tier: TierPlan): CampaignPhase {
+/**
+ * What the campaign is doing while it patches a tier, as operators and the UI's filters see it:
+ * `halted` only when a halt stops everything that is left (nothing moves until an operator acts),
+ * `running` while any cluster still moves — the status names the halted clusters beside it.
+ */
+export function patchingPhase(state: CampaignState, tier: TierPlan, truthful = true): CampaignPhase {
+  if (!truthful) return patchingPhaseBefore(state, tier);
+  if (state.paused) return 'paused';
+  if (runningCount(state) > 0 || movingClusters(state, tier).length > 0) return 'running';
+  if (tier.clusters.some((c) => !clusterFinished(c, state.outcomes) && haltStops(c, tier, state))) return 'halted';
+  return tier.clusters.every((c) => clusterFinished(c, state.outcomes)) ? 'running' : 'awaiting-approval';
+}
+
+/** Campaigns started before the truthful phase said `halted` as soon as any cluster had halted. */
+function patchingPhaseBefore(state: CampaignState, tier: TierPlan): CampaignPhase {
   if (state.paused) return 'paused';
   const blocked = tier.clusters.some((c) => !clusterFinished(c, state.outcomes) && (clusterHalted(c, state) || !clusterApproved(c, state)));
   if (blocked && runningCount(state) === 0) return tier.clusters.some((c) => clusterHalted(c, state)) ? 'halted' : 'awaiting-approval';

@@ -27,6 +27,20 @@ export function clusterHalted(cluster: ClusterPlan, state: Pick<CampaignState, '
   return unaccepted >= state.policy.haltAfterFailures;
 }
 
+/**
+ * Whether a halt stops this cluster: its own (every scope), or, with `haltScope` tier or campaign,
+ * any halted cluster of the tier (the tier is the campaign's whole front: later tiers wait for it).
+ */
+export function haltStops(cluster: ClusterPlan, tier: TierPlan, state: CampaignState): boolean {
+  if (clusterHalted(cluster, state)) return true;
+  return (state.policy.haltScope ?? 'cluster') !== 'cluster' && tier.clusters.some((c) => clusterHalted(c, state));
+}
+
+/** Clusters of the tier that can still start nodes: unfinished, not stopped by a halt, approved. */
+export function movingClusters(state: CampaignState, tier: TierPlan): ClusterPlan[] {
+  return tier.clusters.filter((c) => !clusterFinished(c, state.outcomes) && !haltStops(c, tier, state) && clusterApproved(c, state));
+}
+
 export function clusterApproved(cluster: ClusterPlan, state: Pick<CampaignState, 'approvals'>): boolean {
   return !cluster.needsApproval || state.approvals.some((a) => a.cluster === cluster.id || a.cluster === '*');
 }
@@ -66,6 +80,7 @@ export function buildStatus(campaignId: string, state: CampaignState): CampaignS
   return {
     campaignId,
     cveId: state.plan.cveId,
+    summary: summaryLine(state, currentTier),
     alert: state.alert,
     policy: state.policy,
     scope: state.plan.scope,
@@ -113,4 +128,59 @@ function clusterStatus(cluster: ClusterPlan, state: CampaignState, isCurrent: bo
       reason: state.nodeReasons[id],
     })),
   };
+}
+
+/**
+ * One line that says what still moves: "running — 1 cluster halted: api (api-03 rolled-back); 2
+ * clusters moving". What `status`, the demo and the Temporal UI's current details lead with.
+ */
+export function summaryLine(state: CampaignState, tier: TierPlan | undefined): string {
+  const parts: string[] = [];
+  if (state.gateHalt) parts.push(state.gateHalt);
+  if (tier && state.tierStage === 'patching') {
+    const halted = tier.clusters.filter((c) => !clusterFinished(c, state.outcomes) && clusterHalted(c, state));
+    if (halted.length) {
+      const why = halted.map((c) => `${c.id} (${c.nodes.filter((id) => isFailure(state.outcomes[id] ?? 'pending')).map((id) => `${id} ${state.outcomes[id]}`).join(', ')})`);
+      parts.push(`${halted.length} cluster${halted.length > 1 ? 's' : ''} halted: ${why.join('; ')}`);
+      const scope = state.policy.haltScope ?? 'cluster';
+      if (scope !== 'cluster') parts.push(`halt scope ${scope}: the rest of tier ${tier.tier} waits too`);
+    }
+    const moving = movingClusters(state, tier).length;
+    if (moving) parts.push(`${moving} cluster${moving > 1 ? 's' : ''} moving`);
+    const awaiting = tier.clusters.filter((c) => !clusterFinished(c, state.outcomes) && !clusterApproved(c, state)).map((c) => c.id);
+    if (awaiting.length) parts.push(`awaiting approval: ${awaiting.join(', ')} (patchwave approve --cluster ID)`);
+  }
+  if (state.paused) parts.push('paused: patchwave resume to go on');
+  if (state.abortRequested) parts.push('aborting: in-flight nodes finish');
+  return parts.length ? `${state.phase} — ${parts.join('; ')}` : state.phase;
+}
+
+/**
+ * The campaign's page in the Temporal UI ("current details", Markdown): what `patchwave status`
+ * leads with — progress, the tier being patched cluster by cluster, what is awaited and what answers it.
+ */
+export function currentDetails(state: CampaignState, campaignId: string): string {
+  const tier = state.plan.tiers[state.tierIndex];
+  const all = state.plan.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes));
+  const c = countOutcomes(all, state.outcomes);
+  const lines = [
+    `**${summaryLine(state, tier)}**`,
+    '',
+    `${c.patched} of ${c.total} nodes patched · ${c.running} in flight · ${c.rolledBack} rolled back · ${c.quarantined} quarantined · ${c.pending} pending`,
+  ];
+  if (tier) {
+    lines.push('', `Tier ${tier.tier} of ${state.plan.tiers.length} (${state.tierStage}):`);
+    const shown = tier.clusters.slice(0, 20);
+    for (const cluster of shown) {
+      const k = countOutcomes(cluster.nodes, state.outcomes);
+      const state_ = clusterFinished(cluster, state.outcomes) ? 'done' : !clusterApproved(cluster, state) ? 'awaiting approval' : clusterHalted(cluster, state) ? 'HALTED' : k.running > 0 ? 'running' : 'waiting';
+      lines.push(`- ${cluster.id}: ${state_}, ${k.patched}/${k.total} patched, ${k.running} in flight (cap ${cluster.cap})`);
+    }
+    if (tier.clusters.length > shown.length) lines.push(`- … and ${tier.clusters.length - shown.length} more clusters`);
+  }
+  const answers: string[] = [];
+  if (state.paused || haltReasons(state, tier).some((h) => h.kind !== 'needs-approval')) answers.push(`\`patchwave resume ${campaignId}\` (or signal \`resume\`)`);
+  if (state.phase === 'awaiting-approval' || state.phase === 'approval-overdue' || (tier && tier.clusters.some((cl) => !clusterApproved(cl, state) && !clusterFinished(cl, state.outcomes)))) answers.push(`\`patchwave approve ${campaignId} --by NAME --reason WHY\` (or signal \`approve\`)`);
+  if (answers.length) lines.push('', `Waiting for an operator: ${answers.join(' · ')}`);
+  return lines.join('\n');
 }

@@ -115,6 +115,8 @@ export interface ClusterStatus {
 export interface CampaignStatus {
   campaignId: string;
   cveId: string;
+  /** One line: the phase and what still moves or waits (which clusters halted, why, what answers it). */
+  summary: string;
   /** The alert as normalized at intake (plus any alerts that joined), for the report. */
   alert: NormalizedAlert;
   policy: Policy;

@@ -12,7 +12,7 @@ import { applyControl, refusalOf, type Control } from '../../../src/domain/campa
 import { allClusters, currentTier, haltedClusters, runningCount } from '../../../src/domain/campaign/queries';
 import { decideStarts, markRunning, tierFinished } from '../../../src/domain/campaign/scheduler';
 import { beginRun, carryForContinueAsNew, newCampaignState, recordNodeOutcome } from '../../../src/domain/campaign/state';
-import { clusterApproved, clusterHalted } from '../../../src/domain/campaign/status';
+import { clusterApproved, haltStops } from '../../../src/domain/campaign/status';
 import type { CampaignState } from '../../../src/domain/campaign/types';
 import { holdsSlot, isTerminal, type NodeOutcome } from '../../../src/domain/node-state';
 import type { CampaignPlan, ClusterPlan } from '../../../src/domain/plan';
@@ -43,6 +43,7 @@ const policyArb = fc.record({
   haltAfterFailures: fc.integer({ min: 1, max: 3 }),
   clusterSettle: fc.constantFrom(0, 50),
   approvers: fc.constantFrom([] as string[], ['alice']),
+  haltScope: fc.constantFrom('cluster' as const, 'tier' as const, 'campaign' as const),
 });
 const FINAL: NodeOutcome[] = ['patched', 'patched', 'patched', 'rolled-back', 'quarantined', 'unhealthy', 'failed'];
 
@@ -96,7 +97,7 @@ class Model {
       expect(this.started.has(key), `${key} started twice`).toBe(false);
       this.started.add(key);
       expect(s.paused || s.abortRequested, 'started while paused or aborting').toBe(false);
-      expect(clusterHalted(cluster, s), 'started in a halted cluster').toBe(false);
+      expect(haltStops(cluster, tier, s), 'started where a halt stops it (its cluster, or its tier by halt scope)').toBe(false);
       expect(clusterApproved(cluster, s), 'started in a cluster awaiting approval').toBe(true);
       if (this.useLeases) expect(s.leases[cluster.id], 'started without the lease').toBe('granted');
       expect(tier.clusters, 'started outside the current tier').toContain(cluster);
