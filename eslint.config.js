@@ -1,5 +1,7 @@
-// Lint enforces the two rules that keep patchwave honest: workflow code stays deterministic (it may
-// import only the workflow SDK, common, the domain and types), and no promise is left floating.
+// Lint enforces the rules that keep patchwave honest: workflow code stays deterministic (it may
+// import only the workflow SDK, common, the domain and types), the domain stays pure (no I/O and no
+// other layer), dependencies point down (nothing below the CLI imports it), and no promise is left
+// floating. docs/architecture.md draws the layers.
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -34,11 +36,29 @@ export default tseslint.config(
     },
   },
   {
+    files: ['src/**/*.ts'],
+    ignores: ['src/cli/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^(\\.\\./)+cli(/|$)', message: 'dependencies point down: only the CLI imports the CLI (shared code lives in client/, report/ or embedded/)' }] },
+      ],
+    },
+  },
+  {
     files: ['src/domain/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: [{ regex: '^(node:|@temporalio/|@aws-sdk/|fastify)', message: 'src/domain is pure: no I/O, no Temporal, no AWS' }] },
+        {
+          patterns: [
+            { regex: '^(node:|@temporalio/|@aws-sdk/|fastify|pino)', message: 'src/domain is pure: no I/O, no Temporal, no AWS' },
+            {
+              regex: '^(\\.\\./)+(providers|activities|workflows|client|cli|embedded|ingress|report|config|worker)(/|$)',
+              message: 'src/domain depends on nothing else in src: the other layers depend on it',
+            },
+          ],
+        },
       ],
     },
   },

@@ -4,12 +4,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { NormalizedAlert } from '../domain/alert';
-import { campaignWorkflowId } from '../domain/ids';
 import { parsePolicy, type PolicyInput } from '../domain/policy';
+import { campaignWorkflowId, nodeWorkflowId } from '../domain/ids';
 import {
   abortUpdate,
   approveUpdate,
   joinAlertUpdate,
+  nodeStatusQuery,
   pauseUpdate,
   resumeUpdate,
   retryNodeUpdate,
@@ -100,6 +101,23 @@ export async function campaignStatus(client: Client, campaignId: string): Promis
 
 export async function campaignResult(client: Client, campaignId: string): Promise<CampaignResult> {
   return campaignHandle(client, campaignId).result();
+}
+
+/** The current step of each running node (queried from its node workflow), for the live board. */
+export async function runningSteps(client: Client, status: CampaignStatus): Promise<Record<string, string>> {
+  const steps: Record<string, string> = {};
+  const running = status.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes.filter((n) => n.outcome === 'running')));
+  await Promise.all(
+    running.slice(0, 200).map(async (n) => {
+      try {
+        const s = await client.workflow.getHandle(nodeWorkflowId(status.campaignId, n.id, n.attempt)).query(nodeStatusQuery);
+        steps[n.id] = s.step;
+      } catch {
+        // not started yet or just finished: no step to show
+      }
+    }),
+  );
+  return steps;
 }
 
 export type OperatorAction = 'pause' | 'resume' | 'abort' | 'approve' | 'retry' | 'skip';

@@ -77,11 +77,3 @@ export type Planner = (alert: NormalizedAlert, inventory: InventoryAsset[], poli
 export function planNodeIds(plan: CampaignPlan): string[] {
   return plan.tiers.flatMap((tier) => tier.clusters.flatMap((cluster) => cluster.nodes));
 }
-
-export function findCluster(plan: CampaignPlan, clusterId: string): ClusterPlan | undefined {
-  for (const tier of plan.tiers) {
-    const found = tier.clusters.find((cluster) => cluster.id === clusterId);
-    if (found) return found;
-  }
-  return undefined;
-}

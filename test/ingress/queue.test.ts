@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignWorkflowId } from '../../src/domain/ids';
 import { startQueueConsumer, unwrapSnsNotification, type QueueConsumer } from '../../src/ingress/queue';
 import { fastPolicy, testFleet, uniqueCve } from '../support/fleet';
-import { startMoto, type MotoServer } from '../support/moto';
+import { startMoto, type MotoServer } from '../../src/providers/aws/local/moto';
 import { startTestSim, type TestSim } from '../support/sim';
 import { createHarness, eventually, uniqueTaskQueue, withWorker, type Harness } from '../support/temporal';
 import { capturedLogger, expectNoCampaign, genericAlert, waitForCampaignCount } from './support';

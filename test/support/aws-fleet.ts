@@ -7,9 +7,9 @@ import type { AwsClients } from '../../src/providers/aws/clients';
 import { sandboxClients, SANDBOX_REGION, startLocalAwsSandbox, type LocalAwsSandbox } from '../../src/providers/aws/local/sandbox';
 import { AwsFleetProvider, type AwsProviderOptions } from '../../src/providers/aws/provider';
 import { seedFleet, type SeededFleet, type SeedOptions } from '../../src/providers/aws/seed';
-import type { AwsFaultLayer } from './aws-fault-layer';
-import type { SsmAgentEmulator } from './aws-node-emulator';
-import type { MotoServer } from './moto';
+import type { AwsFaultLayer } from '../../src/providers/aws/local/fault-layer';
+import type { SsmAgentEmulator } from '../../src/providers/aws/local/node-emulator';
+import type { MotoServer } from '../../src/providers/aws/local/moto';
 
 export const TEST_REGION = SANDBOX_REGION;
 

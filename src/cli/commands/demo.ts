@@ -14,8 +14,8 @@ import { collectReport } from '../../report/collect';
 import { renderHtml } from '../../report/render-html';
 import { renderMarkdown } from '../../report/render-markdown';
 import type { CampaignStatus } from '../../workflows/types';
-import { describeChanges, renderBoard } from '../render';
-import { runningSteps } from './operate';
+import { describeChanges, renderBoard } from '../../report/board';
+import { runningSteps } from '../../client/campaigns';
 import { CliError, globalOptions } from '../context';
 
 export interface DemoSummary {

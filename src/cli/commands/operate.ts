@@ -1,11 +1,9 @@
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { campaignStatus, operate, OperatorRefused, type OperatorAction } from '../../client/campaigns';
-import { nodeStatusQuery } from '../../workflows/messages';
-import { nodeWorkflowId } from '../../domain/ids';
+import { campaignStatus, operate, OperatorRefused, runningSteps, type OperatorAction } from '../../client/campaigns';
 import type { CampaignStatus } from '../../workflows/types';
 import { CliError, globalOptions, withClient } from '../context';
-import { describeChanges, renderBoard } from '../render';
+import { describeChanges, renderBoard } from '../../report/board';
 
 async function guard<T>(campaignId: string, body: () => Promise<T>): Promise<T> {
   try {
@@ -18,22 +16,6 @@ async function guard<T>(campaignId: string, body: () => Promise<T>): Promise<T> 
 }
 
 /** Current step of each running node, from the node workflows themselves (bounded by the windows). */
-export async function runningSteps(client: Parameters<Parameters<typeof withClient>[1]>[0], status: CampaignStatus): Promise<Record<string, string>> {
-  const steps: Record<string, string> = {};
-  const running = status.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes.filter((n) => n.outcome === 'running')));
-  await Promise.all(
-    running.slice(0, 200).map(async (n) => {
-      try {
-        const s = await client.workflow.getHandle(nodeWorkflowId(status.campaignId, n.id, n.attempt)).query(nodeStatusQuery);
-        steps[n.id] = s.step;
-      } catch {
-        // not started yet or just finished: no step to show
-      }
-    }),
-  );
-  return steps;
-}
-
 export function registerOperateCommands(program: Command): void {
   program
     .command('status <campaignId>')
