@@ -75,6 +75,11 @@ export const policySchema = z
     onApprovalTimeout: z.enum(['escalate', 'abort']).default('escalate'),
     /** Who may approve; empty = anyone. */
     approvers: z.array(z.string()).default([]),
+    /**
+     * Who may pause, resume, abort, retry and skip (by the name each control carries); empty: anyone
+     * who can reach the campaign. Approvals are checked against \`approvers\` (or these, when none).
+     */
+    operators: z.array(z.string().min(1)).default([]),
     snapshotRetentionDays: z.number().int().min(1).default(14),
     /**
      * The campaign continues as new past this many history events (or when Temporal suggests it),

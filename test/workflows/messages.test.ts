@@ -98,6 +98,32 @@ describe('messages from outside the campaign', () => {
     }
   });
 
+  it('obeys only the operators the policy names: a signal from anyone else is recorded and ignored, an update refused', async () => {
+    const sim = await startTestSim(testFleet([{ id: 'web', size: 8, tier: 1 }]));
+    try {
+      const taskQueue = uniqueTaskQueue('operators');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, operators: ['alice'] }, taskQueue });
+        await handle.signal('pause', { by: 'mallory', reason: 'forged' } as never);
+        await handle.signal('abort', {} as never);
+        await expect(operate(harness.client, handle.workflowId, 'abort', { by: 'mallory' })).rejects.toThrow(/operator not allowed: mallory may not abort/);
+        expect(await operate(harness.client, handle.workflowId, 'pause', { by: 'alice', reason: 'change freeze' })).toMatch(/^paused/);
+        const status = await campaignStatus(harness.client, handle.workflowId);
+        expect(status.abortRequested).toBe(false);
+        const log = status.operatorLog.map((e) => `${e.action}: ${e.detail ?? ''}`);
+        expect(log).toEqual(expect.arrayContaining([
+          expect.stringMatching(/^refused pause: operator not allowed: mallory may not pause/),
+          expect.stringMatching(/^refused abort: who is asking\?/),
+          'pause by alice: change freeze',
+        ]));
+        await operate(harness.client, handle.workflowId, 'resume', { by: 'alice' });
+        expect((await handle.result()).counts.patched).toBe(8);
+      });
+    } finally {
+      await sim.close();
+    }
+  });
+
   it('refuses malformed operator updates with a clear answer and changes nothing', async () => {
     const sim = await startTestSim(testFleet([{ id: 'web', size: 8, tier: 1 }]));
     try {

@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { campaignStatus, operate, OperatorRefused, runningSteps, type OperatorAction } from '../../client/campaigns';
@@ -53,7 +54,7 @@ export function registerOperateCommands(program: Command): void {
     program
       .command(`${action} <campaignId>`)
       .description(description)
-      .option('--by <who>', 'operator name, recorded in the audit trail', process.env.USER)
+      .option('--by <who>', 'operator name, recorded in the audit trail and checked against the policy (default: PATCHWAVE_OPERATOR or your login)', operatorName())
       .option('--reason <text>', 'why, recorded in the audit trail')
       .action(async (campaignId: string, opts: { by?: string; reason?: string }, command: Command) => {
         await withClient(command, async (client) => {
@@ -81,7 +82,7 @@ export function registerOperateCommands(program: Command): void {
     program
       .command(`${action} <campaignId> <node>`)
       .description(action === 'retry' ? "run a failed node's procedure again" : 'give up on a pending or failed node')
-      .option('--by <who>', 'operator name', process.env.USER)
+      .option('--by <who>', 'operator name, recorded and checked against the policy (default: PATCHWAVE_OPERATOR or your login)', operatorName())
       .option('--reason <text>', 'why')
       .action(async (campaignId: string, node: string, opts: { by?: string; reason?: string }, command: Command) => {
         await withClient(command, async (client) => {
@@ -89,6 +90,16 @@ export function registerOperateCommands(program: Command): void {
           print(command, { campaignId, action, node, answer });
         });
       });
+  }
+}
+
+/** Who is operating: PATCHWAVE_OPERATOR, else the login name (recorded with every control). */
+function operatorName(): string | undefined {
+  if (process.env.PATCHWAVE_OPERATOR) return process.env.PATCHWAVE_OPERATOR;
+  try {
+    return process.env.USER ?? userInfo().username;
+  } catch {
+    return undefined; // no passwd entry (some containers): the control then carries no name
   }
 }
 

@@ -23,6 +23,8 @@ export function logEvent(state: CampaignState, now: string, action: string, by?:
 
 /** Why `control` cannot apply to the campaign as it stands, or undefined when it can. Changes nothing. */
 export function refusalOf(state: CampaignState, control: Control): string | undefined {
+  const notAllowed = operatorRefusal(state, control);
+  if (notAllowed) return notAllowed;
   switch (control.kind) {
     case 'pause':
       if (state.paused) return 'campaign is already paused';
@@ -48,6 +50,21 @@ export function refusalOf(state: CampaignState, control: Control): string | unde
       return undefined;
     }
   }
+}
+
+/**
+ * The policy's \`operators\` (and \`approvers\`) say who may act. The name is the one the control
+ * carries: Temporal does not authenticate it, so who can reach the frontend is what really limits
+ * who acts (mTLS or API keys, docs/security.md); this keeps every control attributed and refuses
+ * names the policy does not know.
+ */
+function operatorRefusal(state: CampaignState, control: Control): string | undefined {
+  const operators = state.policy.operators ?? [];
+  const allowed = control.kind === 'approve' && state.policy.approvers.length > 0 ? [] : operators;
+  if (allowed.length === 0) return undefined;
+  const who = control.by?.trim();
+  if (!who) return `who is asking? this campaign's policy names who may ${control.kind} (${allowed.join(', ')}): send your name (--by)`;
+  return allowed.includes(who) ? undefined : `operator not allowed: ${who} may not ${control.kind} this campaign (the policy's operators are ${allowed.join(', ')})`;
 }
 
 function approvalRefusal(state: CampaignState, approval: Extract<Control, { kind: 'approve' }>): string | undefined {
