@@ -16,6 +16,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { CI_EXPERIMENTS, EXPERIMENTS, findExperiment } from './lib/experiments';
 import { ARTIFACTS_DIR, runExperiment, type ExperimentResult } from './lib/run';
+import { summary, table } from './lib/summary';
 
 const { values } = parseArgs({
   options: {
@@ -61,22 +62,3 @@ for (const experiment of experiments) {
 console.log(table(results));
 process.exit(results.every((r) => r.passed) ? 0 : 1);
 
-export function summary(r: ExperimentResult): string {
-  const lines = [
-    `chaos: ${r.experiment} (seed ${r.seed}, ${r.nodes} nodes): ${r.passed ? 'PASSED' : 'FAILED'} — campaign ${r.campaign.state} in ${r.figures.durationS} s, ${r.faults.length} fault(s) injected`,
-    `  fleet: patched ${r.figures.patched}, rolled back ${r.figures.rolledBack}, quarantined ${r.figures.quarantined}, untouched ${r.figures.untouched}; cap violations ${r.figures.capViolations}; max out of service ${r.figures.maxOutOfServiceFraction}; status queries ${r.statusQueries.ok} ok / ${r.statusQueries.failed} failed`,
-    ...r.violations.map((v) => `  VIOLATED ${v.invariant}: ${v.evidence}`),
-    ...r.notes.map((n) => `  note: ${n}`),
-    ...(r.artifacts ? [`  artifacts: ${r.artifacts}`] : []),
-  ];
-  return lines.join('\n');
-}
-
-function table(rs: ExperimentResult[]): string {
-  const head = '| experiment | seed | faults | outcome | patched / rolled back / quarantined / untouched | cap violations | max out of service | duration |';
-  const rows = rs.map(
-    (r) =>
-      `| ${r.experiment} | ${r.seed} | ${r.faults.length} | ${r.passed ? 'pass' : `FAIL: ${[...new Set(r.violations.map((v) => v.invariant))].join('; ')}`} | ${r.figures.patched} / ${r.figures.rolledBack} / ${r.figures.quarantined} / ${r.figures.untouched} | ${r.figures.capViolations} | ${r.figures.maxOutOfServiceFraction} | ${r.figures.durationS} s |`,
-  );
-  return [head, '|---|---|---|---|---|---|---|---|', ...rows].join('\n');
-}

@@ -106,7 +106,17 @@ const operatorStorm: Experiment = {
   },
 };
 
+/** No fault at all: the harness and its judge on a healthy run. */
+const baseline: Experiment = {
+  name: 'baseline',
+  description: 'no fault: the same campaign and judge, status polled every 2 s',
+  async inject() {
+    // nothing
+  },
+};
+
 export const EXPERIMENTS: Experiment[] = [
+  baseline,
   workerKills('worker-kills', 1, 20),
   workerKills('two-workers', 2, 12),
   workerKills('three-workers', 3, 12),
