@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { killChild } from './node-process';
 import { ensureTemporalCli, type Say } from './temporal-cli';
 
 export interface DevServerOptions {
@@ -49,6 +50,13 @@ export interface DevServer {
   address: string;
   namespace: string;
   uiUrl: string | null;
+  /** The server process (the Temporal CLI binary itself, no wrapper); absent when the SDK runs it. */
+  pid?: number;
+  /**
+   * Sends a signal (default SIGKILL: a crash) and resolves when the server has exited. Start it again
+   * with the same stateDir and port to recover from its SQLite file.
+   */
+  kill(signal?: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,7 +94,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         extraArgs: [...saArgs, ...tuningArgs(!!options.inMemory), ...(options.extraArgs ?? [])],
       },
     });
-    return { address, namespace, uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null, stop: () => env.teardown() };
+    return {
+      address,
+      namespace,
+      uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null,
+      kill: () => Promise.reject(new Error('the SDK-downloaded dev server cannot be killed by pid; set TEMPORAL_CLI_PATH')),
+      stop: () => env.teardown(),
+    };
   }
 
   const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--namespace', namespace, '--log-level', 'warn', ...saArgs];
@@ -125,6 +139,12 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     address,
     namespace,
     uiUrl: uiPort ? `http://127.0.0.1:${uiPort}` : null,
+    pid: child.pid,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (exited !== undefined) return;
+      await killChild(child, signal);
+      log.end();
+    },
     async stop() {
       if (exited !== undefined) return;
       const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));

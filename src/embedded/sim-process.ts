@@ -2,19 +2,25 @@
  * Runs the fleet simulator as its own process, so a worker can die and come back around it while
  * the fleet (and its monitor) carries on — exactly like a real fleet would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { FleetSpec } from '../providers/sim/fleet-spec';
+import { killChild, REPO_ROOT, spawnTs } from './node-process';
 
-export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { REPO_ROOT } from './node-process';
+/** The tsx CLI: fine for a one-shot command; never for a process something may kill (see node-process.ts). */
 export const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const SIM_MAIN = path.join(REPO_ROOT, 'src', 'providers', 'sim', 'main.ts');
 
 export interface SimProcess {
   url: string;
+  /** The simulator itself (node --import tsx), not a wrapper: killing it stops the fleet API. */
   process: ChildProcess;
+  pid: number;
+  /** Sends a signal (default SIGKILL: a crash) and resolves when the simulator has exited. */
+  kill(signal?: NodeJS.Signals): Promise<void>;
+  /** SIGTERM (the simulator saves its state), SIGKILL after 5 s. */
   stop(): Promise<void>;
 }
 
@@ -27,7 +33,7 @@ export async function startSimProcess(options: { stateDir: string; fleet?: Fleet
     args.push('--fleet', fleetFile);
   }
   const log = createWriteStream(path.join(options.stateDir, 'sim.log'), { flags: 'a' });
-  const child = spawn(TSX, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTs(SIM_MAIN, args.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stderr?.pipe(log);
   const url = await new Promise<string>((resolve, reject) => {
     let buffer = '';
@@ -50,6 +56,11 @@ export async function startSimProcess(options: { stateDir: string; fleet?: Fleet
   return {
     url,
     process: child,
+    pid: child.pid!,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      await killChild(child, signal);
+      log.end();
+    },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
