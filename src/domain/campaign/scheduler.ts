@@ -5,7 +5,7 @@
  */
 import type { ClusterPlan, TierPlan } from '../plan';
 import { clusterFinished, clustersInBudgetOrder, nodesToStart, rescueWaiting } from '../window';
-import { clusterApproved, clusterHalted, haltStops, movingClusters } from './status';
+import { clusterApproved, clusterHalted, haltStops, movingClusters, slotsHeldByQuarantine } from './status';
 import { runningCount } from './queries';
 import type { CampaignPhase, CampaignState } from './types';
 
@@ -76,7 +76,7 @@ export function patchingPhase(state: CampaignState, tier: TierPlan, truthful = t
   if (!truthful) return patchingPhaseBefore(state, tier);
   if (state.paused) return 'paused';
   if (runningCount(state) > 0 || movingClusters(state, tier).length > 0) return 'running';
-  if (tier.clusters.some((c) => !clusterFinished(c, state.outcomes) && haltStops(c, tier, state))) return 'halted';
+  if (tier.clusters.some((c) => !clusterFinished(c, state.outcomes) && (haltStops(c, tier, state) || slotsHeldByQuarantine(c, state)))) return 'halted';
   return tier.clusters.every((c) => clusterFinished(c, state.outcomes)) ? 'running' : 'awaiting-approval';
 }
 

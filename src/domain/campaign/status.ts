@@ -36,9 +36,22 @@ export function haltStops(cluster: ClusterPlan, tier: TierPlan, state: CampaignS
   return (state.policy.haltScope ?? 'cluster') !== 'cluster' && tier.clusters.some((c) => clusterHalted(c, state));
 }
 
-/** Clusters of the tier that can still start nodes: unfinished, not stopped by a halt, approved. */
+/**
+ * Quarantined nodes stay out of service, so they keep their slots. When they hold every slot of a
+ * cluster that still has nodes to patch and nothing of it is running, the cluster cannot move until
+ * an operator repairs one and retries it (or aborts) — even after a resume accepted the failure.
+ * Returns those nodes, or undefined when the cluster is not blocked so.
+ */
+export function slotsHeldByQuarantine(cluster: ClusterPlan, state: Pick<CampaignState, 'outcomes'>): string[] | undefined {
+  const outcome = (id: string) => state.outcomes[id] ?? 'pending';
+  if (!cluster.nodes.some((id) => outcome(id) === 'pending') || cluster.nodes.some((id) => outcome(id) === 'running')) return undefined;
+  const quarantined = cluster.nodes.filter((id) => outcome(id) === 'quarantined');
+  return quarantined.length >= cluster.cap ? quarantined : undefined;
+}
+
+/** Clusters of the tier that can still start nodes: unfinished, not stopped by a halt or by quarantined nodes holding every slot, approved. */
 export function movingClusters(state: CampaignState, tier: TierPlan): ClusterPlan[] {
-  return tier.clusters.filter((c) => !clusterFinished(c, state.outcomes) && !haltStops(c, tier, state) && clusterApproved(c, state));
+  return tier.clusters.filter((c) => !clusterFinished(c, state.outcomes) && !haltStops(c, tier, state) && !slotsHeldByQuarantine(c, state) && clusterApproved(c, state));
 }
 
 export function clusterApproved(cluster: ClusterPlan, state: Pick<CampaignState, 'approvals'>): boolean {
@@ -52,6 +65,10 @@ export function haltReasons(state: CampaignState, tier: TierPlan | undefined): H
   for (const cluster of tier.clusters) {
     if (!clusterApproved(cluster, state) && !clusterFinished(cluster, state.outcomes)) {
       halts.push({ kind: 'needs-approval', cluster: cluster.id, message: `${cluster.id} is a single-node cluster: it cannot stay available while patched; approve it to go on`, at: '' });
+    }
+    const held = slotsHeldByQuarantine(cluster, state);
+    if (held && !clusterHalted(cluster, state)) {
+      halts.push({ kind: 'quarantined', cluster: cluster.id, node: held[0], message: `${cluster.id} cannot go on: its ${cluster.cap} slot(s) are held by quarantined ${held.join(', ')} — repair and retry, or abort`, at: '' });
     }
     if (!clusterHalted(cluster, state)) continue;
     for (const id of cluster.nodes) {
@@ -145,6 +162,8 @@ export function summaryLine(state: CampaignState, tier: TierPlan | undefined): s
       const scope = state.policy.haltScope ?? 'cluster';
       if (scope !== 'cluster') parts.push(`halt scope ${scope}: the rest of tier ${tier.tier} waits too`);
     }
+    const held = tier.clusters.map((c) => ({ c, nodes: slotsHeldByQuarantine(c, state) })).filter((h) => h.nodes && !clusterHalted(h.c, state));
+    if (held.length) parts.push(`${held.length} cluster${held.length > 1 ? 's' : ''} blocked: ${held.map((h) => `${h.c.id} (every slot held by quarantined ${h.nodes!.join(', ')}: repair, then patchwave retry)`).join('; ')}`);
     const moving = movingClusters(state, tier).length;
     if (moving) parts.push(`${moving} cluster${moving > 1 ? 's' : ''} moving`);
     const awaiting = tier.clusters.filter((c) => !clusterFinished(c, state.outcomes) && !clusterApproved(c, state)).map((c) => c.id);

@@ -55,3 +55,20 @@ describe('halt scope', () => {
     expect(patchingPhase(state, tier)).toBe('running');
   });
 });
+
+describe('quarantined nodes holding every slot', () => {
+  it('halt the campaign with a reason even after a resume accepted the failure, until the node is retried', () => {
+    const state = newCampaignState(alert, 'all', parsePolicy({}), '2026-12-01T00:00:00Z');
+    const api = cluster('api', 4); // cap 1
+    state.plan = { cveId: alert.cveId, scope: 'all', tiers: [{ tier: 1, clusters: [api] }], totalNodes: 4, notAffected: [] };
+    state.outcomes['api-1'] = 'patched';
+    state.outcomes['api-2'] = 'quarantined';
+    state.acceptedFailures.api = 1; // the operator resumed
+    const tier = state.plan.tiers[0]!;
+    expect(decideStarts(state, tier, opts)).toEqual([]);
+    expect(patchingPhase(state, tier)).toBe('halted');
+    const status = buildStatus('c', { ...state, phase: 'halted' });
+    expect(status.halts).toEqual([expect.objectContaining({ kind: 'quarantined', cluster: 'api', node: 'api-2' })]);
+    expect(status.summary).toBe('halted — 1 cluster blocked: api (every slot held by quarantined api-2: repair, then patchwave retry)');
+  });
+});
