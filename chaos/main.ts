@@ -18,16 +18,32 @@ import { CI_EXPERIMENTS, EXPERIMENTS, findExperiment } from './lib/experiments';
 import { ARTIFACTS_DIR, runExperiment, type ExperimentResult } from './lib/run';
 import { summary, table } from './lib/summary';
 
-const { values } = parseArgs({
-  options: {
-    only: { type: 'string' },
-    ci: { type: 'boolean', default: false },
-    nodes: { type: 'string', default: '300' },
-    seed: { type: 'string' },
-    'timeout-s': { type: 'string' },
-    list: { type: 'boolean', default: false },
-  },
-});
+const USAGE = `usage: npm run chaos -- [--only NAME,NAME] [--ci] [--nodes N] [--seed S] [--timeout-s T] [--list]`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      options: {
+        only: { type: 'string' },
+        ci: { type: 'boolean', default: false },
+        nodes: { type: 'string', default: '300' },
+        seed: { type: 'string' },
+        'timeout-s': { type: 'string' },
+        list: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`chaos: ${(err as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
+
+if (values.help) {
+  console.log(`${USAGE}\n\nRuns each experiment from a fresh environment and judges it from the simulator's monitor; docs/reliability.md.`);
+  process.exit(0);
+}
 
 if (values.list) {
   for (const e of EXPERIMENTS) console.log(`${e.name.padEnd(20)} ${e.description}`);
