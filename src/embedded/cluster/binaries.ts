@@ -97,13 +97,16 @@ export async function ensureGoTool(tool: GoTool, say: Say): Promise<string> {
 export interface ClusterBinaries {
   server: string;
   sqlTool: string;
-  ui: string;
+  /** Absent when the cluster runs without the UI server. */
+  ui?: string;
 }
 
-/** All three, one after the other (each build already uses every core). */
-export async function ensureClusterBinaries(say: Say): Promise<ClusterBinaries> {
+/** One after the other (each build already uses every core); the UI server only when wanted. */
+export async function ensureClusterBinaries(say: Say, options: { ui?: boolean } = {}): Promise<ClusterBinaries> {
   const tools = clusterTools();
-  return { server: await ensureGoTool(tools.server, say), sqlTool: await ensureGoTool(tools.sqlTool, say), ui: await ensureGoTool(tools.ui, say) };
+  const server = await ensureGoTool(tools.server, say);
+  const sqlTool = await ensureGoTool(tools.sqlTool, say);
+  return { server, sqlTool, ui: (options.ui ?? true) ? await ensureGoTool(tools.ui, say) : undefined };
 }
 
 async function goInstall(tool: GoTool, target: string, say: Say): Promise<void> {

@@ -55,7 +55,7 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
   const workers = options.workers ?? topology.patchwave.workers;
   const started = Date.now();
 
-  const binaries = await ensureClusterBinaries(say);
+  const binaries = await ensureClusterBinaries(say, { ui: options.ui ?? true });
   const offset = await chooseOffset(topology.ports, workers, options.portOffset ?? previous?.offset);
   const ports = shiftPorts(topology.ports, offset);
   const secrets = loadOrCreateSecrets(stateDir);
@@ -82,13 +82,14 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
       { dir: path.join(stateDir, 'postgres'), port: ports.postgresql, user: topology.persistence.user, password: secrets.postgresPassword, maxConnections: topology.persistence.postgresMaxConnections, majorVersion: topology.versions.postgresql },
       say,
     );
-    state.postgres = pg;
+    const { created, ...pgState } = pg;
+    state.postgres = pgState;
     const pid = postmasterPid(pg.dataDir);
     if (pid) state.processes.postgres = { name: 'postgres', pid, marker: pg.dataDir, log: pg.log };
     writeState(state);
     say(`patchwave: PostgreSQL ${topology.versions.postgresql} up on 127.0.0.1:${pg.port} (PID ${pid})`);
 
-    await migrateDatabases(binaries.sqlTool, topology, { port: pg.port, user: topology.persistence.user, password: secrets.postgresPassword }, say);
+    await migrateDatabases(binaries.sqlTool, topology, { port: pg.port, user: topology.persistence.user, password: secrets.postgresPassword }, !!created, say);
     writeServerConfig(temporalRoot(state), { topology, ports, password: secrets.postgresPassword });
     await startTemporal(state, state.services, say);
     await registerNamespace(state.address, state.namespace, retentionSeconds(topology), say);

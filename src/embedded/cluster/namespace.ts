@@ -57,15 +57,16 @@ export async function registerNamespace(address: string, namespace: string, rete
     // The frontend's namespace registry refreshes on a timer: wait until it serves the new one.
     await until(`namespace ${namespace} was not served`, 60_000, async () => !!(await svc.describeNamespace({ namespace })).namespaceInfo);
 
-    const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-    const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => !customAttributes?.[name]);
-    if (missing.length > 0) {
-      say(`patchwave: registering search attributes ${missing.map(([n, t]) => `${n}=${t}`).join(', ')}`);
-      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]])) });
-    }
-    await until('search attributes were not served', 60_000, async () => {
+    // Right after registration some frontend paths still answer "namespace not found": retry.
+    let announced = false;
+    await until('search attributes were not registered', 60_000, async () => {
       const listed = (await connection.operatorService.listSearchAttributes({ namespace })).customAttributes ?? {};
-      return Object.keys(SEARCH_ATTRIBUTES).every((name) => listed[name] !== undefined);
+      const missing = Object.entries(SEARCH_ATTRIBUTES).filter(([name]) => listed[name] === undefined);
+      if (missing.length === 0) return true;
+      if (!announced) say(`patchwave: registering search attributes ${missing.map(([n, t]) => `${n}=${t}`).join(', ')}`);
+      announced = true;
+      await connection.operatorService.addSearchAttributes({ namespace, searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, INDEXED_VALUE_TYPE[type]])) });
+      return false;
     });
   } finally {
     await connection.close();

@@ -83,6 +83,7 @@ export async function startIngress(state: ClusterState, webhookSecret: string, s
 }
 
 export async function startUi(state: ClusterState, say: Say): Promise<void> {
+  if (!state.binaries.ui) throw new Error('the Temporal UI server was not built for this cluster');
   const root = path.join(state.stateDir, 'ui');
   writeUiConfig(root, state.ports, state.namespace);
   state.uiUrl = `http://127.0.0.1:${state.ports.ui}`;

@@ -23,6 +23,8 @@ export interface PostgresOptions {
 }
 
 export interface PostgresCluster {
+  /** True when initdb ran now (a fresh, empty cluster). */
+  created?: boolean;
   dataDir: string;
   log: string;
   port: number;
@@ -94,7 +96,8 @@ export async function initPostgres(options: PostgresOptions, say: Say): Promise<
   ownForPostgres(options.dir);
   const dataDir = path.join(options.dir, 'data');
   const log = path.join(options.dir, 'postgres.log');
-  if (!existsSync(path.join(dataDir, 'PG_VERSION'))) {
+  const created = !existsSync(path.join(dataDir, 'PG_VERSION'));
+  if (created) {
     say(`patchwave: creating a PostgreSQL ${options.majorVersion} cluster in ${dataDir} (loopback only, port ${options.port})`);
     const pwfile = path.join(options.dir, 'pwfile');
     writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 });
@@ -116,7 +119,7 @@ export async function initPostgres(options: PostgresOptions, say: Say): Promise<
   }
   const cluster = { dataDir, log, port: options.port, binDir };
   await startPostgres(cluster);
-  return cluster;
+  return { ...cluster, created };
 }
 
 export async function startPostgres(cluster: PostgresCluster): Promise<void> {

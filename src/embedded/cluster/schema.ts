@@ -2,7 +2,7 @@
  * Creates and migrates Temporal's two databases with its own SQL tool and the schemas shipped in the
  * server module — what Temporal's auto-setup image does: create, setup-schema -v 0.0, update-schema
  * to the newest versioned directory. update-schema is a no-op on a current database, so `cluster up`
- * runs it every time (that is also how a server upgrade migrates).
+ * runs it at every start (that is also how a server upgrade migrates its databases).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -30,7 +30,8 @@ export async function serverModuleDir(version: string): Promise<string> {
   return dir;
 }
 
-export async function migrateDatabases(sqlTool: string, topology: Topology, target: SqlTarget, say: Say): Promise<void> {
+/** `fresh`: the PostgreSQL cluster was just created, so the databases are created and set up first. */
+export async function migrateDatabases(sqlTool: string, topology: Topology, target: SqlTarget, fresh: boolean, say: Say): Promise<void> {
   const moduleDir = await serverModuleDir(topology.versions.temporalServer);
   const schemas: [string, string][] = [
     [topology.persistence.databases.default, path.join(moduleDir, 'schema', 'postgresql', 'v12', 'temporal', 'versioned')],
@@ -49,16 +50,10 @@ export async function migrateDatabases(sqlTool: string, topology: Topology, targ
   };
   for (const [db, dir] of schemas) {
     if (!existsSync(dir)) throw new Error(`schema directory ${dir} is missing from the server module`);
-    const created = await tool(['--db', db, 'create-database']).then(
-      () => true,
-      (err: Error) => {
-        if (/already exists/i.test(err.message)) return false;
-        throw err;
-      },
-    );
-    if (created) {
-      say(`patchwave: database ${db} created; setting up its schema`);
+    if (fresh) {
+      await tool(['--db', db, 'create-database']);
       await tool(['--db', db, 'setup-schema', '-v', '0.0']);
+      say(`patchwave: database ${db} created`);
     }
     await tool(['--db', db, 'update-schema', '-d', dir]);
     say(`patchwave: database ${db} migrated (${path.relative(moduleDir, dir)})`);

@@ -27,7 +27,7 @@ export interface ClusterState {
   simUrl: string | null;
   ingressUrl: string | null;
   postgres: { dataDir: string; log: string; port: number; binDir: string };
-  binaries: { server: string; sqlTool: string; ui: string };
+  binaries: { server: string; sqlTool: string; ui?: string };
   /** By role: postgres, temporal (single) or temporal-<service> (split), ui, sim, worker-<n>, ingress. */
   processes: Record<string, StartedProcess>;
 }

@@ -36,21 +36,20 @@ export async function startTemporal(state: ClusterState, mode: ServicesMode, say
 
 export async function waitForTemporal(state: ClusterState, timeoutMs: number): Promise<void> {
   const names = temporalProcessNames(state.services);
+  let timer: NodeJS.Timeout | undefined;
   const watchdog = new Promise<never>((_, reject) => {
-    const timer = setInterval(() => {
+    timer = setInterval(() => {
       for (const name of names) {
         const proc = state.processes[name];
-        if (proc && !isRunning(proc.pid, proc.marker)) {
-          clearInterval(timer);
-          reject(new Error(`${name} (PID ${proc.pid}) exited at start; last lines of ${proc.log}:\n${tail(proc.log, 15)}`));
-        }
+        if (proc && !isRunning(proc.pid, proc.marker)) reject(new Error(`${name} (PID ${proc.pid}) exited at start; last lines of ${proc.log}:\n${tail(proc.log, 15)}`));
       }
     }, 500);
-    timer.unref();
-    void ready.finally(() => clearInterval(timer));
   });
-  const ready = waitForFrontend(state.address, timeoutMs);
-  await Promise.race([ready, watchdog]);
+  try {
+    await Promise.race([waitForFrontend(state.address, timeoutMs), watchdog]);
+  } finally {
+    clearInterval(timer);
+  }
 }
 
 /** Stops every Temporal process of the current mode (SIGTERM, or SIGKILL for a crash). */
