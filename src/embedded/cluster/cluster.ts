@@ -4,7 +4,7 @@
  * simulator, patchwave workers and the ingress — all on 127.0.0.1, every PID recorded in the state
  * directory so `down` stops exactly what `up` started.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import type { FleetSpecInput } from '../../providers/sim/fleet-spec';
@@ -13,7 +13,7 @@ import { ensureClusterBinaries } from './binaries';
 import { registerNamespace } from './namespace';
 import { startIngress, startSim, startUi, startWorker, stopNamed } from './patchwave-processes';
 import { chooseOffset } from './ports';
-import { initPostgres, postmasterPid } from './postgres';
+import { crashStopPostgres, initPostgres, postmasterPid, restartPostgres, startPostgres } from './postgres';
 import { isRunning, stopProcess } from './processes';
 import { migrateDatabases } from './schema';
 import { writeServerConfig } from './server-config';
@@ -32,6 +32,8 @@ export interface ClusterUpOptions {
   ingress?: boolean;
   /** Move the topology's ports by exactly this much (default: as documented, or a free block). */
   portOffset?: number;
+  /** Never the documented ports (tests, so they do not take a developer's own cluster's ports). */
+  avoidDefaultPorts?: boolean;
   taskQueue?: string;
   say?: Say;
 }
@@ -51,12 +53,14 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
   const stillRunning = previous ? Object.values(previous.processes).filter((p) => isRunning(p.pid, p.marker)) : [];
   if (stillRunning.length > 0) throw new Error(`a cluster is already up in ${stateDir} (${stillRunning.map((p) => `${p.name} PID ${p.pid}`).join(', ')}): run \`patchwave cluster down --state-dir ${options.stateDir}\` first`);
   mkdirSync(path.join(stateDir, 'logs'), { recursive: true });
+  // PostgreSQL runs as its own user and must be able to enter the state directory (secrets.json stays 0600).
+  chmodSync(stateDir, 0o755);
   const topology = loadTopology();
   const workers = options.workers ?? topology.patchwave.workers;
   const started = Date.now();
 
   const binaries = await ensureClusterBinaries(say, { ui: options.ui ?? true });
-  const offset = await chooseOffset(topology.ports, workers, options.portOffset ?? previous?.offset);
+  const offset = await chooseOffset(topology.ports, workers, options.portOffset ?? previous?.offset, options.avoidDefaultPorts);
   const ports = shiftPorts(topology.ports, offset);
   const secrets = loadOrCreateSecrets(stateDir);
   const state: ClusterState = {
@@ -84,9 +88,7 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
     );
     const { created, ...pgState } = pg;
     state.postgres = pgState;
-    const pid = postmasterPid(pg.dataDir);
-    if (pid) state.processes.postgres = { name: 'postgres', pid, marker: pg.dataDir, log: pg.log };
-    writeState(state);
+    const pid = recordPostmaster(state);
     say(`patchwave: PostgreSQL ${topology.versions.postgresql} up on 127.0.0.1:${pg.port} (PID ${pid})`);
 
     await migrateDatabases(binaries.sqlTool, topology, { port: pg.port, user: topology.persistence.user, password: secrets.postgresPassword }, !!created, say);
@@ -161,4 +163,30 @@ export async function clusterStatus(stateDir: string, timeoutMs = 5_000): Promis
     frontend = { ok: false, detail: `no answer from ${state.address} within ${timeoutMs / 1000}s: ${(err as Error).message.split('\n')[0]}` };
   }
   return { state, processes, frontend };
+}
+
+function recordPostmaster(state: ClusterState): number {
+  const pid = postmasterPid(state.postgres.dataDir);
+  if (!pid) throw new Error(`PostgreSQL in ${state.postgres.dataDir} has no postmaster.pid after starting; see ${state.postgres.log}`);
+  state.processes.postgres = { name: 'postgres', pid, marker: state.postgres.dataDir, log: state.postgres.log };
+  writeState(state);
+  return pid;
+}
+
+/** `pg_ctl restart` of the cluster's database; the new postmaster's PID is recorded for `down`. */
+export async function restartDatabase(state: ClusterState): Promise<number> {
+  await restartPostgres(state.postgres);
+  return recordPostmaster(state);
+}
+
+/** A crash of the database (`pg_ctl stop -m immediate`): recovery from the WAL at the next start. */
+export async function crashStopDatabase(state: ClusterState): Promise<void> {
+  await crashStopPostgres(state.postgres);
+  delete state.processes.postgres;
+  writeState(state);
+}
+
+export async function startDatabase(state: ClusterState): Promise<number> {
+  await startPostgres(state.postgres);
+  return recordPostmaster(state);
 }

@@ -21,16 +21,16 @@ export function blockPorts(ports: Ports, workers: number): number[] {
 }
 
 /**
- * The documented ports when they are all free (or exactly `offset` when given), else a random
+ * The documented ports when they are all free (or exactly `requested`), else (or with `avoidDefaults`, for tests) a random
  * offset that keeps the frontend between 17233 and 31233 and every Temporal port <= 32767.
  */
-export async function chooseOffset(base: Ports, workers: number, requested?: number): Promise<number> {
+export async function chooseOffset(base: Ports, workers: number, requested?: number, avoidDefaults = false): Promise<number> {
   if (requested !== undefined) {
     const ports = shiftPorts(base, requested);
     if (!(await allFree(blockPorts(ports, workers)))) throw new Error(`some of ports ${blockPorts(ports, workers).join(', ')} are taken: choose another --port-offset`);
     return requested;
   }
-  if (await allFree(blockPorts(base, workers))) return 0;
+  if (!avoidDefaults && (await allFree(blockPorts(base, workers)))) return 0;
   for (let attempt = 0; attempt < 50; attempt++) {
     const offset = 10_000 + 100 * Math.floor(Math.random() * 140);
     if (await allFree(blockPorts(shiftPorts(base, offset), workers))) return offset;
