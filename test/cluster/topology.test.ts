@@ -12,7 +12,7 @@
  * Each is judged by the simulator's monitor (every node patched once, one patch command per node,
  * the cap held, none left drained) and by replaying the campaign's history with today's bundle.
  */
-import { execFile, execFileSync } from 'node:child_process';
+import { execFile, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { DefaultLogger, Runtime, Worker, type WorkflowBundleWithSourceMap } from
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignStatus, startCampaign } from '../../src/client/campaigns';
 import { clusterDown, clusterUp, crashStopDatabase, restartDatabase, startDatabase } from '../../src/embedded/cluster/cluster';
+import { registerNamespace } from '../../src/embedded/cluster/namespace';
 import { isRunning, waitUntilGone } from '../../src/embedded/cluster/processes';
 import type { ClusterState } from '../../src/embedded/cluster/state';
 import { spawnTemporal, startTemporal, stopTemporal, waitForTemporal } from '../../src/embedded/cluster/temporal-server';
@@ -152,6 +153,36 @@ describe('patchwave cluster (Temporal on PostgreSQL, natively)', () => {
     expect((await fetch(`${state.ingressUrl}/healthz`)).status).toBe(200);
     expect((await fetch(`${state.uiUrl}/api/v1/settings`)).status).toBe(200);
   });
+
+  it('a worker started before its namespace exists waits with a message, starts once it is registered, and gives up at its deadline', async () => {
+    const namespace = `late-${Date.now().toString(36)}`;
+    const workerArgs = (ns: string, wait: number) => ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli/main.ts'), '--address', state.address, '--namespace', ns, '--task-queue', 'late', 'worker', '--sim-url', state.simUrl!, '--wait', String(wait)];
+    const waiting = spawn(process.execPath, workerArgs(namespace, 120), { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    waiting.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    waiting.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => waiting.once('exit', (code) => resolve(code)));
+    try {
+      // A second worker on another missing namespace gives up at its (short) deadline, naming why.
+      const gaveUp = await new Promise<{ code: number | null; output: string; ms: number }>((resolve) => {
+        const started = Date.now();
+        execFile(process.execPath, workerArgs(`never-${namespace}`, 3), { cwd: REPO_ROOT, timeout: 60_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, output: `${stdout}${stderr}`, ms: Date.now() - started }),
+        );
+      });
+      expect(gaveUp.code).toBe(4);
+      expect(gaveUp.output).toMatch(/gave up after \d+ s: namespace "never-late-\w+" does not exist on 127\.0\.0\.1:\d+/);
+
+      await eventually('the waiting message', async () => out.includes(`namespace "${namespace}" does not exist`), 30_000, 200);
+      expect(waiting.exitCode, 'still waiting, not exited').toBeNull();
+      await registerNamespace(state.address, namespace, 86_400, () => undefined);
+      await eventually('the worker to start after the namespace appeared', async () => out.includes(`found on ${state.address}`) && out.includes('patchwave worker: task queue late'), 120_000, 250);
+    } finally {
+      waiting.kill('SIGTERM');
+      await exited;
+    }
+    expect(isRunning(waiting.pid!)).toBe(false);
+  }, 180_000);
 
   it('campaign A completes through a SIGKILLed server, pg_ctl restart and a 15 s database crash; visibility answers by CVE and status', async () => {
     const cve = uniqueCve();
