@@ -83,12 +83,20 @@ async function patched(id: string): Promise<number> {
   return (await connection.withDeadline(Date.now() + 5_000, () => campaignStatus(client, id))).counts.patched;
 }
 
-/** Waits until `more` further nodes are patched: the fault that follows lands mid-campaign. */
+/** Waits until `more` further nodes are patched, so the fault that follows lands mid-campaign. */
 async function progress(id: string, more: number, what: string): Promise<number> {
-  const from = await eventually(`status of ${id} before ${what}`, () => patched(id).then((n) => n + 1), 90_000, 500).then((n) => n - 1);
-  const now = await eventually(`${more} more nodes patched before ${what}`, async () => ((await patched(id)) >= from + more ? patched(id) : undefined), 120_000, 250);
-  expect(now, `the campaign is still running when ${what} happens`).toBeLessThan(NODES);
-  return now;
+  const from = await eventually(`status of ${id} before ${what}`, async () => ({ n: await patched(id) }), 90_000, 500);
+  const now = await eventually(
+    `${more} more nodes patched before ${what}`,
+    async () => {
+      const n = await patched(id);
+      return n >= from.n + more ? { n } : undefined;
+    },
+    120_000,
+    250,
+  );
+  expect(now.n, `the campaign is still running when ${what} happens`).toBeLessThan(NODES);
+  return now.n;
 }
 
 async function sigkill(name: string): Promise<number> {

@@ -41,6 +41,7 @@ export function registerClusterCommands(program: Command): void {
             `PostgreSQL 127.0.0.1:${state.postgres.port}`,
             '',
             `export TEMPORAL_ADDRESS=${state.address}`,
+            ...(state.uiUrl ? [`export PATCHWAVE_UI_URL=${state.uiUrl}`] : []),
             `bin/patchwave alert examples/regresshion-sim-fleet.json`,
           ].join('\n'),
         );
