@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { connectClient } from '../temporal/connection';
+import type { Client } from '@temporalio/client';
+import { connectIntakeClient, TemporalUnreachableError } from '../ingress/connect';
 import { DEFAULT_TASK_QUEUE } from '../temporal/connection';
 
 /** Global connection options (the standard TEMPORAL_* environment and profile fill the rest). */
@@ -15,9 +16,20 @@ export function globalOptions(command: Command): GlobalOptions {
   return { address: opts.address, namespace: opts.namespace, taskQueue: opts.taskQueue ?? process.env.PATCHWAVE_TASK_QUEUE ?? DEFAULT_TASK_QUEUE, json: opts.json };
 }
 
-export async function withClient<T>(command: Command, body: (client: Awaited<ReturnType<typeof connectClient>>['client']) => Promise<T>): Promise<T> {
+/**
+ * A client for one command. The connection has the intake's short deadline, so an unreachable server
+ * is a one-line answer (exit 4) instead of a wait.
+ */
+export async function withClient<T>(command: Command, body: (client: Client) => Promise<T>): Promise<T> {
   const { address, namespace } = globalOptions(command);
-  const { client, connection } = await connectClient({ address, namespace });
+  let connected: Awaited<ReturnType<typeof connectIntakeClient>>;
+  try {
+    connected = await connectIntakeClient({ address, namespace });
+  } catch (err) {
+    if (err instanceof TemporalUnreachableError) throw new CliError(`${err.message}. Nothing was changed.`, 4);
+    throw err;
+  }
+  const { client, connection } = connected;
   try {
     return await body(client);
   } finally {

@@ -13,6 +13,7 @@ import { registerKevCommand } from './commands/kev';
 import { registerReportCommand } from './commands/report';
 import { registerAlertCommands } from './commands/alert';
 import { registerServeCommand } from './commands/serve';
+import { registerClusterCommands } from './commands/cluster';
 
 const program = new Command('patchwave')
   .description('turn a security alert into a durable, risk-ranked rolling patch campaign on Temporal')
@@ -31,6 +32,7 @@ registerKevCommand(program);
 registerReportCommand(program);
 registerAlertCommands(program);
 registerServeCommand(program);
+registerClusterCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerAlertCommands, UNREACHABLE_EXIT } from '../../src/cli/commands/alert';
+import { registerOperateCommands } from '../../src/cli/commands/operate';
 import { registerServeCommand, WEBHOOK_TOKEN_ENV } from '../../src/cli/commands/serve';
 import { CliError } from '../../src/cli/context';
 import { CONNECT_TIMEOUT_MS, connectionFailureReason, probeTcp } from '../../src/ingress/connect';
@@ -71,6 +72,17 @@ describe('no reachable Temporal server', () => {
     registerAlertCommands(p, { stdout: () => {}, stderr: () => {}, readStdin: async () => '' });
     const { error } = await failure(() => p.parseAsync(['node', 'patchwave', '--address', address, 'list']));
     expectHelpfulMessage(error, address, 'listed');
+  });
+
+  it('status and the operator commands: the same message, and nothing changed', async () => {
+    const address = `127.0.0.1:${await closedPort()}`;
+    for (const args of [['status', 'campaign:CVE-2024-6387:all'], ['pause', 'campaign:CVE-2024-6387:all']]) {
+      const p = program();
+      registerOperateCommands(p);
+      const { error, ms } = await failure(() => p.parseAsync(['node', 'patchwave', '--address', address, ...args]));
+      expectHelpfulMessage(error, address, 'changed');
+      expect(ms).toBeLessThan(CONNECT_TIMEOUT_MS + 3_000);
+    }
   });
 
   it('serve: refuses to listen, with the same message', async () => {

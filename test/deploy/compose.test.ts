@@ -12,6 +12,9 @@ import { SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
 import { EXPECTED_SERVER_VERSION } from '../../src/embedded/temporal-cli';
 import { DEV_SERVER_TUNING } from '../../src/embedded/dev-server';
 import { REPO_ROOT, TSX } from '../../src/embedded/sim-process';
+import { clusterTools } from '../../src/embedded/cluster/binaries';
+import { serverConfig } from '../../src/embedded/cluster/server-config';
+import { DYNAMIC_CONFIG_FILE, loadTopology, MAX_TEMPORAL_PORT, shiftPorts } from '../../src/embedded/cluster/topology';
 
 interface Service {
   image?: string;
@@ -20,6 +23,7 @@ interface Service {
   environment?: Record<string, string>;
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
+  expose?: string[];
 }
 
 const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
@@ -85,5 +89,90 @@ describe('docker-compose.yml', () => {
     expect(text).not.toMatch(/AWS_SECRET_ACCESS_KEY|PATCHWAVE_WEBHOOK_SECRET=\S/);
     expect(services['patchwave-ingress'].environment?.PATCHWAVE_WEBHOOK_SECRET).toMatch(/^\$\{PATCHWAVE_WEBHOOK_SECRET:\?/);
     expect(services.postgresql.environment?.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD/);
+  });
+});
+
+/**
+ * The native cluster (`patchwave cluster up`) and this file must describe the same deployment:
+ * both read deploy/, and these checks fail when one of them moves without the other.
+ */
+describe('docker-compose.yml and the native cluster (deploy/topology.yaml)', () => {
+  const topology = loadTopology();
+  const native = serverConfig({ topology, ports: topology.ports, password: 'x' }) as {
+    persistence: { numHistoryShards: number; datastores: Record<string, { sql: { databaseName: string; maxConns: number; maxIdleConns: number; pluginName: string } }> };
+    services: Record<string, { rpc: { grpcPort: number; membershipPort: number; httpPort?: number } }>;
+    dynamicConfigClient: { filepath: string };
+  };
+  const env = services.temporal.environment ?? {};
+  const published = (name: string) => (services[name].ports ?? []).map((p) => p.split(':').map(Number));
+
+  it('runs the same versions: Temporal server, UI server and PostgreSQL major', () => {
+    expect(services.temporal.image).toBe(`temporalio/auto-setup:${topology.versions.temporalServer}`);
+    expect(services['temporal-setup'].image).toBe(`temporalio/admin-tools:${topology.versions.temporalServer}`);
+    expect(services['temporal-ui'].image).toBe(`temporalio/ui:${topology.versions.temporalUi}`);
+    expect(services.postgresql.image).toBe(`postgres:${topology.versions.postgresql}`);
+    expect(clusterTools().server.version).toBe(`v${topology.versions.temporalServer}`);
+    expect(clusterTools().ui.version).toBe(`v${topology.versions.temporalUi}`);
+    // The dev server the other tests run embeds the same server.
+    expect(EXPECTED_SERVER_VERSION).toBe(`Server ${topology.versions.temporalServer}`);
+  });
+
+  it('gives both servers the same persistence settings', () => {
+    const main = native.persistence.datastores['postgres-default'].sql;
+    const visibility = native.persistence.datastores['postgres-visibility'].sql;
+    expect(env.DB).toBe(main.pluginName);
+    expect({ DBNAME: env.DBNAME, VISIBILITY_DBNAME: env.VISIBILITY_DBNAME }).toEqual({ DBNAME: main.databaseName, VISIBILITY_DBNAME: visibility.databaseName });
+    expect(Number(env.NUM_HISTORY_SHARDS)).toBe(native.persistence.numHistoryShards);
+    expect([Number(env.SQL_MAX_CONNS), Number(env.SQL_MAX_IDLE_CONNS)]).toEqual([main.maxConns, main.maxIdleConns]);
+    expect([Number(env.SQL_VIS_MAX_CONNS), Number(env.SQL_VIS_MAX_IDLE_CONNS)]).toEqual([visibility.maxConns, visibility.maxIdleConns]);
+    expect(env.POSTGRES_USER).toBe(topology.persistence.user);
+    expect(services.postgresql.environment?.POSTGRES_USER).toBe(topology.persistence.user);
+    expect(([] as string[]).concat(services.postgresql.command ?? []).join(' ')).toContain(`max_connections=${topology.persistence.postgresMaxConnections}`);
+    expect({ ns: env.DEFAULT_NAMESPACE, retention: env.DEFAULT_NAMESPACE_RETENTION }).toEqual({ ns: topology.namespace.name, retention: topology.namespace.retention });
+  });
+
+  it('uses the same ports, every Temporal one <= 32767', () => {
+    const expected: Record<string, number> = {
+      FRONTEND_GRPC_PORT: native.services.frontend.rpc.grpcPort,
+      FRONTEND_HTTP_PORT: native.services.frontend.rpc.httpPort!,
+      HISTORY_GRPC_PORT: native.services.history.rpc.grpcPort,
+      MATCHING_GRPC_PORT: native.services.matching.rpc.grpcPort,
+      WORKER_GRPC_PORT: native.services.worker.rpc.grpcPort,
+      FRONTEND_MEMBERSHIP_PORT: native.services.frontend.rpc.membershipPort,
+      HISTORY_MEMBERSHIP_PORT: native.services.history.rpc.membershipPort,
+      MATCHING_MEMBERSHIP_PORT: native.services.matching.rpc.membershipPort,
+      WORKER_MEMBERSHIP_PORT: native.services.worker.rpc.membershipPort,
+    };
+    for (const [key, port] of Object.entries(expected)) {
+      expect(Number(env[key]), key).toBe(port);
+      expect(port, key).toBeLessThanOrEqual(MAX_TEMPORAL_PORT);
+    }
+    expect(published('temporal')).toContainEqual([topology.ports.frontend, topology.ports.frontend]);
+    expect(published('temporal-ui')).toContainEqual([topology.ports.ui, topology.ports.ui]);
+    expect(Number(services['temporal-ui'].environment?.TEMPORAL_UI_PORT)).toBe(topology.ports.ui);
+    expect(published('patchwave-ingress')).toContainEqual([topology.ports.ingress, topology.ports.ingress]);
+    const flag = (name: string, f: string) => {
+      const args = ([] as string[]).concat(services[name].command ?? []);
+      return Number(args[args.indexOf(f) + 1]);
+    };
+    expect(flag('patchwave-ingress', '--port')).toBe(topology.ports.ingress);
+    expect(flag('patchwave-sim', '--port')).toBe(topology.ports.sim);
+    expect(services['patchwave-worker'].environment?.PATCHWAVE_SIM_URL).toBe(`http://patchwave-sim:${topology.ports.sim}`);
+    for (const name of ['temporal-ui', 'patchwave-worker', 'patchwave-ingress']) expect(services[name].environment?.TEMPORAL_ADDRESS, name).toBe(`temporal:${topology.ports.frontend}`);
+    // And the shifted layout of a native cluster refuses to cross the SMALLINT limit.
+    expect(() => shiftPorts(topology.ports, 32_768 - topology.ports.frontendHttp)).toThrow(/SMALLINT/);
+  });
+
+  it('mounts the dynamic config file the native server reads', () => {
+    const mount = ((services.temporal as Service & { volumes?: string[] }).volumes ?? []).find((v) => v.includes('dynamicconfig'))!;
+    expect(path.resolve(REPO_ROOT, mount.split(':')[0])).toBe(native.dynamicConfigClient.filepath);
+    expect(native.dynamicConfigClient.filepath).toBe(DYNAMIC_CONFIG_FILE);
+  });
+
+  it('runs workers and the ingress on the task queue and namespace of the topology', () => {
+    for (const name of ['patchwave-worker', 'patchwave-ingress']) {
+      expect(services[name].environment?.PATCHWAVE_TASK_QUEUE, name).toBe(topology.patchwave.taskQueue);
+      expect(services[name].environment?.TEMPORAL_NAMESPACE, name).toBe(topology.namespace.name);
+    }
   });
 });

@@ -1,10 +1,37 @@
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { campaignStatus, operate, OperatorRefused, runningSteps, type OperatorAction } from '../../client/campaigns';
 import type { CampaignStatus } from '../../workflows/types';
-import { CliError, globalOptions, withClient } from '../context';
+import { isTransientTemporalError } from '../../ingress/intake';
+import { resolveTarget } from '../../temporal/connection';
 import { describeChanges, renderBoard } from '../../report/board';
+import { CliError, globalOptions, withClient } from '../context';
+
+/**
+ * How long one status read may take. A query needs the history service and, when the campaign is not
+ * cached, the database: during a database outage it would otherwise wait without a word.
+ */
+export const STATUS_TIMEOUT_MS = Number(process.env.PATCHWAVE_STATUS_TIMEOUT_MS ?? 10_000);
+
+/** One status read within STATUS_TIMEOUT_MS, or a CliError that says what is probably wrong. */
+async function statusWithin(client: Client, campaignId: string, address: string): Promise<{ status: CampaignStatus; steps: Record<string, string> }> {
+  const started = Date.now();
+  try {
+    return await client.connection.withDeadline(started + STATUS_TIMEOUT_MS, async () => {
+      const status = await guard(campaignId, () => campaignStatus(client, campaignId));
+      return { status, steps: await runningSteps(client, status) };
+    });
+  } catch (err) {
+    if (err instanceof CliError || !isTransientTemporalError(err)) throw err;
+    throw new CliError(
+      `Temporal at ${address} did not answer the status of ${campaignId} within ${((Date.now() - started) / 1000).toFixed(1)} s ` +
+        `(${(err as Error).message.split('\n')[0]}): the server or its database may be down or restarting. Nothing was changed; ` +
+        'the campaign carries on once they are back. Try again, or check the server (`patchwave cluster status` for a native cluster).',
+      5,
+    );
+  }
+}
 
 async function guard<T>(campaignId: string, body: () => Promise<T>): Promise<T> {
   try {
@@ -27,8 +54,17 @@ export function registerOperateCommands(program: Command): void {
       await withClient(command, async (client) => {
         let previous: CampaignStatus | undefined;
         for (;;) {
-          const status = await guard(campaignId, () => campaignStatus(client, campaignId));
-          const steps = await runningSteps(client, status);
+          let read: Awaited<ReturnType<typeof statusWithin>>;
+          try {
+            read = await statusWithin(client, campaignId, String(resolveTarget({ address: globalOptions(command).address }).connectionOptions.address));
+          } catch (err) {
+            // --watch outlives an outage: say so once per failed read and keep trying.
+            if (!opts.watch || !(err instanceof CliError) || err.exitCode !== 5) throw err;
+            console.error(`patchwave: ${err.message.split(': the server')[0]}; retrying`);
+            await new Promise((r) => setTimeout(r, 2_000));
+            continue;
+          }
+          const { status, steps } = read;
           if (opts.json) {
             console.log(JSON.stringify({ ...status, steps }));
           } else if (opts.watch && process.stdout.isTTY) {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { SimFleetProvider } from '../../providers/sim/client';
 import type { FleetProvider } from '../../providers/port';
-import { connectWorker } from '../../temporal/connection';
+import { connectWorkerWhenReady, NamespaceWaitTimeout } from '../../temporal/wait-for-namespace';
 import { createWorker } from '../../worker';
 import { installRuntime } from '../../telemetry';
 import { CliError, globalOptions } from '../context';
@@ -36,12 +36,22 @@ export function registerWorkerCommand(program: Command): void {
     .option('--aws-region <region>', 'AWS region (default: the standard AWS chain)')
     .option('--aws-endpoint <url>', 'AWS endpoint override (testing against moto)')
     .option('--metrics <host:port>', 'serve Prometheus metrics here (Temporal SDK + patchwave counters)', process.env.PATCHWAVE_METRICS_ADDRESS)
-    .action(async (opts: ProviderOptions & { metrics?: string }, command: Command) => {
+    .option('--wait <seconds>', 'how long to wait for the server and the namespace at start', process.env.PATCHWAVE_WORKER_WAIT ?? '120')
+    .action(async (opts: ProviderOptions & { metrics?: string; wait: string }, command: Command) => {
+      const waitSeconds = Number(opts.wait);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new CliError(`--wait must be a number of seconds, got "${opts.wait}"`, 2);
       const { address, namespace: ns, taskQueue } = globalOptions(command);
       installRuntime({ metricsBindAddress: opts.metrics, logLevel: 'WARN' });
       if (opts.metrics) console.error(`patchwave worker: Prometheus metrics on http://${opts.metrics}/metrics`);
       const provider = await providerFrom(opts);
-      const { connection, namespace } = await connectWorker({ address, namespace: ns });
+      let connected: Awaited<ReturnType<typeof connectWorkerWhenReady>>;
+      try {
+        connected = await connectWorkerWhenReady({ address, namespace: ns }, { timeoutMs: waitSeconds * 1_000 });
+      } catch (err) {
+        if (err instanceof NamespaceWaitTimeout) throw new CliError(`worker not started: ${err.message}`, 4);
+        throw err;
+      }
+      const { connection, namespace } = connected;
       const worker = await createWorker({ connection, namespace, taskQueue, provider });
       console.error(`patchwave worker: task queue ${taskQueue}, namespace ${namespace}, provider ${provider.name}`);
       const stop = () => worker.shutdown();
