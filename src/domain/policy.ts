@@ -48,6 +48,13 @@ export const policySchema = z
      * interval late on average: seconds for real fleets, less for the simulator.
      */
     patchPollInterval: duration.default(2_000),
+    /**
+     * How long a step before the drain (preflight, snapshot) keeps retrying a fleet API that is
+     * unreachable, throttling or answering 5xx before the node ends `failed` — untouched, the reason
+     * saying the provider was unreachable. From the drain on, a node is never rolled back because the
+     * API blipped: it waits for the provider (a rollback would need it too).
+     */
+    providerRetryWindow: duration.default(5 * 60_000),
     /** How long the rescue node waits after the rest of its cluster has finished cool-off. */
     clusterSettle: duration.default(0),
     /** Monitoring window after each tier, compared with the pre-tier baseline. */

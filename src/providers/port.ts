@@ -74,10 +74,11 @@ export type ProviderErrorKind =
   | 'not-found' // non-retryable: the resource is gone
   | 'conflict' // non-retryable: the resource is in a state that forbids the call
   | 'throttled' // retryable
-  | 'unavailable' // retryable: 5xx, connection refused
-  | 'timeout'; // retryable
+  | 'unavailable' // retryable: 5xx, connection refused or reset — the provider is unreachable, not the node failing
+  | 'timeout' // retryable: a call got no answer in time
+  | 'deadline'; // non-retryable: the operation ran to its own bound on the node (still draining, not healthy in time)
 
-export const NON_RETRYABLE_KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict'];
+export const NON_RETRYABLE_KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict', 'deadline'];
 
 export class ProviderError extends Error {
   constructor(

@@ -492,6 +492,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
               restoreTimeout: state.policy.restoreTimeout,
               onConfigDrift: state.policy.onConfigDrift,
               snapshotRetentionDays: state.policy.snapshotRetentionDays,
+              providerRetryWindow: state.policy.providerRetryWindow,
             },
           },
         ],

@@ -185,7 +185,8 @@ export interface PatchNodeInput {
     | 'restoreTimeout'
     | 'onConfigDrift'
     | 'snapshotRetentionDays'
-  >;
+  > &
+    Partial<Pick<Policy, 'providerRetryWindow'>>;
 }
 
 export interface StepRecord {

@@ -38,7 +38,7 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('slow-drain'), ...faultTarget, delayMs: z.number().min(0) }),
   /** The patch command never finishes: the caller's timeout has to fire and cancel it. */
   z.strictObject({ kind: z.literal('unreachable-repo'), ...faultTarget }),
-  /** restoreConfig and/or restoreData fail with a 5xx every time, until the fault is cleared. */
+  /** restoreConfig and/or restoreData fail every time (a final `conflict`, not an API blip), until the fault is cleared. */
   z.strictObject({
     kind: z.literal('restore-fails'),
     ...faultTarget,
@@ -52,6 +52,19 @@ export const faultSchema = z.discriminatedUnion('kind', [
     ...faultTarget,
     errorRateDelta: z.number().min(0).max(1).default(0.2),
     latencyFactor: z.number().min(1).default(3),
+  }),
+  /**
+   * A fleet API outage window: for `durationMs` of wall-clock time from when the fault is added (or
+   * the fleet loaded), every call on the targeted nodes is refused — `unavailable` (503, the API is
+   * down) or `throttled` (429). The nodes themselves carry on: running patch commands still finish.
+   */
+  z.strictObject({
+    kind: z.literal('api-outage'),
+    ...faultTarget,
+    durationMs: z.number().int().min(1),
+    answer: z.enum(['unavailable', 'throttled']).default('unavailable'),
+    /** Epoch ms the window opens; set by the simulator when absent. */
+    startsAt: z.number().int().optional(),
   }),
   /** Calls on the node are refused with 429 with this probability (seeded per call). */
   z.strictObject({

@@ -8,7 +8,7 @@ import { clusterCap } from '../../domain/policy';
 import type { ProviderErrorKind } from '../port';
 import type { LatencyOp } from './latency';
 
-/** Mutating operations as the monitor names them (port method names). Reads are not recorded. */
+/** Mutating operations as the monitor names them (port method names). Reads are not recorded, unless refused. */
 export type OperationName =
   | 'snapshot'
   | 'drain'
@@ -19,7 +19,10 @@ export type OperationName =
   | 'restoreConfig'
   | 'restoreData'
   | 'rejoin'
-  | 'quarantine';
+  | 'quarantine'
+  // A read (health, manifest, patch status) refused by an injected fault: reads are otherwise not
+  // recorded, but an API outage has to be visible in the record too. The detail names the call.
+  | 'refusedRead';
 
 /** `replayed`: a repeated idempotency key answered from the first call; `failed`: a patch command ended Failed. */
 export type OperationOutcome = 'ok' | 'replayed' | 'failed' | ProviderErrorKind;

@@ -41,6 +41,8 @@ export const HTTP_STATUS: Record<ProviderErrorKind, number> = {
   throttled: 429,
   unavailable: 503,
   timeout: 504,
+  // The body names the kind; a bare 504 (a proxy) reads as the retryable `timeout`.
+  deadline: 504,
 };
 
 const keyed = {

@@ -218,6 +218,14 @@ function readJsonLines<T>(file: string): T[] {
   return entries;
 }
 
+/** Calls that are not operations of their own in the monitor's record. */
+const READS = new Set(['checkHealth', 'readManifest', 'getPatchStatus']);
+
+/** An `api-outage` window opens when the fault arrives, unless it says when. */
+function openWindow<F extends { kind: string; startsAt?: number }>(fault: F): F {
+  return fault.kind === 'api-outage' && fault.startsAt === undefined ? { ...fault, startsAt: Date.now() } : fault;
+}
+
 function iso(ms: number = Date.now()): string {
   return new Date(ms).toISOString();
 }
@@ -419,7 +427,7 @@ export class SimFleet {
       if (remaining > timeoutMs) {
         await this.pause(timeoutMs, generation);
         throw new ProviderError(
-          'timeout',
+          'deadline',
           `drain of node ${nodeId} did not finish within ${timeoutMs}ms (connections still open); ` +
             'the node stays out of the load balancer: retry the drain, or rejoin the node',
         );
@@ -473,6 +481,7 @@ export class SimFleet {
   /** Stops a running command; the node keeps whatever it had. Idempotent: a finished command stays as it ended. */
   cancelPatch(nodeId: string, commandId: string): void {
     this.node(nodeId);
+    this.throttle(nodeId, 'cancelPatch');
     this.settled(nodeId);
     const command = this.command(nodeId, commandId);
     if (command.state !== 'InProgress') {
@@ -587,7 +596,7 @@ export class SimFleet {
     const taken = new Set(this.faults.map((f) => f.id));
     const clash = parsed.data.find((f) => f.id !== undefined && taken.has(f.id));
     if (clash) throw new ProviderError('conflict', `a fault with id "${clash.id}" exists already; delete it first or choose another id`);
-    const added = assignFaultIds(parsed.data, this.faults);
+    const added = assignFaultIds(parsed.data.map(openWindow), this.faults);
     this.setFaults([...this.faults, ...added]);
     return added;
   }
@@ -680,7 +689,7 @@ export class SimFleet {
     );
     this.commands = new Map();
     this.keys = new Map();
-    this.faults = fleet.faults;
+    this.faults = fleet.faults.map(openWindow);
     this.outOfService = new Map(fleet.clusters.map((c) => [c.id, 0]));
     this.store.reset(this.stored());
   }
@@ -962,10 +971,12 @@ export class SimFleet {
   private failIfRestoreFault(nodeId: string, step: 'config' | 'data'): void {
     const fault = this.faultOn(this.node(nodeId), 'restore-fails');
     if (fault && (fault.step === step || fault.step === 'both')) {
+      // A restore that cannot succeed (a broken snapshot, a volume that will not attach) is the node's
+      // failure, not the API's: it is final, so compensation ends in quarantine instead of waiting.
       throw new ProviderError(
-        'unavailable',
-        `restoring ${step} on node ${nodeId} failed: the snapshot service returned 500 (injected restore-fails fault ${fault.id}); ` +
-          'it fails on every retry until the fault is cleared, so quarantine the node',
+        'conflict',
+        `restoring ${step} on node ${nodeId} failed: the snapshot cannot be restored (injected restore-fails fault ${fault.id}); ` +
+          'it fails on every attempt until the fault is cleared, so quarantine the node',
       );
     }
   }
@@ -984,6 +995,18 @@ export class SimFleet {
   }
 
   private throttle(nodeId: string, call: string): void {
+    const now = Date.now();
+    const outage = this.faults.find(
+      (f): f is Extract<Fault, { kind: 'api-outage' }> =>
+        f.kind === 'api-outage' && now >= (f.startsAt ?? 0) && now < (f.startsAt ?? 0) + f.durationMs && this.faultHits(f, this.node(nodeId)),
+    );
+    if (outage) {
+      if (READS.has(call)) this.recordOperation({ nodeId, op: 'refusedRead', outcome: outage.answer, detail: call });
+      throw new ProviderError(
+        outage.answer,
+        `${call} on node ${nodeId}: ${outage.answer === 'throttled' ? 'rate exceeded' : 'the fleet API is unavailable'} (injected api-outage fault ${outage.id}, ${Math.ceil(((outage.startsAt ?? 0) + outage.durationMs - now) / 1000)}s left); retry with backoff`,
+      );
+    }
     const fault = this.faultOn(this.node(nodeId), 'throttle');
     if (!fault) return;
     const counter = `${nodeId}\u0000${call}`;
