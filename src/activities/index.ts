@@ -10,7 +10,7 @@ import type { CampaignPlan, Planner } from '../domain/plan';
 import { planCampaign } from '../domain/planner';
 import type { Policy } from '../domain/policy';
 import { verifyManifest, type VerifyFindings } from '../domain/verify';
-import type { FleetProvider, HealthSample, NodeManifest, SnapshotRecord } from '../providers/port';
+import type { FleetProvider, HealthSample, NodeManifest, Remediation, SnapshotRecord } from '../providers/port';
 import { guarded } from './errors';
 import { patiently, type Patience } from './patience';
 
@@ -118,12 +118,12 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
      * it cancels the command and waits until the provider reports it stopped, so a rollback never
      * starts under a running patch. A provider that is unreachable meanwhile is waited for.
      */
-    async runPatch(call: NodeCall & { packages: AffectedPackage[]; rebootOption: 'RebootIfNeeded' | 'NoReboot'; timeoutMs: number; pollMs?: number }): Promise<{ commandId: string; detail?: string }> {
+    async runPatch(call: NodeCall & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot'; timeoutMs: number; pollMs?: number }): Promise<{ commandId: string; detail?: string }> {
       const resumed = activityInfo().heartbeatDetails as { commandId?: string; startedAt: number } | undefined;
       const startedAt = resumed?.startedAt ?? Date.now();
       let commandId = resumed?.commandId;
       const waitFor = patience(call, () => heartbeat({ commandId, startedAt }));
-      commandId ??= (await patiently(`patch of ${call.nodeId}`, () => provider.startPatch(call.nodeId, { ...ctx(call), packages: call.packages, rebootOption: call.rebootOption }), waitFor)).commandId;
+      commandId ??= (await patiently(`patch of ${call.nodeId}`, () => provider.startPatch(call.nodeId, { ...ctx(call), packages: call.packages, remediation: call.remediation ?? 'targeted', rebootOption: call.rebootOption }), waitFor)).commandId;
       const id = commandId;
       const pollMs = call.pollMs ?? 250;
       const status = () => patiently(`patch status of ${call.nodeId}`, () => provider.getPatchStatus(call.nodeId, id, cancellationSignal()), waitFor);

@@ -62,6 +62,13 @@ export const policySchema = z
     /** A gate regression: error rate above baseline by this much (absolute), or p99 latency by this factor. */
     regressionErrorRateDelta: z.number().min(0).default(0.02),
     regressionLatencyFactor: z.number().min(1).default(1.5),
+    /**
+     * What the patch installs: `targeted` — the alert's packages at or above their fixed versions,
+     * with what the package manager needs, nothing else; `baseline` — every update the node's patch
+     * baseline approves (AWS: the baseline as it is; sim: every installed package the repository
+     * has newer).
+     */
+    remediation: z.enum(['targeted', 'baseline']).default('targeted'),
     /** What verify does when a critical config file no longer matches the pre-patch manifest. */
     onConfigDrift: z.enum(['reapply', 'fail']).default('reapply'),
     /** Reboot behaviour per tier: `NoReboot` for data tiers, restarts orchestrated by us. */

@@ -58,6 +58,9 @@ export interface ClusterMetrics {
 
 export type { MetricName };
 
+/** `targeted`: exactly the alert's packages at or above their fixed versions; `baseline`: the node's whole patch baseline. */
+export type Remediation = 'targeted' | 'baseline';
+
 export interface OperationContext {
   /** Stable across retries of the same step: campaign id + node + step. */
   idempotencyKey: string;
@@ -110,7 +113,7 @@ export interface FleetProvider {
   /** Starts the patch command; returns its id. Re-sending the same key returns the same command. */
   startPatch(
     nodeId: string,
-    ctx: OperationContext & { packages: AffectedPackage[]; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
+    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
   ): Promise<{ commandId: string }>;
   getPatchStatus(nodeId: string, commandId: string, signal?: AbortSignal): Promise<PatchStatus>;
   cancelPatch(nodeId: string, commandId: string): Promise<void>;

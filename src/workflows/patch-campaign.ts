@@ -493,6 +493,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
               onConfigDrift: state.policy.onConfigDrift,
               snapshotRetentionDays: state.policy.snapshotRetentionDays,
               providerRetryWindow: state.policy.providerRetryWindow,
+              remediation: state.policy.remediation,
             },
           },
         ],

@@ -139,7 +139,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     }
     patchStarted = true;
     await run('patch', () =>
-      patchCall.runPatch({ ...call('patch'), packages: input.packages, rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout, pollMs: policy.patchPollInterval }),
+      patchCall.runPatch({ ...call('patch'), packages: input.packages, remediation: input.policy.remediation ?? 'targeted', rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout, pollMs: policy.patchPollInterval }),
     (p) => `command ${p.commandId}`);
     await run('verify', async () => {
       let verified = await readCall.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });

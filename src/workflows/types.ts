@@ -186,7 +186,7 @@ export interface PatchNodeInput {
     | 'onConfigDrift'
     | 'snapshotRetentionDays'
   > &
-    Partial<Pick<Policy, 'providerRetryWindow'>>;
+    Partial<Pick<Policy, 'providerRetryWindow' | 'remediation'>>;
 }
 
 export interface StepRecord {

@@ -13,6 +13,7 @@ import {
   type OperationContext,
   type PatchStatus,
   type ProviderErrorKind,
+  type Remediation,
   type SnapshotRecord,
 } from '../port';
 import type { Fault, FaultInput, FleetSpecInput } from './fleet-spec';
@@ -125,12 +126,12 @@ export class SimFleetProvider implements FleetProvider {
 
   startPatch(
     nodeId: string,
-    ctx: OperationContext & { packages: AffectedPackage[]; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
+    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
   ): Promise<{ commandId: string }> {
     return this.http.request(
       'POST',
       `/nodes/${enc(nodeId)}/patch`,
-      { ...keyed(ctx), packages: ctx.packages, rebootOption: ctx.rebootOption },
+      { ...keyed(ctx), packages: ctx.packages.map((p) => ({ name: p.name, fixedVersion: p.fixedVersion })), remediation: ctx.remediation ?? 'targeted', rebootOption: ctx.rebootOption },
       ctx.signal,
     );
   }

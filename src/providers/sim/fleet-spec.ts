@@ -23,8 +23,9 @@ export const faultSchema = z.discriminatedUnion('kind', [
   /** The patch command ends Failed; with `partial`, half of the requested packages were upgraded first. */
   z.strictObject({ kind: z.literal('patch-fails'), ...faultTarget, partial: z.boolean().default(false) }),
   /**
-   * For `checks` health checks after a successful patch the node fails checks: every other one when
-   * `probability` is absent, else each with that probability (seeded).
+   * For `checks` health checks after a successful patch (while it is in place: a rollback stops it)
+   * the node fails checks: every other one when `probability` is absent, else each with that
+   * probability (seeded).
    */
   z.strictObject({
     kind: z.literal('health-flaps'),
@@ -53,6 +54,12 @@ export const faultSchema = z.discriminatedUnion('kind', [
     errorRateDelta: z.number().min(0).max(1).default(0.2),
     latencyFactor: z.number().min(1).default(3),
   }),
+  /**
+   * The node's package mirror lags: for `package` (default every package) it offers `version`, or
+   * nothing newer than what is installed when `version` is absent. The patch "succeeds" and installs
+   * what the mirror has, which may be below the fix: verification must catch it.
+   */
+  z.strictObject({ kind: z.literal('repo-lag'), ...faultTarget, package: z.string().min(1).optional(), version: z.string().min(1).optional() }),
   /**
    * A fleet API outage window: for `durationMs` of wall-clock time from when the fault is added (or
    * the fleet loaded), every call on the targeted nodes is refused — `unavailable` (503, the API is

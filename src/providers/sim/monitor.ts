@@ -20,9 +20,9 @@ export type OperationName =
   | 'restoreData'
   | 'rejoin'
   | 'quarantine'
-  // A read (health, manifest, patch status) refused by an injected fault: reads are otherwise not
+  // A read (health, manifest, patch status) or a cancel refused by an injected fault: these are not
   // recorded, but an API outage has to be visible in the record too. The detail names the call.
-  | 'refusedRead';
+  | 'refusedCall';
 
 /** `replayed`: a repeated idempotency key answered from the first call; `failed`: a patch command ended Failed. */
 export type OperationOutcome = 'ok' | 'replayed' | 'failed' | ProviderErrorKind;

@@ -56,6 +56,7 @@ const drainBody = z.object({ ...keyed, timeoutMs: z.number().min(0) });
 const patchBody = z.object({
   ...keyed,
   packages: z.array(z.object({ name: z.string().min(1), fixedVersion: z.string().min(1) })).min(1, 'name at least one package'),
+  remediation: z.enum(['targeted', 'baseline']).default('targeted'),
   rebootOption: z.enum(['RebootIfNeeded', 'NoReboot']),
 });
 const reapplyBody = z.object({
@@ -148,8 +149,9 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       sim.startPatch(
         request.params.id,
         body.idempotencyKey,
-        body.packages.map((p) => p.name),
+        body.packages,
         body.rebootOption,
+        body.remediation,
       ),
     );
   });

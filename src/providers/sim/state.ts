@@ -103,6 +103,10 @@ export interface PatchCommand {
   /** Decided from the faults active when the command starts, like a real run decided by the repo state then. */
   plan: 'success' | 'fail' | 'partial-fail' | 'hang';
   reboot: boolean;
+  /** `targeted` upgrades the named packages only; `baseline`, every installed package the repository has newer. Absent: targeted. */
+  remediation?: 'targeted' | 'baseline';
+  /** A `repo-lag` fault active at the start: the node's mirror offers `version` (or nothing newer) for `package` (or every package). */
+  lag?: { package?: string; version?: string };
   /** Config file a `config-drift` fault rewrites when the command succeeds. */
   driftPath?: string;
   state: 'InProgress' | 'Success' | 'Failed';
@@ -218,8 +222,8 @@ function readJsonLines<T>(file: string): T[] {
   return entries;
 }
 
-/** Calls that are not operations of their own in the monitor's record. */
-const READS = new Set(['checkHealth', 'readManifest', 'getPatchStatus']);
+/** Calls the monitor does not record as operations of their own (reads, and a cancel, which acts only if a command runs). */
+const READS = new Set(['checkHealth', 'readManifest', 'getPatchStatus', 'cancelPatch']);
 
 /** An `api-outage` window opens when the fault arrives, unless it says when. */
 function openWindow<F extends { kind: string; startsAt?: number }>(fault: F): F {
@@ -441,8 +445,9 @@ export class SimFleet {
   startPatch(
     nodeId: string,
     key: string,
-    packages: string[],
+    packages: Array<{ name: string; fixedVersion: string }>,
     rebootOption: RebootOption,
+    remediation: 'targeted' | 'baseline' = 'targeted',
   ): Promise<{ commandId: string }> {
     return this.once('startPatch', nodeId, key, async (generation) => {
       this.refuseUnpatchable(this.settled(nodeId));
@@ -455,6 +460,8 @@ export class SimFleet {
       const fail = this.faultOn(node, 'patch-fails');
       const hang = this.faultOn(node, 'unreachable-repo');
       const drift = this.faultOn(node, 'config-drift');
+      // The mirror this node installs from, as it is when the command starts.
+      const lag = this.faultOn(node, 'repo-lag');
       const kernel = this.fleet.availableKernel;
       const reboot = rebootOption === 'RebootIfNeeded' && kernel !== undefined && kernel !== node.kernel;
       const startedAt = Date.now();
@@ -462,7 +469,9 @@ export class SimFleet {
         id: `cmd-${nodeId}-${n}`,
         nodeId,
         key,
-        packages: [...new Set(packages)],
+        packages: [...new Set(packages.map((p) => p.name))],
+        remediation,
+        ...(lag && { lag: { ...(lag.package !== undefined && { package: lag.package }), ...(lag.version !== undefined && { version: lag.version }) } }),
         rebootOption,
         startedAt,
         finishAt: hang ? null : startedAt + this.latency.draw(nodeId, 'patch') + (reboot ? this.latency.draw(nodeId, 'reboot') : 0),
@@ -793,14 +802,18 @@ export class SimFleet {
     const command = this.commands.get(commandId);
     if (!command || command.state !== 'InProgress') return;
     const node = this.node(command.nodeId);
-    const repo = this.fleet.packageRepo;
-    const applicable = command.packages.filter((name) => {
+    const lag = command.lag;
+    // What the node's mirror offers: the fleet's repository, unless it lags for this package.
+    const offered = (name: string): string | undefined =>
+      lag && (lag.package === undefined || lag.package === name) ? (lag.version ?? node.packages[name]) : this.fleet.packageRepo[name];
+    const candidates = command.remediation === 'baseline' ? Object.keys(node.packages) : command.packages;
+    const applicable = candidates.filter((name) => {
       const installed = node.packages[name];
-      const available = repo[name];
+      const available = offered(name);
       return installed !== undefined && available !== undefined && compareVersions(available, installed) > 0;
     });
-    const upgrade = (names: string[]) => Object.fromEntries(names.map((name) => [name, repo[name]]));
-    const describe = (names: string[]) => names.map((name) => `${name} ${node.packages[name]} → ${repo[name]}`).join(', ');
+    const upgrade = (names: string[]) => Object.fromEntries(names.map((name) => [name, offered(name)!]));
+    const describe = (names: string[]) => names.map((name) => `${name} ${node.packages[name]} → ${offered(name)}`).join(', ');
 
     if (command.plan === 'fail' || command.plan === 'partial-fail') {
       const done = command.plan === 'partial-fail' ? applicable.slice(0, Math.floor(applicable.length / 2)) : [];
@@ -1001,7 +1014,7 @@ export class SimFleet {
         f.kind === 'api-outage' && now >= (f.startsAt ?? 0) && now < (f.startsAt ?? 0) + f.durationMs && this.faultHits(f, this.node(nodeId)),
     );
     if (outage) {
-      if (READS.has(call)) this.recordOperation({ nodeId, op: 'refusedRead', outcome: outage.answer, detail: call });
+      if (READS.has(call)) this.recordOperation({ nodeId, op: 'refusedCall', outcome: outage.answer, detail: call });
       throw new ProviderError(
         outage.answer,
         `${call} on node ${nodeId}: ${outage.answer === 'throttled' ? 'rate exceeded' : 'the fleet API is unavailable'} (injected api-outage fault ${outage.id}, ${Math.ceil(((outage.startsAt ?? 0) + outage.durationMs - now) / 1000)}s left); retry with backoff`,
@@ -1030,7 +1043,8 @@ export class SimFleet {
       return { healthy: false, at, detail: 'failing before any change was made (injected unhealthy-before fault)' };
     }
     const flap = this.faultOn(node, 'health-flaps');
-    if (flap && node.patchCompletions > 0 && node.checksSincePatch < flap.checks) {
+    // The patch makes it flap: once a rollback has taken the patch off again, it stops.
+    if (flap && node.patched && node.checksSincePatch < flap.checks) {
       const check = node.checksSincePatch;
       this.update(nodeId, { checksSincePatch: check + 1 });
       const fails =

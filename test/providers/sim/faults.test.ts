@@ -43,9 +43,9 @@ describe('sim fault injection', () => {
     await new Promise((r) => setTimeout(r, 650));
     expect((await waitForPatch(sim, 'web-1', commandId)).state).toBe('Success');
     await sim.provider.drainNode('web-2', { ...ctx('web-2#d'), timeoutMs: 1_000 });
-    const ops = (await sim.admin.monitor({ operations: true })).operations!.map((op) => `${op.nodeId}:${op.op}:${op.outcome}${op.op === 'refusedRead' ? `:${op.detail}` : ''}`);
+    const ops = (await sim.admin.monitor({ operations: true })).operations!.map((op) => `${op.nodeId}:${op.op}:${op.outcome}${op.op === 'refusedCall' ? `:${op.detail}` : ''}`);
     expect(ops).toEqual(
-      expect.arrayContaining(['web-1:refusedRead:unavailable:getPatchStatus', 'web-1:refusedRead:unavailable:checkHealth', 'web-2:drain:throttled', 'web-1:patchComplete:ok', 'web-2:drain:ok']),
+      expect.arrayContaining(['web-1:refusedCall:unavailable:getPatchStatus', 'web-1:refusedCall:unavailable:checkHealth', 'web-2:drain:throttled', 'web-1:patchComplete:ok', 'web-2:drain:ok']),
     );
   });
 
