@@ -145,4 +145,52 @@ describe('a fleet API outage mid-campaign', () => {
       await sim.close();
     }
   }, 240_000);
+  it('the API is down when the patch deadline passes: the cancel is retried until the command has stopped, only then the rollback', async () => {
+    const fleet = testFleet([{ id: 'web', size: 4, tier: 1 }], [{ kind: 'unreachable-repo', node: 'web-01' }]);
+    const sim: KillableSim = await startKillableSim(fleet);
+    try {
+      const taskQueue = uniqueTaskQueue('cancel-outage');
+      const policy = { ...fastPolicy, patchTimeout: 2_000 };
+      const windowMs = 4_000;
+      const { opened } = await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy, taskQueue });
+        const started = await eventually('the hanging patch to start', async () =>
+          (await sim.admin.monitor({ node: 'web-01' })).operations!.find((op) => op.op === 'startPatch' && op.outcome === 'ok'),
+        );
+        // The cancel API is down from before the 2 s deadline until well past it.
+        const opened = Date.parse(started.at) + 1_000;
+        await sim.admin.addFaults({ kind: 'api-outage', node: 'web-01', calls: ['cancelPatch'], startsAt: opened, durationMs: windowMs });
+        await eventually(
+          'web-01 to finish',
+          async () => {
+            const s = await campaignStatus(harness.client, handle.workflowId);
+            const node = s.tiers[0].clusters[0].nodes.find((n) => n.id === 'web-01')!;
+            return s.counts.running === 0 && node.outcome !== 'running' && node.outcome !== 'pending';
+          },
+          60_000,
+          200,
+        );
+        return { opened };
+      });
+
+      const ops = (await sim.admin.monitor({ node: 'web-01' })).operations!;
+      // The deadline passed inside the outage: the cancel was tried and refused…
+      expect(ops.some((op) => op.op === 'refusedCall' && op.detail === 'cancelPatch')).toBe(true);
+      // …and retried until it went through, after the outage.
+      const cancelled = ops.find((op) => op.op === 'cancelPatch' && op.outcome === 'ok')!;
+      expect(cancelled.detail).toBe('cmd-web-01-1');
+      expect(Date.parse(cancelled.at)).toBeGreaterThanOrEqual(opened + windowMs);
+      // No restore was tried under the running command (a `conflict`), none before the cancel, no quarantine.
+      expect(ops.filter((op) => op.outcome === 'conflict')).toEqual([]);
+      const restores = ops.filter((op) => op.op === 'restoreConfig' || op.op === 'restoreData');
+      expect(restores.map((op) => `${op.op}:${op.outcome}`)).toEqual(['restoreConfig:ok', 'restoreData:ok']);
+      expect(Date.parse(restores[0].at)).toBeGreaterThanOrEqual(Date.parse(cancelled.at));
+      expect(ops.some((op) => op.op === 'quarantine')).toBe(false);
+      const node = await sim.admin.node('web-01');
+      expect(node).toMatchObject({ inService: true, quarantined: false });
+      expect(node.packages['openssh-server']).toBe('9.6.1');
+    } finally {
+      await sim.close();
+    }
+  }, 120_000);
 });

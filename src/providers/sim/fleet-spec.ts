@@ -70,6 +70,8 @@ export const faultSchema = z.discriminatedUnion('kind', [
     ...faultTarget,
     durationMs: z.number().int().min(1),
     answer: z.enum(['unavailable', 'throttled']).default('unavailable'),
+    /** Only these calls: `checkHealth`, `readManifest`, `getPatchStatus`, `cancelPatch`, or an operation as the monitor names it (`drain`, `startPatch`…); default every call. */
+    calls: z.array(z.string().min(1)).optional(),
     /** Epoch ms the window opens; set by the simulator when absent. */
     startsAt: z.number().int().optional(),
   }),

@@ -1011,7 +1011,11 @@ export class SimFleet {
     const now = Date.now();
     const outage = this.faults.find(
       (f): f is Extract<Fault, { kind: 'api-outage' }> =>
-        f.kind === 'api-outage' && now >= (f.startsAt ?? 0) && now < (f.startsAt ?? 0) + f.durationMs && this.faultHits(f, this.node(nodeId)),
+        f.kind === 'api-outage' &&
+        now >= (f.startsAt ?? 0) &&
+        now < (f.startsAt ?? 0) + f.durationMs &&
+        (f.calls === undefined || f.calls.includes(call)) &&
+        this.faultHits(f, this.node(nodeId)),
     );
     if (outage) {
       if (READS.has(call)) this.recordOperation({ nodeId, op: 'refusedCall', outcome: outage.answer, detail: call });
