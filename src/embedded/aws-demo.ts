@@ -121,6 +121,7 @@ export async function runAwsDemo(options: AwsDemoOptions): Promise<AwsDemoSummar
       commandTimeoutMs: 60_000,
       rejoinTimeoutMs: 60_000,
       restoreTimeoutMs: 120_000,
+      baselineOverrideBucket: box.overrideBucket,
     });
     let failing: string | undefined;
     if (options.injectFailure) {
