@@ -164,6 +164,11 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
       return { manifest, findings: verifyManifest(call.baseline, manifest, applicable) };
     },
 
+    /** Services still running replaced code after the patch: restarts them (cool-off then checks health). */
+    async restartServices(call: NodeCall & { services: string[] }): Promise<void> {
+      await withHeartbeat(() => patiently(`restart of ${call.services.join(', ')} on ${call.nodeId}`, () => provider.restartServices(call.nodeId, call.services, ctx(call)), patience(call)));
+    },
+
     /** Config drift after a patch: puts the pre-patch critical config files back. */
     async reapplyConfig(call: NodeCall & { baseline: NodeManifest }): Promise<void> {
       await withHeartbeat(() => patiently(`config re-apply on ${call.nodeId}`, () => provider.reapplyConfig(call.nodeId, call.baseline, ctx(call)), patience(call)));

@@ -69,6 +69,11 @@ export const policySchema = z
      * has newer).
      */
     remediation: z.enum(['targeted', 'baseline']).default('targeted'),
+    /**
+     * Services still running the replaced library or binary after the patch: `restart` them (their
+     * health is then checked by cool-off) and verify again, or `record` the node as `restart-pending`.
+     */
+    onStaleServices: z.enum(['restart', 'record']).default('restart'),
     /** What verify does when a critical config file no longer matches the pre-patch manifest. */
     onConfigDrift: z.enum(['reapply', 'fail']).default('reapply'),
     /** Reboot behaviour per tier: `NoReboot` for data tiers, restarts orchestrated by us. */

@@ -18,6 +18,11 @@ export interface NodeManifest {
   kernel: string;
   /** Critical config file path → checksum (sha256 hex). */
   configChecksums: Record<string, string>;
+  /**
+   * Services whose processes still map a file the package manager replaced or deleted (what
+   * `needrestart` reports): the fix is on disk, not in memory. Absent: not checked by this provider.
+   */
+  staleServices?: string[];
   capturedAt: string;
 }
 
@@ -117,6 +122,8 @@ export interface FleetProvider {
   ): Promise<{ commandId: string }>;
   getPatchStatus(nodeId: string, commandId: string, signal?: AbortSignal): Promise<PatchStatus>;
   cancelPatch(nodeId: string, commandId: string): Promise<void>;
+  /** Restarts these services (their processes still run replaced code); the caller checks their health after. */
+  restartServices(nodeId: string, services: string[], ctx: OperationContext): Promise<void>;
   /** Re-applies the pre-patch config files after drift. */
   reapplyConfig(nodeId: string, baseline: NodeManifest, ctx: OperationContext): Promise<void>;
   /** Compensation, step 1: configuration back (launch template version, config files). */

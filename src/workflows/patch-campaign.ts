@@ -494,6 +494,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
               snapshotRetentionDays: state.policy.snapshotRetentionDays,
               providerRetryWindow: state.policy.providerRetryWindow,
               remediation: state.policy.remediation,
+              onStaleServices: state.policy.onStaleServices,
             },
           },
         ],

@@ -14,7 +14,7 @@ import {
 } from '@temporalio/workflow';
 import { stepKey } from '../domain/ids';
 import type { NodeStep } from '../domain/node-state';
-import { describeFindings } from '../domain/findings';
+import { blocksPatch, describeFindings } from '../domain/findings';
 import type { Activities } from '../activities';
 import type { NodeManifest, SnapshotRecord } from '../providers/port';
 import { localCall, nodeStep } from './activity-options';
@@ -141,8 +141,10 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     await run('patch', () =>
       patchCall.runPatch({ ...call('patch'), packages: input.packages, remediation: input.policy.remediation ?? 'targeted', rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout, pollMs: policy.patchPollInterval }),
     (p) => `command ${p.commandId}`);
-    await run('verify', async () => {
+    let restarted: string[] | undefined;
+    const verified = await run('verify', async () => {
       let verified = await readCall.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });
+      const first = verified.findings;
       if (verified.findings.drift.length > 0) {
         result.drift = verified.findings.drift;
         if (policy.onConfigDrift === 'reapply') {
@@ -150,17 +152,37 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
           verified = await readCall.verifyNode({ ...call('verify-after-reapply'), packages: input.packages, baseline: baseline! });
         }
       }
+      // Old code still mapped: restart those services and look again (cool-off then checks their health).
+      const stale = verified.findings.staleServices ?? [];
+      if (stale.length > 0 && !blocksPatch(verified.findings) && (input.policy.onStaleServices ?? 'restart') === 'restart') {
+        await commandCall.restartServices({ ...call('restart-services'), services: stale });
+        restarted = stale;
+        verified = await readCall.verifyNode({ ...call('verify-after-restart'), packages: input.packages, baseline: baseline! });
+      }
       result.versionsAfter = pick(verified.manifest.packages, input.packages.map((p) => p.name));
-      if (verified.findings.notFixed.length > 0 || verified.findings.drift.length > 0) {
+      if (describeFindings(first) !== '' || restarted) result.verification = { first, final: verified.findings, ...(restarted && { restarted }) };
+      if (blocksPatch(verified.findings)) {
         throw new StepFailure('verify', `verification failed: ${describeFindings(verified.findings)}`);
       }
       return verified;
-    }, () => (result.drift.length > 0 ? `drift re-applied: ${result.drift.join(', ')}` : 'fixed versions installed, config unchanged'));
+    }, (v) => {
+      const done = [...(result.drift.length > 0 ? [`drift re-applied: ${result.drift.join(', ')}`] : []), ...(restarted ? [`restarted ${restarted.join(', ')}`] : [])];
+      const open = describeFindings({ notFixed: [], drift: [], kernelPending: v.findings.kernelPending, staleServices: v.findings.staleServices });
+      return [...done, open || 'fixed versions installed and live, config unchanged'].join('; ');
+    });
     const coolOff = await run('cool-off', () =>
       coolOffCall.coolOffNode({ nodeId, intervalMs: policy.healthCheckInterval, required: policy.healthyChecksRequired, maxMs: policy.coolOffMax, patienceMs: WAIT_WHILE_DRAINED_MS }),
     (c) => `${c.samples} checks, ${c.failures} failed`);
     result.healthSamples = coolOff.samples;
     await run('rejoin', () => rejoinCall.rejoinNode(call('rejoin')));
+    // Back in service either way; "patched" only when the fix is live.
+    if ((verified.findings.kernelPending ?? []).length > 0) {
+      result.outcome = 'pending-reboot';
+      result.reason = `${describeFindings({ notFixed: [], drift: [], kernelPending: verified.findings.kernelPending })}: the node stays vulnerable until a maintenance reboot`;
+    } else if ((verified.findings.staleServices ?? []).length > 0) {
+      result.outcome = 'restart-pending';
+      result.reason = describeFindings({ notFixed: [], drift: [], staleServices: verified.findings.staleServices });
+    }
     step = 'done';
     return await finish(result);
   } catch (err) {

@@ -3,6 +3,7 @@ import type { CampaignPlan } from '../domain/plan';
 import type { Policy, PolicyInput } from '../domain/policy';
 import type { NodeOutcome, NodeStep } from '../domain/node-state';
 import type { MetricsSample } from '../domain/gate';
+import type { VerifyFindings } from '../domain/findings';
 import type { NodeManifest, SnapshotRecord } from '../providers/port';
 
 /** What the fleet is: the worker's provider answers for it; the scope narrows it. */
@@ -102,6 +103,10 @@ export interface NodeCounts {
   pending: number;
   running: number;
   patched: number;
+  /** Back in service with the fixed kernel installed but not running (no reboot allowed). */
+  pendingReboot: number;
+  /** Back in service with services still running the replaced code (not restarted). */
+  restartPending: number;
   rolledBack: number;
   quarantined: number;
   unhealthy: number;
@@ -186,7 +191,7 @@ export interface PatchNodeInput {
     | 'onConfigDrift'
     | 'snapshotRetentionDays'
   > &
-    Partial<Pick<Policy, 'providerRetryWindow' | 'remediation'>>;
+    Partial<Pick<Policy, 'providerRetryWindow' | 'remediation' | 'onStaleServices'>>;
 }
 
 export interface StepRecord {
@@ -201,7 +206,7 @@ export interface NodeResult {
   nodeId: string;
   clusterId: string;
   attempt: number;
-  outcome: Extract<NodeOutcome, 'patched' | 'rolled-back' | 'quarantined' | 'unhealthy' | 'failed'>;
+  outcome: Extract<NodeOutcome, 'patched' | 'pending-reboot' | 'restart-pending' | 'rolled-back' | 'quarantined' | 'unhealthy' | 'failed'>;
   failedStep?: NodeStep;
   reason?: string;
   versionsBefore?: Record<string, string>;
@@ -209,6 +214,8 @@ export interface NodeResult {
   snapshot?: SnapshotRecord;
   healthSamples: number;
   drift: string[];
+  /** What verification found first, and what was done about it (restarts, re-applied config). */
+  verification?: { first: VerifyFindings; final: VerifyFindings; restarted?: string[] };
   compensation: { step: string; ok: boolean; detail?: string }[];
   timeline: StepRecord[];
 }

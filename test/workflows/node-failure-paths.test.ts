@@ -17,7 +17,8 @@ let sim: KillableSim;
 let monitor: MonitorReport;
 let status: CampaignStatus;
 
-const CLUSTERS = ['lag', 'flap', 'sick', 'ill', 'hang', 'slow', 'drift'] as const;
+const CLUSTERS = ['lag', 'flap', 'sick', 'ill', 'hang', 'slow', 'drift', 'kern', 'stale', 'sticky'] as const;
+const KERNEL = { name: 'linux-image-generic', fixedVersion: '6.8.0-35' };
 const policy = { ...fastPolicy, coolOffMax: 1_500, drainTimeout: 500, patchTimeout: 1_500, healthCheckInterval: 30, healthyChecksRequired: 3 };
 
 const ops = (nodeId: string): OperationRecord[] => monitor.operations!.filter((op) => op.nodeId === nodeId);
@@ -43,7 +44,8 @@ async function expectRolledBackOnFleet(nodeId: string): Promise<void> {
 
 beforeAll(async () => {
   harness = await createHarness();
-  const fleet = testFleet(CLUSTERS.map((id) => ({ id, size: 4, tier: 1 as const })), [
+  // `kern` is a database cluster: no reboot allowed (policy noRebootRoles).
+  const fleet = testFleet(CLUSTERS.map((id) => ({ id, size: 4, tier: 1 as const, ...(id === 'kern' && { role: 'database' }) })), [
     { kind: 'repo-lag', node: 'lag-01', package: 'openssh-server', version: '9.7.0' },
     // Alternating fail/pass for ever: only a count that is reset by each failure never reaches 3.
     { kind: 'health-flaps', node: 'flap-01', checks: 100_000 },
@@ -52,11 +54,18 @@ beforeAll(async () => {
     { kind: 'unreachable-repo', node: 'hang-01' },
     { kind: 'slow-drain', node: 'slow-01', delayMs: 60_000 },
     { kind: 'config-drift', node: 'drift-01' },
+    { kind: 'stale-library', node: 'stale-01', services: ['sshd'] },
+    { kind: 'stale-library', node: 'sticky-01', services: ['sshd'], survivesRestart: true },
   ]);
+  // A kernel fix in the alert: only kern-01 has the kernel image package installed.
+  fleet.packageRepo = { ...fleet.packageRepo, [KERNEL.name]: KERNEL.fixedVersion };
+  fleet.clusters.find((c) => c.id === 'kern')!.nodes[0].packages[KERNEL.name] = '6.8.0-31';
+  const alert = testAlert(uniqueCve());
+  alert.packages = [...alert.packages, KERNEL];
   sim = await startKillableSim(fleet);
   const taskQueue = uniqueTaskQueue('node-failures');
   await withWorker(harness, sim.provider, taskQueue, async () => {
-    const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy, taskQueue });
+    const handle = await startCampaign(harness.client, { alert, fleet: { provider: 'sim', scope: 'all' }, policy, taskQueue });
     status = await eventually(
       'every canary to finish',
       async () => {
@@ -130,6 +139,35 @@ describe('node failure paths, as the fleet saw them', () => {
     expect(node.packages['openssh-server']).toBe('9.8.1');
     expect(node.inService).toBe(true);
     expect(outcomeOf('drift-01')?.outcome).toBe('patched');
+  });
+
+  it('kernel fix without a reboot → installed, the old kernel still runs: pending-reboot, back in service, never patched', async () => {
+    const node = await sim.admin.node('kern-01');
+    expect(node.packages[KERNEL.name]).toBe('6.8.0-35');
+    expect(node.kernel).toBe('6.8.0-31');
+    expect(node).toMatchObject({ inService: true, quarantined: false });
+    expect(okOps('kern-01')).not.toContain('restoreConfig');
+    expect(outcomeOf('kern-01')).toMatchObject({ outcome: 'pending-reboot', reason: expect.stringMatching(/kernel 6\.8\.0-31 is running.*maintenance reboot/) });
+    expect(status.counts.pendingReboot).toBeGreaterThanOrEqual(1);
+  });
+
+  it('old library still mapped → the service is restarted, verified again, patched', async () => {
+    const names = okOps('stale-01');
+    expect(names.indexOf('restartServices')).toBeGreaterThan(names.indexOf('startPatch'));
+    expect(names).not.toContain('restoreConfig');
+    expect(find('stale-01', 'restartServices')?.detail).toBe('sshd');
+    expect((await sim.admin.node('stale-01')).staleServices).toEqual([]);
+    expect(outcomeOf('stale-01')?.outcome).toBe('patched');
+  });
+
+  it('a service that keeps the old library across a restart → restart-pending, back in service, not rolled back', async () => {
+    expect(okOps('sticky-01')).toContain('restartServices');
+    expect(okOps('sticky-01')).not.toContain('restoreConfig');
+    const node = await sim.admin.node('sticky-01');
+    expect(node.staleServices).toEqual(['sshd']);
+    expect(node.inService).toBe(true);
+    expect(outcomeOf('sticky-01')).toMatchObject({ outcome: 'restart-pending', reason: expect.stringContaining('sshd still runs the replaced code') });
+    expect(status.counts.restartPending).toBeGreaterThanOrEqual(1);
   });
 
   it('none of this broke the cap or left a node out of service', () => {

@@ -145,6 +145,10 @@ export class SimFleetProvider implements FleetProvider {
     await this.http.request('POST', `/nodes/${enc(nodeId)}/patch/${enc(commandId)}/cancel`, {});
   }
 
+  async restartServices(nodeId: string, services: string[], ctx: OperationContext): Promise<void> {
+    await this.http.request('POST', `/nodes/${enc(nodeId)}/restart-services`, { ...keyed(ctx), services }, ctx.signal);
+  }
+
   async reapplyConfig(nodeId: string, baseline: NodeManifest, ctx: OperationContext): Promise<void> {
     await this.http.request('POST', `/nodes/${enc(nodeId)}/reapply-config`, { ...keyed(ctx), baseline }, ctx.signal);
   }

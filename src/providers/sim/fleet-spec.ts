@@ -55,6 +55,16 @@ export const faultSchema = z.discriminatedUnion('kind', [
     latencyFactor: z.number().min(1).default(3),
   }),
   /**
+   * A successful patch leaves `services` running the old library (mapped, deleted on disk) until they
+   * are restarted; with `survivesRestart` a restart does not help (the service re-execs a stale binary).
+   */
+  z.strictObject({
+    kind: z.literal('stale-library'),
+    ...faultTarget,
+    services: z.array(z.string().min(1)).min(1).default(['sshd']),
+    survivesRestart: z.boolean().default(false),
+  }),
+  /**
    * The node's package mirror lags: for `package` (default every package) it offers `version`, or
    * nothing newer than what is installed when `version` is absent. The patch "succeeds" and installs
    * what the mirror has, which may be below the fix: verification must catch it.

@@ -16,6 +16,7 @@ export type OperationName =
   | 'patchComplete'
   | 'cancelPatch'
   | 'reapplyConfig'
+  | 'restartServices'
   | 'restoreConfig'
   | 'restoreData'
   | 'rejoin'

@@ -73,6 +73,7 @@ const restoreBody = z.object({
   ...keyed,
   snapshot: z.object({ snapshotIds: z.array(z.string()), configRef: z.string(), createdAt: z.string() }),
 });
+const restartBody = z.object({ ...keyed, services: z.array(z.string().min(1)).min(1, 'name at least one service') });
 const quarantineBody = z.object({ ...keyed, reason: z.string().min(1, 'say why the node is quarantined: an operator will read it') });
 const resetBody = z.object({ fleet: z.unknown() });
 const faultsBody = z.union([z.array(z.unknown()), z.record(z.string(), z.unknown()).transform((fault) => [fault])]);
@@ -165,6 +166,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   app.post<{ Params: { id: string; commandId: string } }>('/nodes/:id/patch/:commandId/cancel', async (request) => {
     sim.cancelPatch(request.params.id, request.params.commandId);
     return {};
+  });
+  app.post<NodeParams>('/nodes/:id/restart-services', (request) => {
+    const body = parse(restartBody, request.body, 'body');
+    return track(sim.restartServices(request.params.id, body.idempotencyKey, body.services));
   });
   app.post<NodeParams>('/nodes/:id/reapply-config', (request) => {
     const body = parse(reapplyBody, request.body, 'body');

@@ -86,6 +86,8 @@ export interface NodeState {
   commandCount: number;
   /** A successful patch is in place (restoreData clears it): what a `regression` fault reacts to. */
   patched: boolean;
+  /** Services still running code the last patch replaced (absent in state saved before this existed). */
+  staleServices?: string[];
   /** Successful patch completions, and health checks since the last one (`health-flaps` counts them). */
   patchCompletions: number;
   checksSincePatch: number;
@@ -343,6 +345,7 @@ export class SimFleet {
       packages: { ...node.packages },
       kernel: node.kernel,
       configChecksums: { ...node.configChecksums },
+      staleServices: [...(node.staleServices ?? [])],
       capturedAt: iso(),
     };
   }
@@ -502,6 +505,19 @@ export class SimFleet {
     this.recordOperation({ nodeId, op: 'cancelPatch', outcome: 'ok', detail: commandId });
   }
 
+  /** Restarts services: they map the new code afterwards, unless a `stale-library` fault says it survives restarts. */
+  restartServices(nodeId: string, key: string, services: string[]): Promise<Record<string, never>> {
+    return this.once('restartServices', nodeId, key, async (generation) => {
+      this.refuseWhilePatching(this.settled(nodeId), 'restart services on');
+      await this.pause(this.latency.draw(nodeId, 'reapplyConfig'), generation);
+      const node = this.node(nodeId);
+      const sticky = this.faultOn(node, 'stale-library')?.survivesRestart === true;
+      const still = sticky ? (node.staleServices ?? []) : (node.staleServices ?? []).filter((s) => !services.includes(s));
+      this.update(nodeId, { staleServices: still });
+      return { result: {}, detail: `${services.join(', ')}${sticky ? ' (still running the old library: injected stale-library fault)' : ''}` };
+    });
+  }
+
   reapplyConfig(nodeId: string, key: string, baseline: NodeManifest): Promise<Record<string, never>> {
     return this.once('reapplyConfig', nodeId, key, async (generation) => {
       if (baseline.nodeId !== nodeId) {
@@ -535,7 +551,7 @@ export class SimFleet {
       const saved = this.findSnapshot(node, snapshot);
       await this.pause(this.latency.draw(nodeId, 'restoreData'), generation);
       this.failIfRestoreFault(nodeId, 'data');
-      this.update(nodeId, { packages: { ...saved.packages }, kernel: saved.kernel, patched: false });
+      this.update(nodeId, { packages: { ...saved.packages }, kernel: saved.kernel, patched: false, staleServices: [] });
       return { result: {}, detail: saved.id, snapshotId: saved.id };
     });
   }
@@ -828,12 +844,21 @@ export class SimFleet {
 
     const configChecksums = { ...node.configChecksums };
     if (command.driftPath) configChecksums[command.driftPath] = configChecksum(`${configChecksums[command.driftPath] ?? ''} reset by the package's postinst`);
-    const kernel = command.reboot ? this.fleet.availableKernel! : node.kernel;
+    // A kernel image the patch upgraded runs only after a reboot, which NoReboot forbids.
+    const kernelUpgrade = applicable.find((name) => /^(kernel|kernel-core|kernel-default|linux-image(-.*)?|linux-generic)$/.test(name));
+    const kernel = command.reboot
+      ? this.fleet.availableKernel!
+      : kernelUpgrade && command.rebootOption === 'RebootIfNeeded'
+        ? offered(kernelUpgrade)!
+        : node.kernel;
+    const stale = applicable.length > 0 ? this.faultOn(node, 'stale-library') : undefined;
     const notes = [
       applicable.length > 0
         ? `upgraded ${describe(applicable)}`
         : `no applicable updates for ${command.packages.join(', ')} (not installed, or the repository has nothing newer)`,
-      ...(command.reboot ? [`rebooted into kernel ${kernel}`] : []),
+      ...(kernel !== node.kernel ? [`rebooted into kernel ${kernel}`] : []),
+      ...(kernelUpgrade && kernel === node.kernel ? [`kernel ${offered(kernelUpgrade)} installed; still running ${kernel} (no reboot)`] : []),
+      ...(stale ? [`${stale.services.join(', ')} still map the old library`] : []),
       ...(command.driftPath ? [`${command.driftPath} was rewritten`] : []),
     ];
     this.update(command.nodeId, {
@@ -841,6 +866,7 @@ export class SimFleet {
       kernel,
       configChecksums,
       patched: true,
+      staleServices: stale ? [...new Set([...(node.staleServices ?? []), ...stale.services])] : (node.staleServices ?? []),
       patchCompletions: node.patchCompletions + 1,
       checksSincePatch: 0,
     });
