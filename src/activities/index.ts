@@ -164,6 +164,12 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
       return { manifest, findings: verifyManifest(call.baseline, manifest, applicable) };
     },
 
+    /** The policy's per-CVE check on the node. */
+    async checkNode(call: NodeCall & { command: string }): Promise<{ command: string; exitCode: number; output: string }> {
+      const answer = await withHeartbeat(() => patiently(`vulnerability check on ${call.nodeId}`, () => provider.runCheck(call.nodeId, call.command, ctx(call)), patience(call)));
+      return { command: call.command, exitCode: answer.exitCode, output: answer.output };
+    },
+
     /** Services still running replaced code after the patch: restarts them (cool-off then checks health). */
     async restartServices(call: NodeCall & { services: string[] }): Promise<void> {
       await withHeartbeat(() => patiently(`restart of ${call.services.join(', ')} on ${call.nodeId}`, () => provider.restartServices(call.nodeId, call.services, ctx(call)), patience(call)));

@@ -74,6 +74,11 @@ export const policySchema = z
      * health is then checked by cool-off) and verify again, or `record` the node as `restart-pending`.
      */
     onStaleServices: z.enum(['restart', 'record']).default('restart'),
+    /**
+     * A per-CVE check run on the node after the patch (e.g. `sshd -V 2>&1 | grep -q 9.8`): exit status
+     * 0 means the vulnerability no longer triggers; anything else fails verification (rolled back).
+     */
+    checkCommand: z.string().min(1).max(2_000).optional(),
     /** What verify does when a critical config file no longer matches the pre-patch manifest. */
     onConfigDrift: z.enum(['reapply', 'fail']).default('reapply'),
     /** Reboot behaviour per tier: `NoReboot` for data tiers, restarts orchestrated by us. */

@@ -122,6 +122,8 @@ export interface FleetProvider {
   ): Promise<{ commandId: string }>;
   getPatchStatus(nodeId: string, commandId: string, signal?: AbortSignal): Promise<PatchStatus>;
   cancelPatch(nodeId: string, commandId: string): Promise<void>;
+  /** Runs the policy's per-CVE check command on the node (a read: run again on every call). */
+  runCheck(nodeId: string, command: string, ctx: OperationContext): Promise<{ exitCode: number; output: string }>;
   /** Restarts these services (their processes still run replaced code); the caller checks their health after. */
   restartServices(nodeId: string, services: string[], ctx: OperationContext): Promise<void>;
   /** Re-applies the pre-patch config files after drift. */

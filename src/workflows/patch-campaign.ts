@@ -495,6 +495,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
               providerRetryWindow: state.policy.providerRetryWindow,
               remediation: state.policy.remediation,
               onStaleServices: state.policy.onStaleServices,
+              ...(state.policy.checkCommand !== undefined && { checkCommand: state.policy.checkCommand }),
             },
           },
         ],

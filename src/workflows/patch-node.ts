@@ -159,8 +159,12 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
         restarted = stale;
         verified = await readCall.verifyNode({ ...call('verify-after-restart'), packages: input.packages, baseline: baseline! });
       }
+      if (input.policy.checkCommand !== undefined && !blocksPatch(verified.findings)) {
+        const check = await readCall.checkNode({ ...call('vulnerability-check'), command: input.policy.checkCommand });
+        verified = { ...verified, findings: { ...verified.findings, check } };
+      }
       result.versionsAfter = pick(verified.manifest.packages, input.packages.map((p) => p.name));
-      if (describeFindings(first) !== '' || restarted) result.verification = { first, final: verified.findings, ...(restarted && { restarted }) };
+      if (describeFindings(first) !== '' || restarted || verified.findings.check) result.verification = { first, final: verified.findings, ...(restarted && { restarted }) };
       if (blocksPatch(verified.findings)) {
         throw new StepFailure('verify', `verification failed: ${describeFindings(verified.findings)}`);
       }

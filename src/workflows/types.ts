@@ -191,7 +191,7 @@ export interface PatchNodeInput {
     | 'onConfigDrift'
     | 'snapshotRetentionDays'
   > &
-    Partial<Pick<Policy, 'providerRetryWindow' | 'remediation' | 'onStaleServices'>>;
+    Partial<Pick<Policy, 'providerRetryWindow' | 'remediation' | 'onStaleServices' | 'checkCommand'>>;
 }
 
 export interface StepRecord {

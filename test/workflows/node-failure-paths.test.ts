@@ -17,9 +17,9 @@ let sim: KillableSim;
 let monitor: MonitorReport;
 let status: CampaignStatus;
 
-const CLUSTERS = ['lag', 'flap', 'sick', 'ill', 'hang', 'slow', 'drift', 'kern', 'stale', 'sticky'] as const;
+const CLUSTERS = ['lag', 'flap', 'sick', 'ill', 'hang', 'slow', 'drift', 'kern', 'stale', 'sticky', 'probe'] as const;
 const KERNEL = { name: 'linux-image-generic', fixedVersion: '6.8.0-35' };
-const policy = { ...fastPolicy, coolOffMax: 1_500, drainTimeout: 500, patchTimeout: 1_500, healthCheckInterval: 30, healthyChecksRequired: 3 };
+const policy = { ...fastPolicy, coolOffMax: 1_500, drainTimeout: 500, patchTimeout: 1_500, healthCheckInterval: 30, healthyChecksRequired: 3, checkCommand: 'sshd -V 2>&1 | grep -q OpenSSH_9.8' };
 
 const ops = (nodeId: string): OperationRecord[] => monitor.operations!.filter((op) => op.nodeId === nodeId);
 const okOps = (nodeId: string) => ops(nodeId).filter((op) => op.outcome === 'ok').map((op) => op.op);
@@ -55,6 +55,7 @@ beforeAll(async () => {
     { kind: 'slow-drain', node: 'slow-01', delayMs: 60_000 },
     { kind: 'config-drift', node: 'drift-01' },
     { kind: 'stale-library', node: 'stale-01', services: ['sshd'] },
+    { kind: 'check-fails', node: 'probe-01', exitCode: 1, output: 'OpenSSH_9.6p1' },
     { kind: 'stale-library', node: 'sticky-01', services: ['sshd'], survivesRestart: true },
   ]);
   // A kernel fix in the alert: only kern-01 has the kernel image package installed.
@@ -168,6 +169,16 @@ describe('node failure paths, as the fleet saw them', () => {
     expect(node.inService).toBe(true);
     expect(outcomeOf('sticky-01')).toMatchObject({ outcome: 'restart-pending', reason: expect.stringContaining('sshd still runs the replaced code') });
     expect(status.counts.restartPending).toBeGreaterThanOrEqual(1);
+  });
+
+  it("the policy's vulnerability check still triggers → verification fails → rolled back; where it passes, the node is patched", async () => {
+    const check = ops('probe-01').find((op) => op.op === 'runCheck')!;
+    expect(check).toMatchObject({ outcome: 'failed', detail: expect.stringContaining('exit 1') });
+    expect(at(find('probe-01', 'restoreConfig'))).toBeGreaterThanOrEqual(at(check));
+    await expectRolledBackOnFleet('probe-01');
+    expect(outcomeOf('probe-01')?.reason).toMatch(/vulnerability check `sshd -V.*` exited 1: OpenSSH_9\.6p1/);
+    // Every node that got through verify ran the check; drift-01 passed it.
+    expect(ops('drift-01').find((op) => op.op === 'runCheck')).toMatchObject({ outcome: 'ok', detail: expect.stringContaining('exit 0') });
   });
 
   it('none of this broke the cap or left a node out of service', () => {

@@ -216,6 +216,19 @@ export class AwsFleetProvider implements FleetProvider {
   }
 
   /**
+   * The policy's check through `AWS-RunShellScript`; its exit status is the command's (a failed
+   * invocation is exit ≠ 0 with its output, not an error of the provider).
+   */
+  async runCheck(nodeId: string, command: string, ctx: OperationContext): Promise<{ exitCode: number; output: string }> {
+    try {
+      return { exitCode: 0, output: (await this.runScript(nodeId, 'vulnerability-check', [command], ctx)).slice(-2_000) };
+    } catch (err) {
+      if (err instanceof ProviderError && err.kind === 'conflict') return { exitCode: 1, output: err.message.slice(-2_000) };
+      throw err;
+    }
+  }
+
+  /**
    * `systemctl restart` of each service through `AWS-RunShellScript`. (The manifest does not yet
    * report stale services on AWS — docs/aws.md — so verify only asks for this when told by policy.)
    */

@@ -145,6 +145,10 @@ export class SimFleetProvider implements FleetProvider {
     await this.http.request('POST', `/nodes/${enc(nodeId)}/patch/${enc(commandId)}/cancel`, {});
   }
 
+  runCheck(nodeId: string, command: string, ctx: OperationContext): Promise<{ exitCode: number; output: string }> {
+    return this.http.request('POST', `/nodes/${enc(nodeId)}/check`, { ...keyed(ctx), command }, ctx.signal);
+  }
+
   async restartServices(nodeId: string, services: string[], ctx: OperationContext): Promise<void> {
     await this.http.request('POST', `/nodes/${enc(nodeId)}/restart-services`, { ...keyed(ctx), services }, ctx.signal);
   }

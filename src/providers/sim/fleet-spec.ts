@@ -64,6 +64,8 @@ export const faultSchema = z.discriminatedUnion('kind', [
     services: z.array(z.string().min(1)).min(1).default(['sshd']),
     survivesRestart: z.boolean().default(false),
   }),
+  /** The policy's per-CVE check command exits `exitCode` on the node (the vulnerability still triggers). */
+  z.strictObject({ kind: z.literal('check-fails'), ...faultTarget, exitCode: z.number().int().min(1).max(255).default(1), output: z.string().default('still vulnerable') }),
   /**
    * The node's package mirror lags: for `package` (default every package) it offers `version`, or
    * nothing newer than what is installed when `version` is absent. The patch "succeeds" and installs

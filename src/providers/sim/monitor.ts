@@ -17,6 +17,8 @@ export type OperationName =
   | 'cancelPatch'
   | 'reapplyConfig'
   | 'restartServices'
+  // The policy's vulnerability check (a read, recorded so tests see it ran and what it answered).
+  | 'runCheck'
   | 'restoreConfig'
   | 'restoreData'
   | 'rejoin'

@@ -73,6 +73,7 @@ const restoreBody = z.object({
   ...keyed,
   snapshot: z.object({ snapshotIds: z.array(z.string()), configRef: z.string(), createdAt: z.string() }),
 });
+const checkBody = z.object({ ...keyed, command: z.string().min(1) });
 const restartBody = z.object({ ...keyed, services: z.array(z.string().min(1)).min(1, 'name at least one service') });
 const quarantineBody = z.object({ ...keyed, reason: z.string().min(1, 'say why the node is quarantined: an operator will read it') });
 const resetBody = z.object({ fleet: z.unknown() });
@@ -166,6 +167,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   app.post<{ Params: { id: string; commandId: string } }>('/nodes/:id/patch/:commandId/cancel', async (request) => {
     sim.cancelPatch(request.params.id, request.params.commandId);
     return {};
+  });
+  app.post<NodeParams>('/nodes/:id/check', (request) => {
+    const body = parse(checkBody, request.body, 'body');
+    return track(sim.runCheck(request.params.id, body.command));
   });
   app.post<NodeParams>('/nodes/:id/restart-services', (request) => {
     const body = parse(restartBody, request.body, 'body');

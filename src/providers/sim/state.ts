@@ -225,7 +225,7 @@ function readJsonLines<T>(file: string): T[] {
 }
 
 /** Calls the monitor does not record as operations of their own (reads, and a cancel, which acts only if a command runs). */
-const READS = new Set(['checkHealth', 'readManifest', 'getPatchStatus', 'cancelPatch']);
+const READS = new Set(['checkHealth', 'readManifest', 'getPatchStatus', 'cancelPatch', 'runCheck']);
 
 /** An `api-outage` window opens when the fault arrives, unless it says when. */
 function openWindow<F extends { kind: string; startsAt?: number }>(fault: F): F {
@@ -503,6 +503,17 @@ export class SimFleet {
     this.disarm(command.id);
     this.saveCommand({ ...command, state: 'Failed', detail: `patch command ${commandId} on node ${nodeId} was cancelled` });
     this.recordOperation({ nodeId, op: 'cancelPatch', outcome: 'ok', detail: commandId });
+  }
+
+  /** Runs the policy's check command: exit 0, unless a `check-fails` fault says the vulnerability still triggers. */
+  async runCheck(nodeId: string, command: string): Promise<{ exitCode: number; output: string }> {
+    this.node(nodeId);
+    this.throttle(nodeId, 'runCheck');
+    await this.pause(this.latency.draw(nodeId, 'manifest'), this.generation);
+    const fault = this.faultOn(this.settled(nodeId), 'check-fails');
+    const answer = fault ? { exitCode: fault.exitCode, output: fault.output } : { exitCode: 0, output: '' };
+    this.recordOperation({ nodeId, op: 'runCheck', outcome: answer.exitCode === 0 ? 'ok' : 'failed', detail: `${command} → exit ${answer.exitCode}` });
+    return answer;
   }
 
   /** Restarts services: they map the new code afterwards, unless a `stale-library` fault says it survives restarts. */
