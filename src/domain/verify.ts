@@ -33,7 +33,8 @@ export function verifyManifest(baseline: ManifestLike, after: ManifestLike, pack
     .filter((path) => after.configChecksums[path] !== baseline.configChecksums[path])
     .sort();
   const kernelPending = packages
-    .filter((pkg) => isKernelPackage(pkg.name) && after.kernel !== undefined && after.packages[pkg.name] !== undefined)
+    // isFixed of an absent package is false: only installed kernel fixes can be pending a reboot.
+    .filter((pkg) => isKernelPackage(pkg.name) && after.kernel !== undefined)
     .filter((pkg) => isFixed(after.packages[pkg.name], pkg.fixedVersion, pkg.ecosystem) && !isFixed(after.kernel, pkg.fixedVersion, pkg.ecosystem))
     .map((pkg) => ({ name: pkg.name, installed: after.packages[pkg.name]!, running: after.kernel!, fixedVersion: pkg.fixedVersion }));
   const staleServices = [...new Set(after.staleServices ?? [])].sort();

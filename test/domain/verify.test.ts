@@ -19,6 +19,9 @@ describe('verifyManifest', () => {
     expect(below.notFixed).toEqual([{ name: 'openssh-server', installed: '1:8.9p1-3ubuntu0.9', fixedVersion: SSH.fixedVersion }]);
     expect(verifyManifest(baseline, after, [SSH]).notFixed).toEqual([{ name: 'openssh-server', installed: null, fixedVersion: SSH.fixedVersion }]);
     expect(verifyManifest(baseline, baseline, [{ name: 'nginx', fixedVersion: '1.25' }]).notFixed).toEqual([]);
+    // Installed by the patch itself (a new dependency) but below the fix: checked too.
+    const added = verifyManifest(baseline, { ...baseline, packages: { ...baseline.packages, libssh: '0.9' } }, [{ name: 'libssh', fixedVersion: '0.10', ecosystem: 'dpkg' }]);
+    expect(added.notFixed).toEqual([{ name: 'libssh', installed: '0.9', fixedVersion: '0.10' }]);
   });
 
   it('config files whose checksum changed are drift, sorted', () => {
@@ -87,6 +90,8 @@ describe('blocksPatch and describeFindings', () => {
     );
     expect(describeFindings({ ...none, check: { command: 'sshd -V', exitCode: 1, output: 'OpenSSH_9.6p1' } })).toBe('vulnerability check `sshd -V` exited 1: OpenSSH_9.6p1');
     expect(describeFindings({ ...none, check: { command: 'probe', exitCode: 3, output: '' } })).toBe('vulnerability check `probe` exited 3');
+    // A long probe output is cut at 200 characters: the reason travels in a signal and the status.
+    expect(describeFindings({ ...none, check: { command: 'probe', exitCode: 1, output: 'x'.repeat(500) } })).toBe(`vulnerability check \`probe\` exited 1: ${'x'.repeat(200)}`);
     expect(describeFindings({ ...none, check: { command: 'probe', exitCode: 0, output: 'fine' } })).toBe('');
   });
 });
