@@ -130,7 +130,7 @@ export const EXPERIMENTS: Experiment[] = [
 ];
 
 /** The CI subset (test/chaos/chaos.test.ts): worker kills with status polling, the storm, a short outage. */
-export const CI_EXPERIMENTS: Experiment[] = [workerKills('worker-kills-ci', 1, 8), operatorStorm, simOutage(5)];
+export const CI_EXPERIMENTS: Experiment[] = [workerKills('worker-kills-ci', 1, 6), operatorStorm, simOutage(5)];
 
 export function findExperiment(name: string): Experiment | undefined {
   return [...EXPERIMENTS, ...CI_EXPERIMENTS].find((e) => e.name === name);

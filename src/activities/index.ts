@@ -10,9 +10,10 @@ import type { CampaignPlan, Planner } from '../domain/plan';
 import { planCampaign } from '../domain/planner';
 import type { Policy } from '../domain/policy';
 import { verifyManifest, type VerifyFindings } from '../domain/verify';
-import type { FleetProvider, HealthSample, NodeManifest, SnapshotRecord } from '../providers/port';
+import type { FleetProvider, HealthSample, NodeManifest, Remediation, SnapshotRecord } from '../providers/port';
 import { guarded } from './errors';
 import { createTemporalLookups } from './temporal-lookups';
+import { patiently, type Patience } from './patience';
 
 export interface NodeCall {
   nodeId: string;
@@ -20,7 +21,11 @@ export interface NodeCall {
   cveId: string;
   /** Idempotency key of this step (see src/domain/ids.ts). */
   key: string;
+  /** How long this step waits out an unreachable or throttling provider (see patience.ts); default 5 minutes. */
+  patienceMs?: number;
 }
+
+const DEFAULT_PATIENCE_MS = 5 * 60_000;
 
 export interface ActivityDeps {
   provider: FleetProvider;
@@ -45,6 +50,7 @@ async function withHeartbeat<T>(call: () => Promise<T>): Promise<T> {
 }
 
 export function createActivities({ provider, planner = planCampaign }: ActivityDeps) {
+  const patience = (call: { patienceMs?: number }, beat?: () => void): Patience => ({ windowMs: call.patienceMs ?? DEFAULT_PATIENCE_MS, ...(beat && { beat }) });
   const ctx = (call: NodeCall) => ({ idempotencyKey: call.key, campaignId: call.campaignId, cveId: call.cveId, signal: cancellationSignal() });
 
   return {
@@ -93,43 +99,58 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
 
     /** Is the node healthy now, and what is installed: the last-known-good manifest. */
     async preflightNode(call: NodeCall): Promise<{ health: HealthSample; manifest: NodeManifest }> {
-      const health = await guarded(`health of ${call.nodeId}`, () => provider.checkHealth(call.nodeId, cancellationSignal()));
-      const manifest = await withHeartbeat(() => guarded(`manifest of ${call.nodeId}`, () => provider.readManifest(call.nodeId, ctx(call))));
+      const health = await patiently(`health of ${call.nodeId}`, () => provider.checkHealth(call.nodeId, cancellationSignal()), patience(call));
+      const manifest = await withHeartbeat(() => patiently(`manifest of ${call.nodeId}`, () => provider.readManifest(call.nodeId, ctx(call)), patience(call)));
       return { health, manifest };
     },
 
     /** Data volumes and configuration, tagged with CVE, campaign and retention; heartbeats while it waits. */
     async snapshotNode(call: NodeCall & { retentionDays: number }): Promise<SnapshotRecord> {
-      return withHeartbeat(() => guarded(`snapshot of ${call.nodeId}`, () => provider.snapshotNode(call.nodeId, { ...ctx(call), retentionDays: call.retentionDays })));
+      return withHeartbeat(() => patiently(`snapshot of ${call.nodeId}`, () => provider.snapshotNode(call.nodeId, { ...ctx(call), retentionDays: call.retentionDays }), patience(call)));
     },
 
     /** Out of the load balancer; heartbeats while connections drain. */
     async drainNode(call: NodeCall & { timeoutMs: number }): Promise<void> {
-      await withHeartbeat(() => guarded(`drain of ${call.nodeId}`, () => provider.drainNode(call.nodeId, { ...ctx(call), timeoutMs: call.timeoutMs })));
+      await withHeartbeat(() => patiently(`drain of ${call.nodeId}`, () => provider.drainNode(call.nodeId, { ...ctx(call), timeoutMs: call.timeoutMs }), patience(call)));
     },
 
     /**
      * Starts the patch command (the key makes a retry find the same command) and polls it with
      * heartbeats. Enforces the patch deadline itself, so an unreachable package repository is a clear
-     * timeout, never a hang.
+     * timeout, never a hang. It returns or fails only once the command has ended: past the deadline
+     * it cancels the command and waits until the provider reports it stopped, so a rollback never
+     * starts under a running patch. A provider that is unreachable meanwhile is waited for.
      */
-    async runPatch(call: NodeCall & { packages: AffectedPackage[]; rebootOption: 'RebootIfNeeded' | 'NoReboot'; timeoutMs: number; pollMs?: number }): Promise<{ commandId: string; detail?: string }> {
-      const resumed = activityInfo().heartbeatDetails as { commandId: string; startedAt: number } | undefined;
+    async runPatch(call: NodeCall & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot'; timeoutMs: number; pollMs?: number }): Promise<{ commandId: string; detail?: string }> {
+      const resumed = activityInfo().heartbeatDetails as { commandId?: string; startedAt: number } | undefined;
       const startedAt = resumed?.startedAt ?? Date.now();
-      const { commandId } = resumed ?? (await guarded(`patch of ${call.nodeId}`, () => provider.startPatch(call.nodeId, { ...ctx(call), packages: call.packages, rebootOption: call.rebootOption })));
+      let commandId = resumed?.commandId;
+      const waitFor = patience(call, () => heartbeat({ commandId, startedAt }));
+      commandId ??= (await patiently(`patch of ${call.nodeId}`, () => provider.startPatch(call.nodeId, { ...ctx(call), packages: call.packages, remediation: call.remediation ?? 'targeted', rebootOption: call.rebootOption }), waitFor)).commandId;
+      const id = commandId;
       const pollMs = call.pollMs ?? 250;
+      const status = () => patiently(`patch status of ${call.nodeId}`, () => provider.getPatchStatus(call.nodeId, id, cancellationSignal()), waitFor);
       for (;;) {
         heartbeat({ commandId, startedAt });
-        const status = await guarded(`patch status of ${call.nodeId}`, () => provider.getPatchStatus(call.nodeId, commandId, cancellationSignal()));
-        if (status.state === 'Success') return { commandId, detail: status.detail };
-        if (status.state === 'Failed') {
-          const detail = status.detail.includes(commandId) ? status.detail : `patch command ${commandId} failed on ${call.nodeId}: ${status.detail}`;
+        const state = await status();
+        if (state.state === 'Success') return { commandId, detail: state.detail };
+        if (state.state === 'Failed') {
+          const detail = state.detail.includes(commandId) ? state.detail : `patch command ${commandId} failed on ${call.nodeId}: ${state.detail}`;
           throw ApplicationFailure.create({ message: detail, type: 'PatchFailed', nonRetryable: true });
         }
         if (Date.now() - startedAt > call.timeoutMs) {
-          await provider.cancelPatch(call.nodeId, commandId).catch(() => undefined);
+          // Cancel, then wait for a final state: "cancel requested" is not "stopped".
+          for (;;) {
+            await patiently(`cancel of patch ${id} on ${call.nodeId}`, () => provider.cancelPatch(call.nodeId, id), waitFor);
+            const final = await status();
+            // It finished as the deadline passed: the patch is in place; verify decides.
+            if (final.state === 'Success') return { commandId, detail: final.detail };
+            if (final.state === 'Failed') break;
+            heartbeat({ commandId, startedAt });
+            await sleep(pollMs);
+          }
           throw ApplicationFailure.create({
-            message: `patch command ${commandId} on ${call.nodeId} did not finish within ${Math.round(call.timeoutMs / 1000)}s: the package repository may be unreachable from the node; the command was cancelled`,
+            message: `patch command ${commandId} on ${call.nodeId} did not finish within ${Math.round(call.timeoutMs / 1000)}s: the package repository may be unreachable from the node; the command was cancelled and has stopped`,
             type: 'PatchTimeout',
             nonRetryable: true,
           });
@@ -140,27 +161,45 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
 
     /** Reads the manifest after the patch and compares it with the pre-patch baseline. */
     async verifyNode(call: NodeCall & { packages: AffectedPackage[]; baseline: NodeManifest }): Promise<{ manifest: NodeManifest; findings: VerifyFindings }> {
-      const manifest = await withHeartbeat(() => guarded(`manifest of ${call.nodeId}`, () => provider.readManifest(call.nodeId, ctx(call))));
+      const manifest = await withHeartbeat(() => patiently(`manifest of ${call.nodeId}`, () => provider.readManifest(call.nodeId, ctx(call)), patience(call)));
       // A fixed version reported only for some nodes (per-distribution builds) applies only to them.
       const applicable = call.packages.filter((pkg) => !pkg.resourceIds || pkg.resourceIds.includes(call.nodeId));
       return { manifest, findings: verifyManifest(call.baseline, manifest, applicable) };
     },
 
+    /** The policy's per-CVE check on the node. */
+    async checkNode(call: NodeCall & { command: string }): Promise<{ command: string; exitCode: number; output: string }> {
+      const answer = await withHeartbeat(() => patiently(`vulnerability check on ${call.nodeId}`, () => provider.runCheck(call.nodeId, call.command, ctx(call)), patience(call)));
+      return { command: call.command, exitCode: answer.exitCode, output: answer.output };
+    },
+
+    /** Services still running replaced code after the patch: restarts them (cool-off then checks health). */
+    async restartServices(call: NodeCall & { services: string[] }): Promise<void> {
+      await withHeartbeat(() => patiently(`restart of ${call.services.join(', ')} on ${call.nodeId}`, () => provider.restartServices(call.nodeId, call.services, ctx(call)), patience(call)));
+    },
+
     /** Config drift after a patch: puts the pre-patch critical config files back. */
     async reapplyConfig(call: NodeCall & { baseline: NodeManifest }): Promise<void> {
-      await withHeartbeat(() => guarded(`config re-apply on ${call.nodeId}`, () => provider.reapplyConfig(call.nodeId, call.baseline, ctx(call))));
+      await withHeartbeat(() => patiently(`config re-apply on ${call.nodeId}`, () => provider.reapplyConfig(call.nodeId, call.baseline, ctx(call)), patience(call)));
     },
 
     /**
      * Cool-off: a health check every interval until `required` consecutive healthy results; one failure
      * resets the count; past `maxMs` it fails. One heartbeating activity rather than a workflow loop
      * keeps a 10,000-node campaign's histories short; the count survives a worker crash via heartbeats.
+     * A check the provider could not answer is no sample at all, and the time it was unreachable does
+     * not count against `maxMs`: an API outage says nothing about the node's health.
      */
-    async coolOffNode(call: { nodeId: string; intervalMs: number; required: number; maxMs: number }): Promise<{ samples: number; failures: number }> {
-      const resumed = activityInfo().heartbeatDetails as { consecutive: number; samples: number; failures: number; startedAt: number } | undefined;
-      const state = resumed ?? { consecutive: 0, samples: 0, failures: 0, startedAt: Date.now() };
+    async coolOffNode(call: { nodeId: string; intervalMs: number; required: number; maxMs: number; patienceMs?: number }): Promise<{ samples: number; failures: number }> {
+      const resumed = activityInfo().heartbeatDetails as { consecutive: number; samples: number; failures: number; startedAt: number; unreachableMs?: number } | undefined;
+      const state = { unreachableMs: 0, ...(resumed ?? { consecutive: 0, samples: 0, failures: 0, startedAt: Date.now() }) };
+      const waitFor: Patience = {
+        windowMs: call.patienceMs ?? DEFAULT_PATIENCE_MS,
+        beat: () => heartbeat(state),
+        onRecovered: (ms) => (state.unreachableMs += ms),
+      };
       for (;;) {
-        const sample = await guarded(`health of ${call.nodeId}`, () => provider.checkHealth(call.nodeId, cancellationSignal()));
+        const sample = await patiently(`health of ${call.nodeId}`, () => provider.checkHealth(call.nodeId, cancellationSignal()), waitFor);
         state.samples++;
         if (sample.healthy) state.consecutive++;
         else {
@@ -169,7 +208,7 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
         }
         heartbeat(state);
         if (state.consecutive >= call.required) return { samples: state.samples, failures: state.failures };
-        if (Date.now() - state.startedAt + call.intervalMs > call.maxMs) {
+        if (Date.now() - state.startedAt - state.unreachableMs + call.intervalMs > call.maxMs) {
           throw ApplicationFailure.create({
             message: `${call.nodeId} did not reach ${call.required} consecutive healthy checks within ${Math.round(call.maxMs / 1000)}s (${state.failures} of ${state.samples} checks failed${sample.detail ? `; last: ${sample.detail}` : ''})`,
             type: 'CoolOffFailed',
@@ -182,22 +221,23 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
 
     /** Back into the load balancer. */
     async rejoinNode(call: NodeCall): Promise<void> {
-      await guarded(`rejoin of ${call.nodeId}`, () => provider.rejoinNode(call.nodeId, ctx(call)));
+      // Heartbeats: on AWS a rejoin waits minutes for the target to turn healthy.
+      await withHeartbeat(() => patiently(`rejoin of ${call.nodeId}`, () => provider.rejoinNode(call.nodeId, ctx(call)), patience(call)));
     },
 
     /** Compensation 1: configuration first — restoring data under a newer config makes the app reject the old schema. */
     async restoreConfig(call: NodeCall & { snapshot: SnapshotRecord }): Promise<void> {
-      await withHeartbeat(() => guarded(`config restore on ${call.nodeId}`, () => provider.restoreConfig(call.nodeId, call.snapshot, ctx(call))));
+      await withHeartbeat(() => patiently(`config restore on ${call.nodeId}`, () => provider.restoreConfig(call.nodeId, call.snapshot, ctx(call)), patience(call)));
     },
 
     /** Compensation 2: data volumes from the snapshot. */
     async restoreSnapshot(call: NodeCall & { snapshot: SnapshotRecord }): Promise<void> {
-      await withHeartbeat(() => guarded(`data restore on ${call.nodeId}`, () => provider.restoreData(call.nodeId, call.snapshot, ctx(call))));
+      await withHeartbeat(() => patiently(`data restore on ${call.nodeId}`, () => provider.restoreData(call.nodeId, call.snapshot, ctx(call)), patience(call)));
     },
 
     /** Compensation failed: keep the node out of service and record why where operators look. */
     async quarantineNode(call: NodeCall & { reason: string }): Promise<void> {
-      await guarded(`quarantine of ${call.nodeId}`, () => provider.quarantineNode(call.nodeId, call.reason, ctx(call)));
+      await withHeartbeat(() => patiently(`quarantine of ${call.nodeId}`, () => provider.quarantineNode(call.nodeId, call.reason, ctx(call)), patience(call)));
     },
   };
 }

@@ -11,7 +11,7 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; reason: string };
 export const MAX_TEXT = 500;
 // Ids are whatever the inventory and the scope use; only emptiness, control characters and length are refused.
 const ID_PATTERN = /^[^\u0000-\u0020\u007f]{1,256}$/;
-const NODE_OUTCOMES_REPORTED = ['patched', 'rolled-back', 'quarantined', 'unhealthy', 'failed'] as const;
+const NODE_OUTCOMES_REPORTED = ['patched', 'pending-reboot', 'restart-pending', 'rolled-back', 'quarantined', 'unhealthy', 'failed'] as const;
 
 export interface OperatorNote {
   by?: string;

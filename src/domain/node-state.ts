@@ -6,6 +6,8 @@ export type NodeOutcome =
   | 'pending'
   | 'running'
   | 'patched' // passed verify and cool-off, back in service on the fixed version
+  | 'pending-reboot' // the fixed kernel is installed, the old one still runs (no reboot allowed): back in service, not yet fixed
+  | 'restart-pending' // the fix is installed, services still run the old code (not restarted): back in service, not yet fixed
   | 'rolled-back' // failed, compensated: back in service on the old version
   | 'quarantined' // failed and compensation failed: kept out of service, recorded
   | 'unhealthy' // failing before we touched it: flagged, never patched
@@ -34,6 +36,8 @@ const OUTCOME_CODES: Record<NodeOutcome, string> = {
   pending: '.',
   running: 'r',
   patched: 'P',
+  'pending-reboot': 'K',
+  'restart-pending': 'T',
   'rolled-back': 'B',
   quarantined: 'Q',
   unhealthy: 'U',

@@ -53,6 +53,13 @@ export const policySchema = z
      * interval late on average: seconds for real fleets, less for the simulator.
      */
     patchPollInterval: duration.default(2_000),
+    /**
+     * How long a step before the drain (preflight, snapshot) keeps retrying a fleet API that is
+     * unreachable, throttling or answering 5xx before the node ends `failed` — untouched, the reason
+     * saying the provider was unreachable. From the drain on, a node is never rolled back because the
+     * API blipped: it waits for the provider (a rollback would need it too).
+     */
+    providerRetryWindow: duration.default(5 * 60_000),
     /** How long the rescue node waits after the rest of its cluster has finished cool-off. */
     clusterSettle: duration.default(0),
     /** Monitoring window after each tier, compared with the pre-tier baseline. */
@@ -60,6 +67,23 @@ export const policySchema = z
     /** A gate regression: error rate above baseline by this much (absolute), or p99 latency by this factor. */
     regressionErrorRateDelta: z.number().min(0).default(0.02),
     regressionLatencyFactor: z.number().min(1).default(1.5),
+    /**
+     * What the patch installs: `targeted` — the alert's packages at or above their fixed versions,
+     * with what the package manager needs, nothing else; `baseline` — every update the node's patch
+     * baseline approves (AWS: the baseline as it is; sim: every installed package the repository
+     * has newer).
+     */
+    remediation: z.enum(['targeted', 'baseline']).default('targeted'),
+    /**
+     * Services still running the replaced library or binary after the patch: `restart` them (their
+     * health is then checked by cool-off) and verify again, or `record` the node as `restart-pending`.
+     */
+    onStaleServices: z.enum(['restart', 'record']).default('restart'),
+    /**
+     * A per-CVE check run on the node after the patch (e.g. `sshd -V 2>&1 | grep -q 9.8`): exit status
+     * 0 means the vulnerability no longer triggers; anything else fails verification (rolled back).
+     */
+    checkCommand: z.string().min(1).max(2_000).optional(),
     /** What verify does when a critical config file no longer matches the pre-patch manifest. */
     onConfigDrift: z.enum(['reapply', 'fail']).default('reapply'),
     /** Reboot behaviour per tier: `NoReboot` for data tiers, restarts orchestrated by us. */

@@ -46,6 +46,8 @@ export interface AwsDemoSummary {
   clusters: number;
   tiers: number;
   patched: number;
+  pendingReboot: number;
+  restartPending: number;
   rolledBack: number;
   quarantined: number;
   /** From the fault layer's call log — what Auto Scaling was asked — not the workflow: most members of one group in Standby at once. */
@@ -121,6 +123,7 @@ export async function runAwsDemo(options: AwsDemoOptions): Promise<AwsDemoSummar
       commandTimeoutMs: 60_000,
       rejoinTimeoutMs: 60_000,
       restoreTimeoutMs: 120_000,
+      baselineOverrideBucket: box.overrideBucket,
     });
     let failing: string | undefined;
     if (options.injectFailure) {
@@ -232,6 +235,8 @@ export async function runAwsDemo(options: AwsDemoOptions): Promise<AwsDemoSummar
       clusters: previous?.tiers.reduce((n, t) => n + t.clusters.length, 0) ?? 0,
       tiers: previous?.tiers.length ?? 0,
       patched: result.counts.patched,
+      pendingReboot: result.counts.pendingReboot ?? 0,
+      restartPending: result.counts.restartPending ?? 0,
       rolledBack: result.counts.rolledBack,
       quarantined: result.counts.quarantined,
       maxOutOfServiceAtOnce: Math.max(0, ...Object.values(history.maxInStandby)),

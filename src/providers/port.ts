@@ -18,6 +18,11 @@ export interface NodeManifest {
   kernel: string;
   /** Critical config file path → checksum (sha256 hex). */
   configChecksums: Record<string, string>;
+  /**
+   * Services whose processes still map a file the package manager replaced or deleted (what
+   * `needrestart` reports): the fix is on disk, not in memory. Absent: not checked by this provider.
+   */
+  staleServices?: string[];
   capturedAt: string;
 }
 
@@ -58,6 +63,9 @@ export interface ClusterMetrics {
 
 export type { MetricName };
 
+/** `targeted`: exactly the alert's packages at or above their fixed versions; `baseline`: the node's whole patch baseline. */
+export type Remediation = 'targeted' | 'baseline';
+
 export interface OperationContext {
   /** Stable across retries of the same step: campaign id + node + step. */
   idempotencyKey: string;
@@ -74,10 +82,11 @@ export type ProviderErrorKind =
   | 'not-found' // non-retryable: the resource is gone
   | 'conflict' // non-retryable: the resource is in a state that forbids the call
   | 'throttled' // retryable
-  | 'unavailable' // retryable: 5xx, connection refused
-  | 'timeout'; // retryable
+  | 'unavailable' // retryable: 5xx, connection refused or reset — the provider is unreachable, not the node failing
+  | 'timeout' // retryable: a call got no answer in time
+  | 'deadline'; // non-retryable: the operation ran to its own bound on the node (still draining, not healthy in time)
 
-export const NON_RETRYABLE_KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict'];
+export const NON_RETRYABLE_KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict', 'deadline'];
 
 export class ProviderError extends Error {
   constructor(
@@ -109,10 +118,14 @@ export interface FleetProvider {
   /** Starts the patch command; returns its id. Re-sending the same key returns the same command. */
   startPatch(
     nodeId: string,
-    ctx: OperationContext & { packages: AffectedPackage[]; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
+    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
   ): Promise<{ commandId: string }>;
   getPatchStatus(nodeId: string, commandId: string, signal?: AbortSignal): Promise<PatchStatus>;
   cancelPatch(nodeId: string, commandId: string): Promise<void>;
+  /** Runs the policy's per-CVE check command on the node (a read: run again on every call). */
+  runCheck(nodeId: string, command: string, ctx: OperationContext): Promise<{ exitCode: number; output: string }>;
+  /** Restarts these services (their processes still run replaced code); the caller checks their health after. */
+  restartServices(nodeId: string, services: string[], ctx: OperationContext): Promise<void>;
   /** Re-applies the pre-patch config files after drift. */
   reapplyConfig(nodeId: string, baseline: NodeManifest, ctx: OperationContext): Promise<void>;
   /** Compensation, step 1: configuration back (launch template version, config files). */

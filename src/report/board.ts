@@ -7,6 +7,8 @@ const SYMBOL: Record<NodeOutcome, string> = {
   pending: pc.dim('·'),
   running: pc.cyan('▶'),
   patched: pc.green('✔'),
+  'pending-reboot': pc.yellow('⟳'),
+  'restart-pending': pc.yellow('↻'),
   'rolled-back': pc.yellow('↺'),
   quarantined: pc.red('✖'),
   unhealthy: pc.magenta('!'),
@@ -25,7 +27,7 @@ export function renderBoard(status: CampaignStatus, steps: Record<string, string
   const finished = c.total - c.pending - c.running;
   lines.push(
     `${pc.bold(status.campaignId)}  ${phaseColour(status.phase)}  ${bar(finished, c.total)} ${finished}/${c.total}  ` +
-      `patched ${c.patched}  rolled back ${c.rolledBack}  quarantined ${c.quarantined}  in flight ${c.running}`,
+      `patched ${c.patched}  ${c.pendingReboot ? `pending reboot ${c.pendingReboot}  ` : ''}${c.restartPending ? `restart pending ${c.restartPending}  ` : ''}rolled back ${c.rolledBack}  quarantined ${c.quarantined}  in flight ${c.running}`,
   );
   // Older campaigns' status has no summary line.
   if (status.summary && status.summary !== status.phase) lines.push(`  ${status.summary}`);

@@ -3,6 +3,7 @@
  * cluster, timeline bars per node, and the evidence chain an auditor reads. No I/O, no clock: the
  * report's own `generatedAt` stands in for "now" (open intervals end there).
  */
+import { describeFindings } from '../domain/findings';
 import type { StepRecord } from '../workflows/types';
 import {
   REPORT_SCHEMA,
@@ -193,7 +194,8 @@ export function evidenceChain(report: CampaignReport, capacity: ClusterCapacity[
     for (const attempt of node.attempts) {
       const result = attempt.result;
       if (result?.snapshot) snapshots.push({ nodeId: node.nodeId, attempt: attempt.attempt, ...result.snapshot, snapshotIds: [...result.snapshot.snapshotIds] });
-      if (result && result.outcome !== 'patched') {
+      // Pending reboot / restart are not failures: they are listed with their verification findings.
+      if (result && result.outcome !== 'patched' && result.outcome !== 'pending-reboot' && result.outcome !== 'restart-pending') {
         failures.push({
           nodeId: node.nodeId,
           clusterId: node.clusterId,
@@ -278,6 +280,13 @@ export function evidenceChain(report: CampaignReport, capacity: ClusterCapacity[
         snapshotIds: result?.snapshot?.snapshotIds ?? [],
         healthSamples: result?.healthSamples,
         drift: result?.drift ?? [],
+        ...(result?.verification && {
+          verification: {
+            first: describeFindings(result.verification.first) || 'nothing',
+            restarted: result.verification.restarted ?? [],
+            final: describeFindings(result.verification.final) || 'fix installed and live',
+          },
+        }),
         startedAt: first?.startedAt,
         endedAt: lastStep?.endedAt,
         reason: result?.reason ?? node.reason,

@@ -185,6 +185,8 @@ export interface EvidenceChain {
     snapshotIds: string[];
     healthSamples?: number;
     drift: string[];
+    /** What verification found first and how it ended, when it found anything (e.g. a restart, a pending reboot). */
+    verification?: { first: string; restarted: string[]; final: string };
     startedAt?: string;
     endedAt?: string;
     reason?: string;

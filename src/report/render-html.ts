@@ -302,6 +302,7 @@ export function renderHtml(report: CampaignReport, view: ReportView = deriveRepo
     `<div class="card">Final state<b>${badge(e.final.phase)}</b></div>`,
     `<div class="card">Nodes<b>${c.total}</b></div>`,
     `<div class="card">Patched<b class="ok">${c.patched}</b></div>`,
+    `<div class="card">Pending reboot / restart<b class="warn">${c.pendingReboot ?? 0} / ${c.restartPending ?? 0}</b></div>`,
     `<div class="card">Rolled back<b class="warn">${c.rolledBack}</b></div>`,
     `<div class="card">Quarantined<b class="bad">${c.quarantined}</b></div>`,
     `<div class="card">Unhealthy / failed<b>${c.unhealthy} / ${c.failed}</b></div>`,

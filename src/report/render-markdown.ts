@@ -24,7 +24,7 @@ export function renderMarkdown(report: CampaignReport, view: ReportView = derive
   out.push(`- **Final state:** ${md(e.final.phase)} (Temporal: ${md(e.final.executionStatus)})`);
   out.push(`- **Started:** ${at(e.final.startedAt)}; **finished:** ${at(e.final.finishedAt)}; **report generated:** ${at(view.generatedAt)}`);
   out.push(
-    `- **Nodes:** ${c.total} planned: ${c.patched} patched, ${c.rolledBack} rolled back, ${c.quarantined} quarantined, ${c.unhealthy} unhealthy, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending, ${c.running} running`,
+    `- **Nodes:** ${c.total} planned: ${c.patched} patched, ${c.pendingReboot ?? 0} pending reboot, ${c.restartPending ?? 0} restart pending, ${c.rolledBack} rolled back, ${c.quarantined} quarantined, ${c.unhealthy} unhealthy, ${c.failed} failed, ${c.skipped} skipped, ${c.pending} pending, ${c.running} running`,
   );
   out.push(
     `- **Availability cap:** ${e.final.capHeld ? 'held in every cluster' : '**EXCEEDED** in ' + view.capacity.filter((x) => !x.held).map((x) => md(x.clusterId)).join(', ')} (max ${Math.round(e.policy.maxUnavailableFraction * 100)}% of a cluster out of service)`,
@@ -115,6 +115,12 @@ export function renderMarkdown(report: CampaignReport, view: ReportView = derive
   else out.push(...table(['node', 'attempt', 'snapshot ids', 'config', 'taken'], e.snapshots.map((s) => [md(s.nodeId), String(s.attempt), list(s.snapshotIds), md(s.configRef), at(s.createdAt)])));
   out.push('');
 
+  const verified = e.nodes.filter((n) => n.verification);
+  if (verified.length > 0) {
+    out.push('## Verification findings', '', 'Nodes whose first verification found something, and how it ended.', '');
+    out.push(...table(['node', 'outcome', 'first verification', 'restarted', 'final'], verified.map((n) => [md(n.nodeId), md(n.outcome), md(n.verification!.first), list(n.verification!.restarted), md(n.verification!.final)])));
+    out.push('');
+  }
   out.push('## Nodes', '');
   out.push('Every node\'s full step timeline is in the JSON and HTML reports.', '');
   out.push(

@@ -2,9 +2,10 @@ import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow
 
 /**
  * Activity option presets. Why these numbers: short calls get a tight start-to-close so a crashed
- * worker's call is retried within seconds; long calls heartbeat so a crash is noticed in
+ * worker's call is retried within seconds; node steps heartbeat so a crash is noticed in
  * `heartbeatTimeout` instead of after the whole patch window. Non-retryable kinds (bad input, access
- * denied, gone, conflict) are raised by the activities themselves as non-retryable failures.
+ * denied, gone, conflict, an operation's own deadline) are raised by the activities themselves as
+ * non-retryable failures; a provider that is unreachable is waited out inside the activity.
  */
 const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' } as const;
 
@@ -13,22 +14,17 @@ export const shortCall: ActivityOptions = {
   retry: { ...retry, maximumAttempts: 6 },
 };
 
-export function longCall(maxMs: number): ActivityOptions {
+/**
+ * A step of the node saga that may wait out an unreachable fleet API for `patienceMs` on top of its
+ * own bound `maxMs` (the activities do the waiting, see src/activities/patience.ts): the attempt's
+ * start-to-close must leave room for it. Temporal's own retries are then for what the activity
+ * cannot see — a worker that died (noticed by the heartbeat timeout), an unexpected error.
+ */
+export function nodeStep(maxMs: number, patienceMs: number): ActivityOptions {
   return {
-    // The activity enforces its own deadline (maxMs) and reports a clear error; this bound is the
-    // backstop for a worker that died mid-call.
-    startToCloseTimeout: maxMs + 30_000,
+    startToCloseTimeout: maxMs + patienceMs + 30_000,
     heartbeatTimeout: '10s',
-    retry: { ...retry, maximumAttempts: 4 },
-  };
-}
-
-/** Compensation gets more patience (more attempts): giving up means quarantine. */
-export function compensationCall(maxMs: number): ActivityOptions {
-  return {
-    startToCloseTimeout: maxMs + 30_000,
-    heartbeatTimeout: '15s',
-    retry: { ...retry, maximumAttempts: 5 },
+    retry: { ...retry, maximumAttempts: 10 },
   };
 }
 

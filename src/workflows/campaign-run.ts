@@ -11,7 +11,7 @@ import { logEvent } from '../domain/campaign/operator';
 import { currentTier } from '../domain/campaign/queries';
 import { currentDetails } from '../domain/campaign/status';
 import { markRunning, type StartAction } from '../domain/campaign/scheduler';
-import { recordNodeLost, recordNodeOutcome } from '../domain/campaign/state';
+import { recordNodeLost, recordNodeOutcome, type NodeReport } from '../domain/campaign/state';
 import type { CampaignPhase, CampaignState } from '../domain/campaign/types';
 import { clusterLeaseWorkflowId, nodeWorkflowId } from '../domain/ids';
 import { checkNodeFinished } from '../domain/messages';
@@ -146,6 +146,10 @@ export class CampaignRun {
               restoreTimeout: state.policy.restoreTimeout,
               onConfigDrift: state.policy.onConfigDrift,
               snapshotRetentionDays: state.policy.snapshotRetentionDays,
+              providerRetryWindow: state.policy.providerRetryWindow,
+              remediation: state.policy.remediation,
+              onStaleServices: state.policy.onStaleServices,
+              ...(state.policy.checkCommand !== undefined && { checkCommand: state.policy.checkCommand }),
             },
           },
         ],
@@ -165,7 +169,7 @@ export class CampaignRun {
   }
 
   /** A node's final outcome as its own workflow reported it (the signal of a pre-check campaign, or a result). */
-  recordOutcome(report: { nodeId: string; outcome: 'patched' | 'rolled-back' | 'quarantined' | 'unhealthy' | 'failed'; reason?: string }): void {
+  recordOutcome(report: NodeReport): void {
     recordNodeOutcome(this.state, report);
     nodesFinished.add(1, { outcome: report.outcome });
     this.changed();

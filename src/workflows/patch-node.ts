@@ -14,10 +14,10 @@ import {
 } from '@temporalio/workflow';
 import { stepKey } from '../domain/ids';
 import type { NodeStep } from '../domain/node-state';
-import { describeFindings } from '../domain/findings';
+import { blocksPatch, describeFindings } from '../domain/findings';
 import type { Activities } from '../activities';
 import type { NodeManifest, SnapshotRecord } from '../providers/port';
-import { compensationCall, localCall, longCall, shortCall } from './activity-options';
+import { localCall, nodeStep } from './activity-options';
 import { nodeFinishedSignal, nodeStatusQuery } from './messages';
 import type { NodeResult, PatchNodeInput, StepRecord } from './types';
 
@@ -53,22 +53,27 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     patchPollInterval: input.policy.patchPollInterval ?? 250,
   };
   const workflowId = workflowInfo().workflowId;
-  const short = proxyActivities<Activities>(shortCall);
-  const commandCall = proxyActivities<Activities>(longCall(policy.commandTimeout));
-  const snapshotCall = proxyActivities<Activities>(longCall(policy.snapshotTimeout));
-  const drainCall = proxyActivities<Activities>(longCall(policy.drainTimeout));
-  const patchCall = proxyActivities<Activities>(longCall(policy.patchTimeout));
-  const coolOffCall = proxyActivities<Activities>(longCall(policy.coolOffMax));
-  const undo = proxyActivities<Activities>(compensationCall(policy.commandTimeout));
-  const undoRestore = proxyActivities<Activities>(compensationCall(policy.restoreTimeout));
+  // Before the drain nothing has changed: a provider unreachable for longer than the policy's window
+  // fails the node untouched, saying so. From the drain on, the node is out of service and both going
+  // on and rolling back need the provider: a step waits for it rather than mistake an API outage for
+  // a failed node (that rolled back nodes whose patch then landed).
+  const window = input.policy.providerRetryWindow ?? 5 * 60_000;
+  const short = proxyActivities<Activities>(nodeStep(20_000, WAIT_WHILE_DRAINED_MS));
+  const commandCall = proxyActivities<Activities>(nodeStep(policy.commandTimeout, WAIT_WHILE_DRAINED_MS));
+  const snapshotCall = proxyActivities<Activities>(nodeStep(policy.snapshotTimeout, window));
+  const drainCall = proxyActivities<Activities>(nodeStep(policy.drainTimeout, WAIT_WHILE_DRAINED_MS));
+  const patchCall = proxyActivities<Activities>(nodeStep(policy.patchTimeout, WAIT_WHILE_DRAINED_MS));
+  const coolOffCall = proxyActivities<Activities>(nodeStep(policy.coolOffMax, WAIT_WHILE_DRAINED_MS));
+  const undo = proxyActivities<Activities>(nodeStep(policy.commandTimeout, WAIT_WHILE_DRAINED_MS));
+  const undoRestore = proxyActivities<Activities>(nodeStep(policy.restoreTimeout, WAIT_WHILE_DRAINED_MS));
   // The short reads and the rejoin run as local activities: in the worker that runs this workflow,
   // without an activity task's round trip through the server (each step otherwise costs a task
   // dispatch and a workflow task). Their calls are idempotent by step key, so a worker that dies
   // mid-call simply runs them again. Long, heartbeating steps stay normal activities. Node
   // workflows started before this change replay with normal activities.
   const localSteps = patched('local-short-steps');
-  const shortLocal = proxyLocalActivities<Activities>(localCall(shortCall));
-  const commandLocal = proxyLocalActivities<Activities>(localCall(longCall(policy.commandTimeout)));
+  const shortLocal = proxyLocalActivities<Activities>(localCall(nodeStep(20_000, WAIT_WHILE_DRAINED_MS)));
+  const commandLocal = proxyLocalActivities<Activities>(localCall(nodeStep(policy.commandTimeout, WAIT_WHILE_DRAINED_MS)));
   const readCall = localSteps ? commandLocal : commandCall;
   const rejoinCall = localSteps ? shortLocal : short;
 
@@ -77,7 +82,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   let baseline: NodeManifest | undefined;
   setHandler(nodeStatusQuery, () => ({ nodeId, step, timeline, baseline }));
 
-  const call = (name: string) => ({ nodeId, campaignId, cveId, key: stepKey(workflowId, name) });
+  const call = (name: string, patienceMs = WAIT_WHILE_DRAINED_MS) => ({ nodeId, campaignId, cveId, key: stepKey(workflowId, name), patienceMs });
   const now = () => new Date().toISOString();
   async function run<T>(name: NodeStep, body: () => Promise<T>, detail?: (value: T) => string | undefined): Promise<T> {
     step = name;
@@ -112,7 +117,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   let drained = false;
   let patchStarted = false;
   try {
-    const preflight = await run('preflight', () => readCall.preflightNode(call('preflight')), (p) => (p.health.healthy ? 'healthy' : p.health.detail));
+    const preflight = await run('preflight', () => readCall.preflightNode(call('preflight', window)), (p) => (p.health.healthy ? 'healthy' : p.health.detail));
     baseline = preflight.manifest;
     result.versionsBefore = pick(preflight.manifest.packages, input.packages.map((p) => p.name));
     if (!preflight.health.healthy) {
@@ -122,7 +127,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
       result.reason = `unhealthy before patching: ${preflight.health.detail ?? 'failed its health check'}`;
       return await finish(result);
     }
-    snapshot = await run('snapshot', () => snapshotCall.snapshotNode({ ...call('snapshot'), retentionDays: policy.snapshotRetentionDays }), (s) => s.snapshotIds.join(','));
+    snapshot = await run('snapshot', () => snapshotCall.snapshotNode({ ...call('snapshot', window), retentionDays: policy.snapshotRetentionDays }), (s) => s.snapshotIds.join(','));
     result.snapshot = snapshot;
     drained = true; // set before the call: a drain that times out may still have taken the node out
     try {
@@ -134,10 +139,12 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     }
     patchStarted = true;
     await run('patch', () =>
-      patchCall.runPatch({ ...call('patch'), packages: input.packages, rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout, pollMs: policy.patchPollInterval }),
+      patchCall.runPatch({ ...call('patch'), packages: input.packages, remediation: input.policy.remediation ?? 'targeted', rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout, pollMs: policy.patchPollInterval }),
     (p) => `command ${p.commandId}`);
-    await run('verify', async () => {
+    let restarted: string[] | undefined;
+    const verified = await run('verify', async () => {
       let verified = await readCall.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });
+      const first = verified.findings;
       if (verified.findings.drift.length > 0) {
         result.drift = verified.findings.drift;
         if (policy.onConfigDrift === 'reapply') {
@@ -145,17 +152,41 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
           verified = await readCall.verifyNode({ ...call('verify-after-reapply'), packages: input.packages, baseline: baseline! });
         }
       }
+      // Old code still mapped: restart those services and look again (cool-off then checks their health).
+      const stale = verified.findings.staleServices ?? [];
+      if (stale.length > 0 && !blocksPatch(verified.findings) && (input.policy.onStaleServices ?? 'restart') === 'restart') {
+        await commandCall.restartServices({ ...call('restart-services'), services: stale });
+        restarted = stale;
+        verified = await readCall.verifyNode({ ...call('verify-after-restart'), packages: input.packages, baseline: baseline! });
+      }
+      if (input.policy.checkCommand !== undefined && !blocksPatch(verified.findings)) {
+        const check = await readCall.checkNode({ ...call('vulnerability-check'), command: input.policy.checkCommand });
+        verified = { ...verified, findings: { ...verified.findings, check } };
+      }
       result.versionsAfter = pick(verified.manifest.packages, input.packages.map((p) => p.name));
-      if (verified.findings.notFixed.length > 0 || verified.findings.drift.length > 0) {
+      if (describeFindings(first) !== '' || restarted || verified.findings.check) result.verification = { first, final: verified.findings, ...(restarted && { restarted }) };
+      if (blocksPatch(verified.findings)) {
         throw new StepFailure('verify', `verification failed: ${describeFindings(verified.findings)}`);
       }
       return verified;
-    }, () => (result.drift.length > 0 ? `drift re-applied: ${result.drift.join(', ')}` : 'fixed versions installed, config unchanged'));
+    }, (v) => {
+      const done = [...(result.drift.length > 0 ? [`drift re-applied: ${result.drift.join(', ')}`] : []), ...(restarted ? [`restarted ${restarted.join(', ')}`] : [])];
+      const open = describeFindings({ notFixed: [], drift: [], kernelPending: v.findings.kernelPending, staleServices: v.findings.staleServices });
+      return [...done, open || 'fixed versions installed and live, config unchanged'].join('; ');
+    });
     const coolOff = await run('cool-off', () =>
-      coolOffCall.coolOffNode({ nodeId, intervalMs: policy.healthCheckInterval, required: policy.healthyChecksRequired, maxMs: policy.coolOffMax }),
+      coolOffCall.coolOffNode({ nodeId, intervalMs: policy.healthCheckInterval, required: policy.healthyChecksRequired, maxMs: policy.coolOffMax, patienceMs: WAIT_WHILE_DRAINED_MS }),
     (c) => `${c.samples} checks, ${c.failures} failed`);
     result.healthSamples = coolOff.samples;
     await run('rejoin', () => rejoinCall.rejoinNode(call('rejoin')));
+    // Back in service either way; "patched" only when the fix is live.
+    if ((verified.findings.kernelPending ?? []).length > 0) {
+      result.outcome = 'pending-reboot';
+      result.reason = `${describeFindings({ notFixed: [], drift: [], kernelPending: verified.findings.kernelPending })}: the node stays vulnerable until a maintenance reboot`;
+    } else if ((verified.findings.staleServices ?? []).length > 0) {
+      result.outcome = 'restart-pending';
+      result.reason = describeFindings({ notFixed: [], drift: [], staleServices: verified.findings.staleServices });
+    }
     step = 'done';
     return await finish(result);
   } catch (err) {
@@ -165,6 +196,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     if (!drained) {
       // Nothing changed on the node: it is still in service on the old version.
       result.outcome = 'failed';
+      if (failureType(err) === PROVIDER_UNREACHABLE) result.reason = `${failure.step}: provider unreachable, node untouched — ${failure.message}`;
       return await finish(result);
     }
     await CancellationScope.nonCancellable(() => compensate(failure));
@@ -197,7 +229,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
       }
       await undoStep('rejoin', () => undo.rejoinNode(call('undo-rejoin')));
       await undoStep('confirm-healthy', () =>
-        coolOffCall.coolOffNode({ nodeId, intervalMs: policy.healthCheckInterval, required: policy.healthyChecksRequired, maxMs: policy.coolOffMax }),
+        coolOffCall.coolOffNode({ nodeId, intervalMs: policy.healthCheckInterval, required: policy.healthyChecksRequired, maxMs: policy.coolOffMax, patienceMs: WAIT_WHILE_DRAINED_MS }),
       );
       result.outcome = 'rolled-back';
     } catch (undoErr) {
@@ -234,6 +266,16 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     return final;
   }
 }
+
+/**
+ * How long a drained node's steps wait out an unreachable provider before they give up (and the
+ * compensation, which waits as long, ends in quarantine). A day: an outage of the fleet API longer
+ * than that is an incident of its own, and the node is out of service with a record either way.
+ */
+const WAIT_WHILE_DRAINED_MS = 24 * 60 * 60_000;
+
+/** The activities' failure type for "the provider stayed unreachable" (src/activities/patience.ts). */
+const PROVIDER_UNREACHABLE = 'ProviderUnreachable';
 
 function failureType(err: unknown): string | undefined {
   let current: unknown = err;

@@ -1,6 +1,7 @@
 import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
 import type { Policy, PolicyInput } from '../domain/policy';
 import type { NodeOutcome, NodeStep } from '../domain/node-state';
+import type { VerifyFindings } from '../domain/findings';
 import type { NodeManifest, SnapshotRecord } from '../providers/port';
 import type { CampaignPhase, CampaignState, NodeCounts } from '../domain/campaign/types';
 
@@ -62,7 +63,8 @@ export interface PatchNodeInput {
     | 'restoreTimeout'
     | 'onConfigDrift'
     | 'snapshotRetentionDays'
-  >;
+  > &
+    Partial<Pick<Policy, 'providerRetryWindow' | 'remediation' | 'onStaleServices' | 'checkCommand'>>;
 }
 
 export interface StepRecord {
@@ -77,7 +79,7 @@ export interface NodeResult {
   nodeId: string;
   clusterId: string;
   attempt: number;
-  outcome: Extract<NodeOutcome, 'patched' | 'rolled-back' | 'quarantined' | 'unhealthy' | 'failed'>;
+  outcome: Extract<NodeOutcome, 'patched' | 'pending-reboot' | 'restart-pending' | 'rolled-back' | 'quarantined' | 'unhealthy' | 'failed'>;
   failedStep?: NodeStep;
   reason?: string;
   versionsBefore?: Record<string, string>;
@@ -85,6 +87,8 @@ export interface NodeResult {
   snapshot?: SnapshotRecord;
   healthSamples: number;
   drift: string[];
+  /** What verification found first, and what was done about it (restarts, re-applied config). */
+  verification?: { first: VerifyFindings; final: VerifyFindings; restarted?: string[] };
   compensation: { step: string; ok: boolean; detail?: string }[];
   timeline: StepRecord[];
 }

@@ -86,12 +86,14 @@ export interface ClusterSpec {
 export function report(clusters: ClusterSpec[], overrides: { generatedAt?: number; approvals?: CampaignStatus['approvals']; title?: string } = {}): CampaignReport {
   const byTier = new Map<number, ClusterSpec[]>();
   for (const c of clusters) byTier.set(c.tier, [...(byTier.get(c.tier) ?? []), c]);
-  const zero = { total: 0, pending: 0, running: 0, patched: 0, rolledBack: 0, quarantined: 0, unhealthy: 0, failed: 0, skipped: 0 };
+  const zero = { total: 0, pending: 0, running: 0, patched: 0, pendingReboot: 0, restartPending: 0, rolledBack: 0, quarantined: 0, unhealthy: 0, failed: 0, skipped: 0 };
   const counts = { ...zero };
   for (const c of clusters)
     for (const n of c.nodes) {
       counts.total++;
       if (n.outcome === 'rolled-back') counts.rolledBack++;
+      else if (n.outcome === 'pending-reboot') counts.pendingReboot++;
+      else if (n.outcome === 'restart-pending') counts.restartPending++;
       else counts[n.outcome]++;
     }
   const status: CampaignStatus = {

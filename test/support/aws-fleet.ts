@@ -4,7 +4,7 @@
  * The peer itself is the local AWS sandbox (src/providers/aws/local/), which the demo uses too.
  */
 import type { AwsClients } from '../../src/providers/aws/clients';
-import { sandboxClients, SANDBOX_REGION, startLocalAwsSandbox, type LocalAwsSandbox } from '../../src/providers/aws/local/sandbox';
+import { sandboxClients, SANDBOX_OVERRIDE_BUCKET, SANDBOX_REGION, startLocalAwsSandbox, type LocalAwsSandbox } from '../../src/providers/aws/local/sandbox';
 import { AwsFleetProvider, type AwsProviderOptions } from '../../src/providers/aws/provider';
 import { seedFleet, type SeededFleet, type SeedOptions } from '../../src/providers/aws/seed';
 import type { AwsFaultLayer } from '../../src/providers/aws/local/fault-layer';
@@ -53,7 +53,7 @@ export interface AwsTestPeer {
 }
 
 /** Fast polling for tests: moto changes state at once, the emulator after a poll or two. */
-export const TEST_PROVIDER_OPTIONS = { packageSource: 'tags', pollIntervalMs: 10, snapshotTimeoutMs: 5_000, commandTimeoutMs: 5_000, rejoinTimeoutMs: 5_000, restoreTimeoutMs: 5_000 } as const;
+export const TEST_PROVIDER_OPTIONS = { packageSource: 'tags', baselineOverrideBucket: SANDBOX_OVERRIDE_BUCKET, pollIntervalMs: 10, snapshotTimeoutMs: 5_000, commandTimeoutMs: 5_000, rejoinTimeoutMs: 5_000, restoreTimeoutMs: 5_000 } as const;
 
 export async function startAwsTestPeer(options: { updates?: Record<string, string> } = {}): Promise<AwsTestPeer> {
   const sandbox = await startLocalAwsSandbox({ region: TEST_REGION, updates: options.updates, pollsInProgress: 1 });

@@ -25,6 +25,10 @@ export interface DemoSummary {
   clusters: number;
   tiers: number;
   patched: number;
+  /** Fixed kernel installed, old one running (no reboot allowed): back in service, not yet fixed. */
+  pendingReboot: number;
+  /** Services still running the replaced code (not restarted): back in service, not yet fixed. */
+  restartPending: number;
   rolledBack: number;
   quarantined: number;
   capViolations: number;
@@ -123,6 +127,8 @@ export async function runDemo(options: { json: boolean; stateDir: string; inject
       clusters: previous?.tiers.reduce((n, t) => n + t.clusters.length, 0) ?? 0,
       tiers: previous?.tiers.length ?? 0,
       patched: result.counts.patched,
+      pendingReboot: result.counts.pendingReboot ?? 0,
+      restartPending: result.counts.restartPending ?? 0,
       rolledBack: result.counts.rolledBack,
       quarantined: result.counts.quarantined,
       capViolations: monitor.capViolations,
@@ -133,7 +139,7 @@ export async function runDemo(options: { json: boolean; stateDir: string; inject
     };
     say('');
     say(`patchwave demo: campaign ${summary.status} in ${summary.durationSeconds}s — ${summary.nodes} nodes in ${summary.clusters} clusters over ${summary.tiers} tiers`);
-    say(`  patched ${summary.patched}, rolled back ${summary.rolledBack}, quarantined ${summary.quarantined}`);
+    say(`  patched ${summary.patched}, pending reboot ${summary.pendingReboot}, restart pending ${summary.restartPending}, rolled back ${summary.rolledBack}, quarantined ${summary.quarantined}`);
     say(`  fleet monitor: ${summary.capViolations} cap violations, at most ${(summary.maxOutOfServiceFraction * 100).toFixed(1)}% of any cluster (≥4 nodes) out of service at once`);
     say(`  audit report: ${reportFiles.html} (and ${path.basename(reportFiles.markdown)} beside it)`);
     if (uiLink) say(`  Temporal UI: ${uiLink} (open while the demo runs; \`patchwave dev\` keeps it up)`);

@@ -8,10 +8,12 @@ import { clusterFinished } from '../window';
 import type { CampaignState, CampaignStatus, ClusterStatus, HaltReason, NodeCounts } from './types';
 
 export function countOutcomes(nodes: string[], outcomes: Record<string, NodeOutcome>): NodeCounts {
-  const counts: NodeCounts = { total: nodes.length, pending: 0, running: 0, patched: 0, rolledBack: 0, quarantined: 0, unhealthy: 0, failed: 0, skipped: 0 };
+  const counts: NodeCounts = { total: nodes.length, pending: 0, running: 0, patched: 0, pendingReboot: 0, restartPending: 0, rolledBack: 0, quarantined: 0, unhealthy: 0, failed: 0, skipped: 0 };
   for (const id of nodes) {
     const outcome = outcomes[id] ?? 'pending';
     if (outcome === 'rolled-back') counts.rolledBack++;
+    else if (outcome === 'pending-reboot') counts.pendingReboot++;
+    else if (outcome === 'restart-pending') counts.restartPending++;
     else counts[outcome]++;
   }
   return counts;

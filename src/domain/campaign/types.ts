@@ -91,6 +91,10 @@ export interface NodeCounts {
   pending: number;
   running: number;
   patched: number;
+  /** Back in service with the fixed kernel installed but not running (no reboot allowed). */
+  pendingReboot: number;
+  /** Back in service with services still running the replaced code (not restarted). */
+  restartPending: number;
   rolledBack: number;
   quarantined: number;
   unhealthy: number;

@@ -1,11 +1,12 @@
 /**
- * The four SDK v3 clients the AWS provider uses, built one way. Region and credentials come from the
+ * The five SDK v3 clients the AWS provider uses, built one way. Region and credentials come from the
  * standard AWS chain (env, shared config/SSO profile, web identity, container/instance role) unless
  * given; `endpoint` points every client at one URL (moto server or the fault layer in tests).
  */
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SSMClient } from '@aws-sdk/client-ssm';
 
 export interface AwsClientOptions {
@@ -30,6 +31,8 @@ export interface AwsClients {
   autoScaling: AutoScalingClient;
   elbv2: ElasticLoadBalancingV2Client;
   ssm: SSMClient;
+  /** Writes the patch baseline override objects (targeted remediation). */
+  s3: S3Client;
   /** Closes the clients' sockets. */
   destroy(): void;
 }
@@ -52,13 +55,16 @@ export function createAwsClients(options: AwsClientOptions = {}): AwsClients {
   const autoScaling = new AutoScalingClient(config);
   const elbv2 = new ElasticLoadBalancingV2Client(config);
   const ssm = new SSMClient(config);
+  // Path-style addressing against a single local endpoint (moto): no bucket subdomains to resolve.
+  const s3 = new S3Client({ ...config, forcePathStyle: options.endpoint !== undefined });
   return {
     ec2,
     autoScaling,
     elbv2,
     ssm,
+    s3,
     destroy() {
-      for (const client of [ec2, autoScaling, elbv2, ssm]) client.destroy();
+      for (const client of [ec2, autoScaling, elbv2, ssm, s3]) client.destroy();
     },
   };
 }

@@ -6,7 +6,7 @@
 import { ProviderError, type ProviderErrorKind } from '../port';
 
 /** The IAM service prefix of each client, as used in policies (`ec2:DescribeInstances`). */
-export type AwsService = 'ec2' | 'autoscaling' | 'elasticloadbalancing' | 'ssm';
+export type AwsService = 'ec2' | 'autoscaling' | 'elasticloadbalancing' | 'ssm' | 's3';
 
 interface SendsCommands {
   // The SDK's `send` is heavily overloaded; this is the shape we use.

@@ -22,8 +22,10 @@ export function createAwsProvider(config: AwsProviderConfig = {}): AwsFleetProvi
   if (source !== undefined && source !== 'ssm-inventory' && source !== 'tags') {
     throw new Error(`package source must be ssm-inventory or tags, got ${JSON.stringify(source)} (PATCHWAVE_AWS_PACKAGE_SOURCE)`);
   }
+  const overrideBucket = config.provider?.baselineOverrideBucket ?? process.env.PATCHWAVE_AWS_OVERRIDE_BUCKET;
   return new AwsFleetProvider({
     ...config.provider,
+    ...(overrideBucket && { baselineOverrideBucket: overrideBucket }),
     packageSource: source,
     clientOptions: {
       region: config.region ?? (testPeer ? (process.env.AWS_REGION ?? 'us-east-1') : undefined),

@@ -14,10 +14,12 @@ import {
   type NodeManifest,
   type OperationContext,
   type PatchStatus,
+  type Remediation,
   type SnapshotRecord,
 } from '../port';
 import { createAwsClients, type AwsClientOptions, type AwsClients } from './clients';
-import { commandComment, getInvocation, invocationStatus, sendKeyedCommand, waitForInvocation } from './commands';
+import { writeBaselineOverride } from './override';
+import { commandComment, getInvocation, keyHash, invocationStatus, sendKeyedCommand, waitForInvocation } from './commands';
 import { awsSend, hasCode } from './errors';
 import { describeInstance } from './fleet';
 import { listInventory, type PackageSource } from './inventory';
@@ -57,6 +59,14 @@ export interface AwsProviderOptions {
   /** Seconds SSM waits for the agent to pick a command up before it reports `DeliveryTimedOut`. */
   commandDeliveryTimeoutSeconds?: number;
   healthUrlTimeoutMs?: number;
+  /**
+   * Where targeted remediation writes its patch baseline override (src/providers/aws/override.ts).
+   * Required for `remediation: targeted` (the default): without it a targeted patch is refused
+   * rather than silently running the whole baseline. The instances' profile must be able to read it.
+   */
+  baselineOverrideBucket?: string;
+  /** Key prefix of the override objects. */
+  baselineOverridePrefix?: string;
   now?: () => Date;
 }
 
@@ -71,12 +81,13 @@ const DEFAULTS = {
   restoreTimeoutMs: 20 * 60_000,
   commandDeliveryTimeoutSeconds: 600,
   healthUrlTimeoutMs: 5_000,
+  baselineOverridePrefix: 'patchwave/baseline-override/',
 };
 
 export class AwsFleetProvider implements FleetProvider {
   readonly name = 'aws' as const;
   readonly clients: AwsClients;
-  private readonly options: typeof DEFAULTS & { now: () => Date };
+  private readonly options: typeof DEFAULTS & { now: () => Date; baselineOverrideBucket?: string };
   /** Instance id → platform: it never changes, and getPatchStatus is polled every few seconds. */
   private readonly platforms = new Map<string, string>();
 
@@ -84,7 +95,7 @@ export class AwsFleetProvider implements FleetProvider {
     const { clients, clientOptions, ...rest } = options;
     this.clients = clients ?? createAwsClients(clientOptions);
     const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-    this.options = { ...DEFAULTS, now: () => new Date(), ...defined } as typeof DEFAULTS & { now: () => Date };
+    this.options = { ...DEFAULTS, now: () => new Date(), ...defined } as typeof DEFAULTS & { now: () => Date; baselineOverrideBucket?: string };
   }
 
   private timing(timeoutMs: number) {
@@ -146,19 +157,37 @@ export class AwsFleetProvider implements FleetProvider {
   }
 
   /**
-   * `AWS-RunPatchBaseline` with `Install`: the node's patch baseline decides what is installed, so the
-   * fix must be approved there (docs/aws.md); verify checks the packages afterwards at the OS level.
+   * `AWS-RunPatchBaseline` with `Install`. Targeted (the default): with a `BaselineOverride` in S3
+   * approving exactly the alert's packages. Baseline: the node's own patch baseline decides, so the
+   * fix must be approved there (docs/aws.md). Verify checks the packages afterwards at the OS level.
    */
   async startPatch(
     nodeId: string,
-    ctx: OperationContext & { packages: AffectedPackage[]; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
+    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
   ): Promise<{ commandId: string }> {
+    const parameters: Record<string, string[]> = { Operation: ['Install'], RebootOption: [ctx.rebootOption] };
+    if ((ctx.remediation ?? 'targeted') === 'targeted') {
+      const bucket = this.options.baselineOverrideBucket;
+      if (!bucket) {
+        throw new ProviderError(
+          'bad-input',
+          `targeted remediation of ${nodeId} needs an S3 bucket for the patch baseline override: set PATCHWAVE_AWS_OVERRIDE_BUCKET (or the provider option baselineOverrideBucket), or choose policy remediation: baseline to run the node's whole baseline`,
+        );
+      }
+      const path = await writeBaselineOverride(
+        this.clients,
+        { bucket, prefix: this.options.baselineOverridePrefix },
+        { cveId: ctx.cveId, keyHash: keyHash(ctx.idempotencyKey), packages: ctx.packages },
+        ctx.signal,
+      );
+      parameters.BaselineOverride = [path];
+    }
     const { commandId } = await sendKeyedCommand(
       this.clients,
       {
         instanceId: nodeId,
         documentName: PATCH_DOCUMENT,
-        parameters: { Operation: ['Install'], RebootOption: [ctx.rebootOption] },
+        parameters,
         comment: commandComment('patch', ctx.cveId, ctx.idempotencyKey),
         idempotencyKey: ctx.idempotencyKey,
         deliveryTimeoutSeconds: this.options.commandDeliveryTimeoutSeconds,
@@ -184,6 +213,29 @@ export class AwsFleetProvider implements FleetProvider {
       if (hasCode(err, 'InvalidCommandId', 'DuplicateInstanceId')) return;
       throw err;
     }
+  }
+
+  /**
+   * The policy's check through `AWS-RunShellScript`; its exit status is the command's (a failed
+   * invocation is exit ≠ 0 with its output, not an error of the provider).
+   */
+  async runCheck(nodeId: string, command: string, ctx: OperationContext): Promise<{ exitCode: number; output: string }> {
+    try {
+      return { exitCode: 0, output: (await this.runScript(nodeId, 'vulnerability-check', [command], ctx)).slice(-2_000) };
+    } catch (err) {
+      if (err instanceof ProviderError && err.kind === 'conflict') return { exitCode: 1, output: err.message.slice(-2_000) };
+      throw err;
+    }
+  }
+
+  /**
+   * `systemctl restart` of each service through `AWS-RunShellScript`. (The manifest does not yet
+   * report stale services on AWS — docs/aws.md — so verify only asks for this when told by policy.)
+   */
+  async restartServices(nodeId: string, services: string[], ctx: OperationContext): Promise<void> {
+    const bad = services.find((s) => !/^[A-Za-z0-9@._-]+$/.test(s));
+    if (bad !== undefined) throw new ProviderError('bad-input', `service name ${JSON.stringify(bad)} on ${nodeId}: use a systemd unit name ([A-Za-z0-9@._-])`);
+    await this.runScript(nodeId, 'restart-services', ['set -eu', ...services.map((s) => `systemctl restart -- '${s}'`)], ctx);
   }
 
   async reapplyConfig(nodeId: string, baseline: NodeManifest, ctx: OperationContext): Promise<void> {

@@ -35,14 +35,17 @@ export interface PollOptions {
   timeoutMessage: (lastState: string) => string;
 }
 
-/** Calls `probe` until it reports done; past the deadline throws a retryable `timeout` ProviderError. */
+/**
+ * Calls `probe` until it reports done; past the deadline throws a `deadline` ProviderError: the
+ * operation itself did not get there in time (not the API failing), so retrying it is not the answer.
+ */
 export async function pollUntil<T>(probe: () => Promise<Probe<T>>, options: PollOptions): Promise<T> {
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
     const result = await probe();
     if (result.done) return result.value;
     if (Date.now() + options.intervalMs > deadline) {
-      throw new ProviderError('timeout', options.timeoutMessage(result.state));
+      throw new ProviderError('deadline', options.timeoutMessage(result.state));
     }
     await sleep(options.intervalMs, options.signal);
   }

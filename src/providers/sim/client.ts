@@ -13,13 +13,14 @@ import {
   type OperationContext,
   type PatchStatus,
   type ProviderErrorKind,
+  type Remediation,
   type SnapshotRecord,
 } from '../port';
 import type { Fault, FaultInput, FleetSpecInput } from './fleet-spec';
 import type { MonitorQuery, MonitorReport } from './monitor';
 import type { NodeState, PatchCommand } from './state';
 
-const KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict', 'throttled', 'unavailable', 'timeout'];
+const KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict', 'throttled', 'unavailable', 'timeout', 'deadline'];
 
 /** For answers without the simulator's error body (a proxy, a crash mid-response). */
 function kindForStatus(status: number): ProviderErrorKind {
@@ -32,6 +33,9 @@ function kindForStatus(status: number): ProviderErrorKind {
   return 'unavailable';
 }
 
+/** Longest a call may take (a drain says its own bound); simulated latencies are seconds at most. */
+const REQUEST_TIMEOUT_MS = 120_000;
+
 /** Shared transport of the provider and the admin client. */
 class SimHttp {
   private readonly baseUrl: string;
@@ -40,20 +44,26 @@ class SimHttp {
     this.baseUrl = baseUrl.replace(/\/+$/, '');
   }
 
-  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
+  async request<T>(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown, signal?: AbortSignal, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
     const url = `${this.baseUrl}${path}`;
     let response: Response;
     let text: string;
+    // A simulator that accepts the connection and never answers (stopped, wedged) must become a
+    // retryable timeout, not an activity hanging until its own deadline.
+    const expired = AbortSignal.timeout(timeoutMs);
     try {
       response = await fetch(url, {
         method,
         ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-        ...(signal && { signal }),
+        signal: signal ? AbortSignal.any([signal, expired]) : expired,
       });
       text = await response.text();
     } catch (err) {
       // A cancelled activity must see its own abort, not a retryable provider failure.
       if (signal?.aborted) throw err;
+      if (expired.aborted) {
+        throw new ProviderError('timeout', `fleet simulator at ${this.baseUrl} did not answer ${method} ${path} within ${timeoutMs / 1000}s`, { cause: err });
+      }
       const cause = (err as { cause?: { code?: string } }).cause;
       throw new ProviderError(
         'unavailable',
@@ -111,17 +121,17 @@ export class SimFleetProvider implements FleetProvider {
   }
 
   async drainNode(nodeId: string, ctx: OperationContext & { timeoutMs: number }): Promise<void> {
-    await this.http.request('POST', `/nodes/${enc(nodeId)}/drain`, { ...keyed(ctx), timeoutMs: ctx.timeoutMs }, ctx.signal);
+    await this.http.request('POST', `/nodes/${enc(nodeId)}/drain`, { ...keyed(ctx), timeoutMs: ctx.timeoutMs }, ctx.signal, ctx.timeoutMs + REQUEST_TIMEOUT_MS);
   }
 
   startPatch(
     nodeId: string,
-    ctx: OperationContext & { packages: AffectedPackage[]; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
+    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
   ): Promise<{ commandId: string }> {
     return this.http.request(
       'POST',
       `/nodes/${enc(nodeId)}/patch`,
-      { ...keyed(ctx), packages: ctx.packages, rebootOption: ctx.rebootOption },
+      { ...keyed(ctx), packages: ctx.packages.map((p) => ({ name: p.name, fixedVersion: p.fixedVersion })), remediation: ctx.remediation ?? 'targeted', rebootOption: ctx.rebootOption },
       ctx.signal,
     );
   }
@@ -133,6 +143,14 @@ export class SimFleetProvider implements FleetProvider {
 
   async cancelPatch(nodeId: string, commandId: string): Promise<void> {
     await this.http.request('POST', `/nodes/${enc(nodeId)}/patch/${enc(commandId)}/cancel`, {});
+  }
+
+  runCheck(nodeId: string, command: string, ctx: OperationContext): Promise<{ exitCode: number; output: string }> {
+    return this.http.request('POST', `/nodes/${enc(nodeId)}/check`, { ...keyed(ctx), command }, ctx.signal);
+  }
+
+  async restartServices(nodeId: string, services: string[], ctx: OperationContext): Promise<void> {
+    await this.http.request('POST', `/nodes/${enc(nodeId)}/restart-services`, { ...keyed(ctx), services }, ctx.signal);
   }
 
   async reapplyConfig(nodeId: string, baseline: NodeManifest, ctx: OperationContext): Promise<void> {

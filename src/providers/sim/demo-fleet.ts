@@ -123,6 +123,12 @@ const DEMO_CLUSTERS: Array<{ id: keyof typeof TEMPLATES; size: number; dependsOn
 /** The node that fails its patch when the demo injects a failure: tier 1, and not its cluster's canary. */
 export const DEMO_FAIL_NODE = 'api-gateway-03';
 
+/**
+ * A node whose first verification finds sshd still running the old code after the upgrade: the
+ * procedure restarts it, verifies again and finds the fix live (the demo shows one handled finding).
+ */
+export const DEMO_STALE_NODE = 'web-frontend-02';
+
 function clusterFrom(id: string, template: ClusterTemplate, nodeIds: string[], dependsOn?: string[]): FleetSpecInput['clusters'][number] {
   return {
     id,
@@ -144,7 +150,10 @@ function clusterFrom(id: string, template: ClusterTemplate, nodeIds: string[], d
 
 /** About 40 nodes in 8 clusters over 3 tiers, vulnerable to CVE-2024-6387. */
 export function demoFleet(options: { seed?: number; failNode?: boolean } = {}): FleetSpec {
-  const faults: FaultInput[] = options.failNode ? [{ kind: 'patch-fails', node: DEMO_FAIL_NODE }] : [];
+  const faults: FaultInput[] = [
+    { kind: 'stale-library', node: DEMO_STALE_NODE, services: ['sshd'] },
+    ...(options.failNode ? [{ kind: 'patch-fails' as const, node: DEMO_FAIL_NODE }] : []),
+  ];
   return parseFleetSpec(
     {
       name: 'demo',

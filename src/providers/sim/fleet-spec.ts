@@ -23,8 +23,9 @@ export const faultSchema = z.discriminatedUnion('kind', [
   /** The patch command ends Failed; with `partial`, half of the requested packages were upgraded first. */
   z.strictObject({ kind: z.literal('patch-fails'), ...faultTarget, partial: z.boolean().default(false) }),
   /**
-   * For `checks` health checks after a successful patch the node fails checks: every other one when
-   * `probability` is absent, else each with that probability (seeded).
+   * For `checks` health checks after a successful patch (while it is in place: a rollback stops it)
+   * the node fails checks: every other one when `probability` is absent, else each with that
+   * probability (seeded).
    */
   z.strictObject({
     kind: z.literal('health-flaps'),
@@ -38,7 +39,7 @@ export const faultSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('slow-drain'), ...faultTarget, delayMs: z.number().min(0) }),
   /** The patch command never finishes: the caller's timeout has to fire and cancel it. */
   z.strictObject({ kind: z.literal('unreachable-repo'), ...faultTarget }),
-  /** restoreConfig and/or restoreData fail with a 5xx every time, until the fault is cleared. */
+  /** restoreConfig and/or restoreData fail every time (a final `conflict`, not an API blip), until the fault is cleared. */
   z.strictObject({
     kind: z.literal('restore-fails'),
     ...faultTarget,
@@ -52,6 +53,39 @@ export const faultSchema = z.discriminatedUnion('kind', [
     ...faultTarget,
     errorRateDelta: z.number().min(0).max(1).default(0.2),
     latencyFactor: z.number().min(1).default(3),
+  }),
+  /**
+   * A successful patch leaves `services` running the old library (mapped, deleted on disk) until they
+   * are restarted; with `survivesRestart` a restart does not help (the service re-execs a stale binary).
+   */
+  z.strictObject({
+    kind: z.literal('stale-library'),
+    ...faultTarget,
+    services: z.array(z.string().min(1)).min(1).default(['sshd']),
+    survivesRestart: z.boolean().default(false),
+  }),
+  /** The policy's per-CVE check command exits `exitCode` on the node (the vulnerability still triggers). */
+  z.strictObject({ kind: z.literal('check-fails'), ...faultTarget, exitCode: z.number().int().min(1).max(255).default(1), output: z.string().default('still vulnerable') }),
+  /**
+   * The node's package mirror lags: for `package` (default every package) it offers `version`, or
+   * nothing newer than what is installed when `version` is absent. The patch "succeeds" and installs
+   * what the mirror has, which may be below the fix: verification must catch it.
+   */
+  z.strictObject({ kind: z.literal('repo-lag'), ...faultTarget, package: z.string().min(1).optional(), version: z.string().min(1).optional() }),
+  /**
+   * A fleet API outage window: for `durationMs` of wall-clock time from when the fault is added (or
+   * the fleet loaded), every call on the targeted nodes is refused — `unavailable` (503, the API is
+   * down) or `throttled` (429). The nodes themselves carry on: running patch commands still finish.
+   */
+  z.strictObject({
+    kind: z.literal('api-outage'),
+    ...faultTarget,
+    durationMs: z.number().int().min(1),
+    answer: z.enum(['unavailable', 'throttled']).default('unavailable'),
+    /** Only these calls: `checkHealth`, `readManifest`, `getPatchStatus`, `cancelPatch`, or an operation as the monitor names it (`drain`, `startPatch`…); default every call. */
+    calls: z.array(z.string().min(1)).optional(),
+    /** Epoch ms the window opens; set by the simulator when absent. */
+    startsAt: z.number().int().optional(),
   }),
   /** Calls on the node are refused with 429 with this probability (seeded per call). */
   z.strictObject({

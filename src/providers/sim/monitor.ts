@@ -8,7 +8,7 @@ import { clusterCap } from '../../domain/policy';
 import type { ProviderErrorKind } from '../port';
 import type { LatencyOp } from './latency';
 
-/** Mutating operations as the monitor names them (port method names). Reads are not recorded. */
+/** Mutating operations as the monitor names them (port method names). Reads are not recorded, unless refused. */
 export type OperationName =
   | 'snapshot'
   | 'drain'
@@ -16,10 +16,16 @@ export type OperationName =
   | 'patchComplete'
   | 'cancelPatch'
   | 'reapplyConfig'
+  | 'restartServices'
+  // The policy's vulnerability check (a read, recorded so tests see it ran and what it answered).
+  | 'runCheck'
   | 'restoreConfig'
   | 'restoreData'
   | 'rejoin'
-  | 'quarantine';
+  | 'quarantine'
+  // A read (health, manifest, patch status) or a cancel refused by an injected fault: these are not
+  // recorded, but an API outage has to be visible in the record too. The detail names the call.
+  | 'refusedCall';
 
 /** `replayed`: a repeated idempotency key answered from the first call; `failed`: a patch command ended Failed. */
 export type OperationOutcome = 'ok' | 'replayed' | 'failed' | ProviderErrorKind;

@@ -41,6 +41,8 @@ export const HTTP_STATUS: Record<ProviderErrorKind, number> = {
   throttled: 429,
   unavailable: 503,
   timeout: 504,
+  // The body names the kind; a bare 504 (a proxy) reads as the retryable `timeout`.
+  deadline: 504,
 };
 
 const keyed = {
@@ -54,6 +56,7 @@ const drainBody = z.object({ ...keyed, timeoutMs: z.number().min(0) });
 const patchBody = z.object({
   ...keyed,
   packages: z.array(z.object({ name: z.string().min(1), fixedVersion: z.string().min(1) })).min(1, 'name at least one package'),
+  remediation: z.enum(['targeted', 'baseline']).default('targeted'),
   rebootOption: z.enum(['RebootIfNeeded', 'NoReboot']),
 });
 const reapplyBody = z.object({
@@ -70,6 +73,8 @@ const restoreBody = z.object({
   ...keyed,
   snapshot: z.object({ snapshotIds: z.array(z.string()), configRef: z.string(), createdAt: z.string() }),
 });
+const checkBody = z.object({ ...keyed, command: z.string().min(1) });
+const restartBody = z.object({ ...keyed, services: z.array(z.string().min(1)).min(1, 'name at least one service') });
 const quarantineBody = z.object({ ...keyed, reason: z.string().min(1, 'say why the node is quarantined: an operator will read it') });
 const resetBody = z.object({ fleet: z.unknown() });
 const faultsBody = z.union([z.array(z.unknown()), z.record(z.string(), z.unknown()).transform((fault) => [fault])]);
@@ -146,8 +151,9 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
       sim.startPatch(
         request.params.id,
         body.idempotencyKey,
-        body.packages.map((p) => p.name),
+        body.packages,
         body.rebootOption,
+        body.remediation,
       ),
     );
   });
@@ -161,6 +167,14 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   app.post<{ Params: { id: string; commandId: string } }>('/nodes/:id/patch/:commandId/cancel', async (request) => {
     sim.cancelPatch(request.params.id, request.params.commandId);
     return {};
+  });
+  app.post<NodeParams>('/nodes/:id/check', (request) => {
+    const body = parse(checkBody, request.body, 'body');
+    return track(sim.runCheck(request.params.id, body.command));
+  });
+  app.post<NodeParams>('/nodes/:id/restart-services', (request) => {
+    const body = parse(restartBody, request.body, 'body');
+    return track(sim.restartServices(request.params.id, body.idempotencyKey, body.services));
   });
   app.post<NodeParams>('/nodes/:id/reapply-config', (request) => {
     const body = parse(reapplyBody, request.body, 'body');

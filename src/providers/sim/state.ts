@@ -86,6 +86,8 @@ export interface NodeState {
   commandCount: number;
   /** A successful patch is in place (restoreData clears it): what a `regression` fault reacts to. */
   patched: boolean;
+  /** Services still running code the last patch replaced (absent in state saved before this existed). */
+  staleServices?: string[];
   /** Successful patch completions, and health checks since the last one (`health-flaps` counts them). */
   patchCompletions: number;
   checksSincePatch: number;
@@ -103,6 +105,10 @@ export interface PatchCommand {
   /** Decided from the faults active when the command starts, like a real run decided by the repo state then. */
   plan: 'success' | 'fail' | 'partial-fail' | 'hang';
   reboot: boolean;
+  /** `targeted` upgrades the named packages only; `baseline`, every installed package the repository has newer. Absent: targeted. */
+  remediation?: 'targeted' | 'baseline';
+  /** A `repo-lag` fault active at the start: the node's mirror offers `version` (or nothing newer) for `package` (or every package). */
+  lag?: { package?: string; version?: string };
   /** Config file a `config-drift` fault rewrites when the command succeeds. */
   driftPath?: string;
   state: 'InProgress' | 'Success' | 'Failed';
@@ -218,6 +224,14 @@ function readJsonLines<T>(file: string): T[] {
   return entries;
 }
 
+/** Calls the monitor does not record as operations of their own (reads, and a cancel, which acts only if a command runs). */
+const READS = new Set(['checkHealth', 'readManifest', 'getPatchStatus', 'cancelPatch', 'runCheck']);
+
+/** An `api-outage` window opens when the fault arrives, unless it says when. */
+function openWindow<F extends { kind: string; startsAt?: number }>(fault: F): F {
+  return fault.kind === 'api-outage' && fault.startsAt === undefined ? { ...fault, startsAt: Date.now() } : fault;
+}
+
 function iso(ms: number = Date.now()): string {
   return new Date(ms).toISOString();
 }
@@ -331,6 +345,7 @@ export class SimFleet {
       packages: { ...node.packages },
       kernel: node.kernel,
       configChecksums: { ...node.configChecksums },
+      staleServices: [...(node.staleServices ?? [])],
       capturedAt: iso(),
     };
   }
@@ -419,7 +434,7 @@ export class SimFleet {
       if (remaining > timeoutMs) {
         await this.pause(timeoutMs, generation);
         throw new ProviderError(
-          'timeout',
+          'deadline',
           `drain of node ${nodeId} did not finish within ${timeoutMs}ms (connections still open); ` +
             'the node stays out of the load balancer: retry the drain, or rejoin the node',
         );
@@ -433,8 +448,9 @@ export class SimFleet {
   startPatch(
     nodeId: string,
     key: string,
-    packages: string[],
+    packages: Array<{ name: string; fixedVersion: string }>,
     rebootOption: RebootOption,
+    remediation: 'targeted' | 'baseline' = 'targeted',
   ): Promise<{ commandId: string }> {
     return this.once('startPatch', nodeId, key, async (generation) => {
       this.refuseUnpatchable(this.settled(nodeId));
@@ -447,6 +463,8 @@ export class SimFleet {
       const fail = this.faultOn(node, 'patch-fails');
       const hang = this.faultOn(node, 'unreachable-repo');
       const drift = this.faultOn(node, 'config-drift');
+      // The mirror this node installs from, as it is when the command starts.
+      const lag = this.faultOn(node, 'repo-lag');
       const kernel = this.fleet.availableKernel;
       const reboot = rebootOption === 'RebootIfNeeded' && kernel !== undefined && kernel !== node.kernel;
       const startedAt = Date.now();
@@ -454,7 +472,9 @@ export class SimFleet {
         id: `cmd-${nodeId}-${n}`,
         nodeId,
         key,
-        packages: [...new Set(packages)],
+        packages: [...new Set(packages.map((p) => p.name))],
+        remediation,
+        ...(lag && { lag: { ...(lag.package !== undefined && { package: lag.package }), ...(lag.version !== undefined && { version: lag.version }) } }),
         rebootOption,
         startedAt,
         finishAt: hang ? null : startedAt + this.latency.draw(nodeId, 'patch') + (reboot ? this.latency.draw(nodeId, 'reboot') : 0),
@@ -473,6 +493,7 @@ export class SimFleet {
   /** Stops a running command; the node keeps whatever it had. Idempotent: a finished command stays as it ended. */
   cancelPatch(nodeId: string, commandId: string): void {
     this.node(nodeId);
+    this.throttle(nodeId, 'cancelPatch');
     this.settled(nodeId);
     const command = this.command(nodeId, commandId);
     if (command.state !== 'InProgress') {
@@ -482,6 +503,30 @@ export class SimFleet {
     this.disarm(command.id);
     this.saveCommand({ ...command, state: 'Failed', detail: `patch command ${commandId} on node ${nodeId} was cancelled` });
     this.recordOperation({ nodeId, op: 'cancelPatch', outcome: 'ok', detail: commandId });
+  }
+
+  /** Runs the policy's check command: exit 0, unless a `check-fails` fault says the vulnerability still triggers. */
+  async runCheck(nodeId: string, command: string): Promise<{ exitCode: number; output: string }> {
+    this.node(nodeId);
+    this.throttle(nodeId, 'runCheck');
+    await this.pause(this.latency.draw(nodeId, 'manifest'), this.generation);
+    const fault = this.faultOn(this.settled(nodeId), 'check-fails');
+    const answer = fault ? { exitCode: fault.exitCode, output: fault.output } : { exitCode: 0, output: '' };
+    this.recordOperation({ nodeId, op: 'runCheck', outcome: answer.exitCode === 0 ? 'ok' : 'failed', detail: `${command} → exit ${answer.exitCode}` });
+    return answer;
+  }
+
+  /** Restarts services: they map the new code afterwards, unless a `stale-library` fault says it survives restarts. */
+  restartServices(nodeId: string, key: string, services: string[]): Promise<Record<string, never>> {
+    return this.once('restartServices', nodeId, key, async (generation) => {
+      this.refuseWhilePatching(this.settled(nodeId), 'restart services on');
+      await this.pause(this.latency.draw(nodeId, 'reapplyConfig'), generation);
+      const node = this.node(nodeId);
+      const sticky = this.faultOn(node, 'stale-library')?.survivesRestart === true;
+      const still = sticky ? (node.staleServices ?? []) : (node.staleServices ?? []).filter((s) => !services.includes(s));
+      this.update(nodeId, { staleServices: still });
+      return { result: {}, detail: `${services.join(', ')}${sticky ? ' (still running the old library: injected stale-library fault)' : ''}` };
+    });
   }
 
   reapplyConfig(nodeId: string, key: string, baseline: NodeManifest): Promise<Record<string, never>> {
@@ -517,7 +562,7 @@ export class SimFleet {
       const saved = this.findSnapshot(node, snapshot);
       await this.pause(this.latency.draw(nodeId, 'restoreData'), generation);
       this.failIfRestoreFault(nodeId, 'data');
-      this.update(nodeId, { packages: { ...saved.packages }, kernel: saved.kernel, patched: false });
+      this.update(nodeId, { packages: { ...saved.packages }, kernel: saved.kernel, patched: false, staleServices: [] });
       return { result: {}, detail: saved.id, snapshotId: saved.id };
     });
   }
@@ -587,7 +632,7 @@ export class SimFleet {
     const taken = new Set(this.faults.map((f) => f.id));
     const clash = parsed.data.find((f) => f.id !== undefined && taken.has(f.id));
     if (clash) throw new ProviderError('conflict', `a fault with id "${clash.id}" exists already; delete it first or choose another id`);
-    const added = assignFaultIds(parsed.data, this.faults);
+    const added = assignFaultIds(parsed.data.map(openWindow), this.faults);
     this.setFaults([...this.faults, ...added]);
     return added;
   }
@@ -680,7 +725,7 @@ export class SimFleet {
     );
     this.commands = new Map();
     this.keys = new Map();
-    this.faults = fleet.faults;
+    this.faults = fleet.faults.map(openWindow);
     this.outOfService = new Map(fleet.clusters.map((c) => [c.id, 0]));
     this.store.reset(this.stored());
   }
@@ -784,14 +829,18 @@ export class SimFleet {
     const command = this.commands.get(commandId);
     if (!command || command.state !== 'InProgress') return;
     const node = this.node(command.nodeId);
-    const repo = this.fleet.packageRepo;
-    const applicable = command.packages.filter((name) => {
+    const lag = command.lag;
+    // What the node's mirror offers: the fleet's repository, unless it lags for this package.
+    const offered = (name: string): string | undefined =>
+      lag && (lag.package === undefined || lag.package === name) ? (lag.version ?? node.packages[name]) : this.fleet.packageRepo[name];
+    const candidates = command.remediation === 'baseline' ? Object.keys(node.packages) : command.packages;
+    const applicable = candidates.filter((name) => {
       const installed = node.packages[name];
-      const available = repo[name];
+      const available = offered(name);
       return installed !== undefined && available !== undefined && compareVersions(available, installed) > 0;
     });
-    const upgrade = (names: string[]) => Object.fromEntries(names.map((name) => [name, repo[name]]));
-    const describe = (names: string[]) => names.map((name) => `${name} ${node.packages[name]} → ${repo[name]}`).join(', ');
+    const upgrade = (names: string[]) => Object.fromEntries(names.map((name) => [name, offered(name)!]));
+    const describe = (names: string[]) => names.map((name) => `${name} ${node.packages[name]} → ${offered(name)}`).join(', ');
 
     if (command.plan === 'fail' || command.plan === 'partial-fail') {
       const done = command.plan === 'partial-fail' ? applicable.slice(0, Math.floor(applicable.length / 2)) : [];
@@ -806,12 +855,21 @@ export class SimFleet {
 
     const configChecksums = { ...node.configChecksums };
     if (command.driftPath) configChecksums[command.driftPath] = configChecksum(`${configChecksums[command.driftPath] ?? ''} reset by the package's postinst`);
-    const kernel = command.reboot ? this.fleet.availableKernel! : node.kernel;
+    // A kernel image the patch upgraded runs only after a reboot, which NoReboot forbids.
+    const kernelUpgrade = applicable.find((name) => /^(kernel|kernel-core|kernel-default|linux-image(-.*)?|linux-generic)$/.test(name));
+    const kernel = command.reboot
+      ? this.fleet.availableKernel!
+      : kernelUpgrade && command.rebootOption === 'RebootIfNeeded'
+        ? offered(kernelUpgrade)!
+        : node.kernel;
+    const stale = applicable.length > 0 ? this.faultOn(node, 'stale-library') : undefined;
     const notes = [
       applicable.length > 0
         ? `upgraded ${describe(applicable)}`
         : `no applicable updates for ${command.packages.join(', ')} (not installed, or the repository has nothing newer)`,
-      ...(command.reboot ? [`rebooted into kernel ${kernel}`] : []),
+      ...(kernel !== node.kernel ? [`rebooted into kernel ${kernel}`] : []),
+      ...(kernelUpgrade && kernel === node.kernel ? [`kernel ${offered(kernelUpgrade)} installed; still running ${kernel} (no reboot)`] : []),
+      ...(stale ? [`${stale.services.join(', ')} still map the old library`] : []),
       ...(command.driftPath ? [`${command.driftPath} was rewritten`] : []),
     ];
     this.update(command.nodeId, {
@@ -819,6 +877,7 @@ export class SimFleet {
       kernel,
       configChecksums,
       patched: true,
+      staleServices: stale ? [...new Set([...(node.staleServices ?? []), ...stale.services])] : (node.staleServices ?? []),
       patchCompletions: node.patchCompletions + 1,
       checksSincePatch: 0,
     });
@@ -962,10 +1021,12 @@ export class SimFleet {
   private failIfRestoreFault(nodeId: string, step: 'config' | 'data'): void {
     const fault = this.faultOn(this.node(nodeId), 'restore-fails');
     if (fault && (fault.step === step || fault.step === 'both')) {
+      // A restore that cannot succeed (a broken snapshot, a volume that will not attach) is the node's
+      // failure, not the API's: it is final, so compensation ends in quarantine instead of waiting.
       throw new ProviderError(
-        'unavailable',
-        `restoring ${step} on node ${nodeId} failed: the snapshot service returned 500 (injected restore-fails fault ${fault.id}); ` +
-          'it fails on every retry until the fault is cleared, so quarantine the node',
+        'conflict',
+        `restoring ${step} on node ${nodeId} failed: the snapshot cannot be restored (injected restore-fails fault ${fault.id}); ` +
+          'it fails on every attempt until the fault is cleared, so quarantine the node',
       );
     }
   }
@@ -984,6 +1045,22 @@ export class SimFleet {
   }
 
   private throttle(nodeId: string, call: string): void {
+    const now = Date.now();
+    const outage = this.faults.find(
+      (f): f is Extract<Fault, { kind: 'api-outage' }> =>
+        f.kind === 'api-outage' &&
+        now >= (f.startsAt ?? 0) &&
+        now < (f.startsAt ?? 0) + f.durationMs &&
+        (f.calls === undefined || f.calls.includes(call)) &&
+        this.faultHits(f, this.node(nodeId)),
+    );
+    if (outage) {
+      if (READS.has(call)) this.recordOperation({ nodeId, op: 'refusedCall', outcome: outage.answer, detail: call });
+      throw new ProviderError(
+        outage.answer,
+        `${call} on node ${nodeId}: ${outage.answer === 'throttled' ? 'rate exceeded' : 'the fleet API is unavailable'} (injected api-outage fault ${outage.id}, ${Math.ceil(((outage.startsAt ?? 0) + outage.durationMs - now) / 1000)}s left); retry with backoff`,
+      );
+    }
     const fault = this.faultOn(this.node(nodeId), 'throttle');
     if (!fault) return;
     const counter = `${nodeId}\u0000${call}`;
@@ -1007,7 +1084,8 @@ export class SimFleet {
       return { healthy: false, at, detail: 'failing before any change was made (injected unhealthy-before fault)' };
     }
     const flap = this.faultOn(node, 'health-flaps');
-    if (flap && node.patchCompletions > 0 && node.checksSincePatch < flap.checks) {
+    // The patch makes it flap: once a rollback has taken the patch off again, it stops.
+    if (flap && node.patched && node.checksSincePatch < flap.checks) {
       const check = node.checksSincePatch;
       this.update(nodeId, { checksSincePatch: check + 1 });
       const fails =

@@ -45,7 +45,7 @@ const policyArb = fc.record({
   approvers: fc.constantFrom([] as string[], ['alice']),
   haltScope: fc.constantFrom('cluster' as const, 'tier' as const, 'campaign' as const),
 });
-const FINAL: NodeOutcome[] = ['patched', 'patched', 'patched', 'rolled-back', 'quarantined', 'unhealthy', 'failed'];
+const FINAL: NodeOutcome[] = ['patched', 'patched', 'patched', 'pending-reboot', 'restart-pending', 'rolled-back', 'quarantined', 'unhealthy', 'failed'];
 
 type Step =
   | { kind: 'schedule' }

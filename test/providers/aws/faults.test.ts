@@ -62,7 +62,7 @@ describe('patch outcomes moto never produces', () => {
   it('InProgress, InProgress, then Success — and the OS now has the fixed packages', async () => {
     peer.emulator.pollsInProgress = 2;
     const before = await provider.readManifest(node, ctx('preflight'));
-    const { commandId } = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'RebootIfNeeded' });
+    const { commandId } = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'RebootIfNeeded', remediation: 'baseline' });
 
     const seen = await pollPatch(commandId);
 
@@ -77,7 +77,7 @@ describe('patch outcomes moto never produces', () => {
 
   it('Failed, with the package manager error in the detail', async () => {
     peer.emulator.failNextPatch(node, 'E: Failed to fetch http://archive.ubuntu.com/ubuntu/dists/jammy-security/InRelease  Temporary failure resolving');
-    const { commandId } = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot' });
+    const { commandId } = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' });
     const seen = await pollPatch(commandId);
     expect(seen.at(-1)).toEqual({ state: 'Failed', detail: expect.stringContaining('Temporary failure resolving') });
     expect((seen.at(-1) as { detail: string }).detail).toMatch(/^Failed; exit code 1; stderr: /);
@@ -85,15 +85,15 @@ describe('patch outcomes moto never produces', () => {
 
   it('a retried startPatch finds the running command instead of patching twice', async () => {
     peer.emulator.pollsInProgress = 5;
-    const first = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot' });
-    const second = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot' });
+    const first = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' });
+    const second = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' });
     expect(second.commandId).toBe(first.commandId);
     expect(peer.layer.callsOf('SendCommand')).toHaveLength(1);
   });
 
   it('CancelCommand (not in moto): the invocation ends Cancelled', async () => {
     peer.emulator.pollsInProgress = 5;
-    const { commandId } = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot' });
+    const { commandId } = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' });
     expect(await provider.getPatchStatus(node, commandId)).toEqual({ state: 'InProgress' });
     await provider.cancelPatch(node, commandId);
     expect(await provider.getPatchStatus(node, commandId)).toEqual({ state: 'Failed', detail: 'Cancelled' });
@@ -105,7 +105,7 @@ describe('manifest and config drift', () => {
   it('drift after the patch is re-applied from the content-addressed backup', async () => {
     const baseline = await provider.readManifest(node, ctx('preflight'));
     peer.emulator.driftOnPatch(node, '/etc/ssh/sshd_config');
-    const { commandId } = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot' });
+    const { commandId } = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' });
     await pollPatch(commandId);
     const drifted = await provider.readManifest(node, ctx('verify'));
     expect(drifted.configChecksums['/etc/ssh/sshd_config']).not.toBe(baseline.configChecksums['/etc/ssh/sshd_config']);
@@ -158,7 +158,7 @@ describe('SSM Inventory as the package source (ListInventoryEntries is not in mo
 describe('root volume replacement (not in moto)', () => {
   it('puts the pre-patch root and data back; repeating it creates no second task', async () => {
     const snapshot = await provider.snapshotNode(node, { ...ctx('snapshot'), retentionDays: 14 });
-    const { commandId } = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot' });
+    const { commandId } = await provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' });
     await pollPatch(commandId);
     expect((await provider.readManifest(node, ctx('verify'))).packages).toEqual(DEMO_FIXED_PACKAGES);
 
@@ -181,7 +181,7 @@ describe('root volume replacement (not in moto)', () => {
 describe('throttling, 5xx, slow answers', () => {
   it('ThrottlingException with SDK retries off: a retryable `throttled` error', async () => {
     peer.layer.add({ operation: 'ListCommands', times: 1, answer: { kind: 'throttle' } });
-    const err = await rejection(provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot' }));
+    const err = await rejection(provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' }));
     expect(err.kind).toBe('throttled');
     expect(err.retryable).toBe(true);
     expect(err.message).toContain('ssm:ListCommands');
@@ -241,7 +241,7 @@ describe('throttling, 5xx, slow answers', () => {
 describe('non-retryable errors say what to fix', () => {
   it('access denied names the IAM action', async () => {
     peer.layer.add({ operation: 'SendCommand', answer: { kind: 'error', code: 'AccessDeniedException', message: 'User: arn:aws:sts::123456789012:assumed-role/patchwave/w is not authorized to perform: ssm:SendCommand' } });
-    const err = await rejection(provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot' }));
+    const err = await rejection(provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' }));
     expect(err.kind).toBe('access-denied');
     expect(err.retryable).toBe(false);
     expect(err.message).toContain('grant ssm:SendCommand');
@@ -256,7 +256,7 @@ describe('non-retryable errors say what to fix', () => {
 
   it('an instance SSM does not manage points at the agent', async () => {
     peer.layer.add({ operation: 'SendCommand', answer: { kind: 'error', code: 'InvalidInstanceId', message: 'Instances not in a valid state for account' } });
-    const err = await rejection(provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot' }));
+    const err = await rejection(provider.startPatch(node, { ...ctx('patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' }));
     expect(err.kind).toBe('conflict');
     expect(err.message).toContain('SSM Agent');
   });
@@ -293,7 +293,9 @@ describe('bounded waits on the load balancer', () => {
     });
     const started = Date.now();
     const err = await rejection(provider.drainNode(node, { ...ctx('drain'), timeoutMs: 300 }));
-    expect(err.kind).toBe('timeout');
+    // The operation's own bound, not the API failing: final, so the node is rolled back, not retried for minutes.
+    expect(err.kind).toBe('deadline');
+    expect(err.retryable).toBe(false);
     expect(err.message).toContain('deregistration_delay.timeout_seconds');
     expect(Date.now() - started).toBeLessThan(2_000);
     const state = await peer.clients.autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [node] }));

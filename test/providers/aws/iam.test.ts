@@ -16,6 +16,7 @@ const SERVICE_OF_PACKAGE: Record<string, string> = {
   '@aws-sdk/client-auto-scaling': 'autoscaling',
   '@aws-sdk/client-elastic-load-balancing-v2': 'elasticloadbalancing',
   '@aws-sdk/client-ssm': 'ssm',
+  '@aws-sdk/client-s3': 's3',
 };
 /** Demo-only: creates VPCs, load balancers and groups in moto; never run with the worker's role. */
 const NOT_IN_PRODUCTION = new Set(['seed.ts']);

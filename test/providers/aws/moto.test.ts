@@ -263,8 +263,8 @@ describe('drain, rejoin, quarantine', () => {
 describe('patch command', () => {
   it('sends one AWS-RunPatchBaseline command per key, found again through ListCommands', async () => {
     const node = fleet.instanceIds[0];
-    const first = await provider.startPatch(node, { ...ctx(node, 'patch'), packages: [], rebootOption: 'NoReboot' });
-    const second = await provider.startPatch(node, { ...ctx(node, 'patch'), packages: [], rebootOption: 'NoReboot' });
+    const first = await provider.startPatch(node, { ...ctx(node, 'patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' });
+    const second = await provider.startPatch(node, { ...ctx(node, 'patch'), packages: [], rebootOption: 'NoReboot', remediation: 'baseline' });
     expect(second.commandId).toBe(first.commandId);
     const listed = await moto.ssm.send(new ListCommandsCommand({ InstanceId: node }));
     const mine = (listed.Commands ?? []).filter((c) => c.DocumentName === 'AWS-RunPatchBaseline');

@@ -57,7 +57,7 @@ describe('startPatch → SendCommand', () => {
     ssm.on(ListCommandsCommand).resolves({ Commands: [] });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
 
-    const out = await provider.startPatch(NODE, { ...CTX, packages: [{ name: 'openssh-server', fixedVersion: '1:8.9p1-3ubuntu0.10' }], rebootOption: 'NoReboot' });
+    const out = await provider.startPatch(NODE, { ...CTX, packages: [{ name: 'openssh-server', fixedVersion: '1:8.9p1-3ubuntu0.10' }], rebootOption: 'NoReboot', remediation: 'baseline' });
 
     expect(out).toEqual({ commandId: 'cmd-1' });
     expect(ssm.commandCalls(ListCommandsCommand)[0].args[0].input).toEqual({
@@ -85,7 +85,7 @@ describe('startPatch → SendCommand', () => {
         { CommandId: 'mine', DocumentName: 'AWS-RunPatchBaseline', Comment: `patchwave CVE-2024-6387 patch k:${keyHash(CTX.idempotencyKey)}`, Status: 'Failed' },
       ],
     });
-    const out = await provider.startPatch(NODE, { ...CTX, packages: [], rebootOption: 'RebootIfNeeded' });
+    const out = await provider.startPatch(NODE, { ...CTX, packages: [], rebootOption: 'RebootIfNeeded', remediation: 'baseline' });
     expect(out).toEqual({ commandId: 'mine' });
     expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(0);
   });
@@ -95,7 +95,7 @@ describe('startPatch → SendCommand', () => {
       .on(ListCommandsCommand)
       .resolvesOnce({ Commands: [], NextToken: 'p2' })
       .resolvesOnce({ Commands: [{ CommandId: 'page2', DocumentName: 'AWS-RunPatchBaseline', Comment: `x k:${keyHash(CTX.idempotencyKey)}` }] });
-    expect(await provider.startPatch(NODE, { ...CTX, packages: [], rebootOption: 'RebootIfNeeded' })).toEqual({ commandId: 'page2' });
+    expect(await provider.startPatch(NODE, { ...CTX, packages: [], rebootOption: 'RebootIfNeeded', remediation: 'baseline' })).toEqual({ commandId: 'page2' });
     expect(ssm.commandCalls(ListCommandsCommand)[1].args[0].input.NextToken).toBe('p2');
     expect(ssm.commandCalls(SendCommandCommand)).toHaveLength(0);
   });
@@ -104,7 +104,7 @@ describe('startPatch → SendCommand', () => {
     ssm.on(ListCommandsCommand).resolves({ Commands: [] });
     ssm.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
     const controller = new AbortController();
-    await provider.startPatch(NODE, { ...CTX, signal: controller.signal, packages: [], rebootOption: 'NoReboot' });
+    await provider.startPatch(NODE, { ...CTX, signal: controller.signal, packages: [], rebootOption: 'NoReboot', remediation: 'baseline' });
     for (const call of ssm.calls()) expect((call.args as unknown[])[1]).toEqual({ abortSignal: controller.signal });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SimFleetProvider } from '../../../src/providers/sim/client';
-import { DEMO_FAIL_NODE, demoFleet } from '../../../src/providers/sim/demo-fleet';
+import { DEMO_FAIL_NODE, DEMO_STALE_NODE, demoFleet } from '../../../src/providers/sim/demo-fleet';
 import { configChecksum, FleetSpecError, inventoryFromFleet, parseFleetSpec, parseFleetText } from '../../../src/providers/sim/fleet-spec';
 import { ProviderError } from '../../../src/providers/port';
 import { ctx, OPENSSH, rejection, smallFleet, startSim, stopSim } from './harness';
@@ -102,8 +102,9 @@ describe('fleet spec', () => {
 
     expect(inventoryFromFleet(plain)).toHaveLength(40);
     expect(new Set(plain.clusters.map((c) => c.tier))).toEqual(new Set([1, 2, 3]));
-    expect(plain.faults).toEqual([]);
-    expect(failing.faults).toEqual([expect.objectContaining({ kind: 'patch-fails', node: DEMO_FAIL_NODE })]);
+    // Always one handled verification finding (sshd restarted after the upgrade); a failure only on request.
+    expect(plain.faults).toEqual([expect.objectContaining({ kind: 'stale-library', node: DEMO_STALE_NODE })]);
+    expect(failing.faults).toEqual([expect.objectContaining({ kind: 'stale-library' }), expect.objectContaining({ kind: 'patch-fails', node: DEMO_FAIL_NODE })]);
     const cluster = failing.clusters.find((c) => c.nodes.some((n) => n.id === DEMO_FAIL_NODE))!;
     expect(cluster.tier).toBe(1);
     expect(cluster.nodes[0].id).not.toBe(DEMO_FAIL_NODE);

@@ -25,6 +25,30 @@ describe('sim fault injection', () => {
     expect((await sim.provider.readManifest('web-1', ctx('m'))).packages).toEqual({ 'openssh-server': '9.8.1', openssl: '3.0.13' });
   });
 
+  it('api-outage: every call on the targeted nodes is refused for the window, a running command still finishes, then all answer', async () => {
+    const sim = await startSim({ fleet: smallFleet() });
+    await sim.provider.drainNode('web-1', { ...ctx('web-1#d'), timeoutMs: 1_000 });
+    const { commandId } = await sim.provider.startPatch('web-1', { ...ctx('web-1#p'), packages: OPENSSH, rebootOption: 'NoReboot' });
+    await sim.admin.addFaults([
+      { kind: 'api-outage', node: 'web-1', durationMs: 600 },
+      { kind: 'api-outage', node: 'web-2', durationMs: 600, answer: 'throttled' },
+    ]);
+
+    expect(await rejection(sim.provider.getPatchStatus('web-1', commandId))).toMatchObject({ kind: 'unavailable', retryable: true });
+    expect(await rejection(sim.provider.checkHealth('web-1'))).toMatchObject({ kind: 'unavailable' });
+    expect(await rejection(sim.provider.cancelPatch('web-1', commandId))).toMatchObject({ kind: 'unavailable' });
+    expect(await rejection(sim.provider.drainNode('web-2', { ...ctx('web-2#d'), timeoutMs: 1_000 }))).toMatchObject({ kind: 'throttled', retryable: true });
+    expect((await sim.provider.checkHealth('db-1')).healthy).toBe(true); // not targeted
+
+    await new Promise((r) => setTimeout(r, 650));
+    expect((await waitForPatch(sim, 'web-1', commandId)).state).toBe('Success');
+    await sim.provider.drainNode('web-2', { ...ctx('web-2#d'), timeoutMs: 1_000 });
+    const ops = (await sim.admin.monitor({ operations: true })).operations!.map((op) => `${op.nodeId}:${op.op}:${op.outcome}${op.op === 'refusedCall' ? `:${op.detail}` : ''}`);
+    expect(ops).toEqual(
+      expect.arrayContaining(['web-1:refusedCall:unavailable:getPatchStatus', 'web-1:refusedCall:unavailable:checkHealth', 'web-2:drain:throttled', 'web-1:patchComplete:ok', 'web-2:drain:ok']),
+    );
+  });
+
   it('health-flaps: checks after the patch alternate for N checks, then stay healthy', async () => {
     const sim = await startSim({ fleet: smallFleet({ faults: [{ kind: 'health-flaps', node: 'web-3', checks: 4 }] }) });
     expect((await sim.provider.checkHealth('web-3')).healthy).toBe(true); // before the patch: unaffected
@@ -59,17 +83,17 @@ describe('sim fault injection', () => {
     expect((await sim.provider.readManifest('db-1', ctx('fixed'))).configChecksums).toEqual(baseline.configChecksums);
   });
 
-  it('slow-drain: a drain beyond its timeout fails with a timeout and leaves the node out, on record', async () => {
+  it('slow-drain: a drain beyond its bound fails with a final `deadline` and leaves the node out, on record', async () => {
     const sim = await startSim({ fleet: smallFleet({ faults: [{ kind: 'slow-drain', node: 'web-4', delayMs: 60_000 }] }) });
 
     const err = await rejection(sim.provider.drainNode('web-4', { ...ctx('web-4#drain'), timeoutMs: 50 }));
 
     expect(err).toBeInstanceOf(ProviderError);
-    expect(err).toMatchObject({ kind: 'timeout', retryable: true });
+    expect(err).toMatchObject({ kind: 'deadline', retryable: false });
     expect((err as Error).message).toMatch(/drain of node web-4 did not finish within 50ms/);
     const monitor = await sim.admin.monitor({ node: 'web-4' });
     expect(monitor.drainedNow).toEqual([expect.objectContaining({ nodeId: 'web-4', quarantined: false })]);
-    expect(monitor.operations!.map((op) => `${op.op}:${op.outcome}`)).toEqual(['drain:timeout']);
+    expect(monitor.operations!.map((op) => `${op.op}:${op.outcome}`)).toEqual(['drain:deadline']);
   });
 
   it('unreachable-repo: the command stays InProgress until cancelled', async () => {
@@ -88,7 +112,7 @@ describe('sim fault injection', () => {
     expect((await sim.provider.readManifest('db-2', ctx('m'))).packages['openssh-server']).toBe('9.6.1');
   });
 
-  it('restore-fails: every restore attempt fails with a retryable 5xx; quarantine still works', async () => {
+  it('restore-fails: every restore attempt fails with a final conflict; quarantine still works', async () => {
     const sim = await startSim({ fleet: smallFleet({ faults: [{ kind: 'restore-fails', node: 'web-1', step: 'data' }] }) });
     const snapshot = await sim.provider.snapshotNode('web-1', { ...ctx('s'), retentionDays: 14 });
     await drainAndPatch(sim, 'web-1');
@@ -96,7 +120,7 @@ describe('sim fault injection', () => {
     await sim.provider.restoreConfig('web-1', snapshot, ctx('rc'));
     for (let attempt = 0; attempt < 3; attempt++) {
       const err = await rejection(sim.provider.restoreData('web-1', snapshot, ctx('rd')));
-      expect(err).toMatchObject({ kind: 'unavailable', retryable: true });
+      expect(err).toMatchObject({ kind: 'conflict', retryable: false });
       expect((err as Error).message).toMatch(/restoring data on node web-1 failed/);
     }
     await sim.provider.quarantineNode('web-1', 'restore failed', ctx('q'));

@@ -76,14 +76,14 @@ describe('sim idempotency', () => {
     const sim = await startSim({ fleet: smallFleet({ faults: [{ id: 'broken', kind: 'restore-fails', node: 'web-4' }] }) });
     const snapshot = await sim.provider.snapshotNode('web-4', { ...ctx('web-4#snapshot'), retentionDays: 14 });
     expect((await rejection(sim.provider.restoreConfig('web-4', snapshot, ctx('web-4#restore-config')))) as ProviderError).toMatchObject({
-      kind: 'unavailable',
-      retryable: true,
+      kind: 'conflict',
+      retryable: false,
     });
 
     await sim.admin.clearFaults('broken');
     await sim.provider.restoreConfig('web-4', snapshot, ctx('web-4#restore-config'));
 
     const outcomes = (await sim.admin.monitor({ node: 'web-4' })).operations!.filter((op) => op.op === 'restoreConfig').map((op) => op.outcome);
-    expect(outcomes).toEqual(['unavailable', 'ok']);
+    expect(outcomes).toEqual(['conflict', 'ok']);
   });
 });

@@ -16,6 +16,7 @@
  *
  * A node's initial OS comes from its `patchwave:pkg:<name>` tags in moto.
  */
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash, randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { AttachVolumeCommand, CreateVolumeCommand, DescribeInstancesCommand, DescribeVolumesCommand, DetachVolumeCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -86,11 +87,13 @@ export class SsmAgentEmulator {
   private readonly failures = new Map<string, string>();
   private readonly drifts = new Map<string, string[]>();
   private readonly ec2: EC2Client;
+  private readonly s3: S3Client;
   updates: Record<string, string>;
   pollsInProgress: number;
 
   private constructor(private readonly options: EmulatorOptions) {
     this.ec2 = new EC2Client({ endpoint: options.motoEndpoint, region: options.region ?? 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    this.s3 = new S3Client({ endpoint: options.motoEndpoint, region: options.region ?? 'us-east-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1, forcePathStyle: true });
     this.updates = options.updates ?? {};
     this.pollsInProgress = options.pollsInProgress ?? 1;
   }
@@ -122,6 +125,7 @@ export class SsmAgentEmulator {
 
   destroy(): void {
     this.ec2.destroy();
+    this.s3.destroy();
   }
 
   /** The next patch on this instance fails with this stderr (an unreachable mirror by default). */
@@ -244,7 +248,17 @@ export class SsmAgentEmulator {
     }
     if (cmd.document === 'AWS-RunPatchBaseline') {
       const changed: string[] = [];
+      // With a baseline override only its approved patches are installed (what Patch Manager does
+      // with a list of approved patches and no approval rules); the object is read from moto's S3.
+      let approved: Set<string> | undefined;
+      const override = cmd.parameters.BaselineOverride?.[0];
+      if (override) {
+        const loaded = await this.readOverride(override);
+        if (typeof loaded === 'string') return fail(1, loaded);
+        approved = loaded;
+      }
       for (const [name, version] of Object.entries(this.updates)) {
+        if (approved && !approved.has(name)) continue;
         if (os.packages[name] !== undefined && os.packages[name] !== version) {
           os.packages[name] = version;
           changed.push(`${name} ${version}`);
@@ -277,6 +291,22 @@ export class SsmAgentEmulator {
       return ok(out.join('\n'));
     }
     return ok('');
+  }
+
+  /** The approved patches of an override at `s3://bucket/key`, or why it could not be used. */
+  private async readOverride(path: string): Promise<Set<string> | string> {
+    const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(path);
+    if (!match) return `BaselineOverride ${path} is not an s3:// path`;
+    try {
+      const object = await this.s3.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
+      const baselines = JSON.parse(await object.Body!.transformToString()) as Array<{ OperatingSystem?: string; ApprovedPatches?: string[] }>;
+      // The emulated nodes are Ubuntu (dpkg manifests).
+      const ours = baselines.find((b) => b.OperatingSystem === 'UBUNTU');
+      if (!ours) return `BaselineOverride ${path} has no baseline for UBUNTU`;
+      return new Set(ours.ApprovedPatches ?? []);
+    } catch (err) {
+      return `failed to download the baseline override ${path}: ${(err as Error).message}`;
+    }
   }
 
   private async onListCommands(req: AwsRequest, forward: () => Promise<RawAnswer>): Promise<FaultAnswer> {

@@ -6,6 +6,7 @@
  * moto's. Used by the provider's tests and by `patchwave demo --provider aws`. Nothing here ever
  * talks to a real AWS account: the endpoint is always loopback and the credentials are dummies.
  */
+import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { createAwsClients, type AwsClients } from '../clients';
 import { DEMO_FIXED_PACKAGES } from '../seed';
 import { AwsFaultLayer, type RecordedCall } from './fault-layer';
@@ -13,6 +14,8 @@ import { startMoto, type MotoServer } from './moto';
 import { SsmAgentEmulator } from './node-emulator';
 
 export const SANDBOX_REGION = 'us-east-1';
+/** The bucket targeted remediation writes its patch baseline overrides to, created in moto. */
+export const SANDBOX_OVERRIDE_BUCKET = 'patchwave-sandbox-baseline-overrides';
 /** moto accepts any signature; these never leave the machine. */
 export const SANDBOX_CREDENTIALS = { accessKeyId: 'testing', secretAccessKey: 'testing' } as const;
 
@@ -33,6 +36,8 @@ export interface LocalAwsSandbox {
   /** The fault layer's endpoint: what the provider under test (or the demo's worker) uses. */
   endpoint: string;
   region: string;
+  /** Exists in moto (again after `reset`): pass it as the provider's `baselineOverrideBucket`. */
+  overrideBucket: string;
   /**
    * SDK clients with dummy credentials. `direct` talks to moto itself (seeding, asserting the end
    * state) and stays out of the fault layer's call log. `maxAttempts` 1 by default: an unimplemented
@@ -67,12 +72,29 @@ export async function startLocalAwsSandbox(options: LocalAwsSandboxOptions = {})
     throw err;
   }
   const emulator = SsmAgentEmulator.install(layer, { motoEndpoint: moto.endpoint, region, updates: updates(), pollsInProgress });
+  const createBucket = async () => {
+    const clients = sandboxClients(moto.endpoint, { region });
+    try {
+      await clients.s3.send(new CreateBucketCommand({ Bucket: SANDBOX_OVERRIDE_BUCKET }));
+    } finally {
+      clients.destroy();
+    }
+  };
+  try {
+    await createBucket();
+  } catch (err) {
+    emulator.destroy();
+    await layer.stop();
+    await moto.stop();
+    throw err;
+  }
   return {
     moto,
     layer,
     emulator,
     endpoint: layer.endpoint,
     region,
+    overrideBucket: SANDBOX_OVERRIDE_BUCKET,
     clients: (o = {}) => sandboxClients(o.direct ? moto.endpoint : layer.endpoint, { region, maxAttempts: o.maxAttempts, requestTimeoutMs: o.requestTimeoutMs }),
     async reset() {
       await moto.reset();
@@ -80,6 +102,7 @@ export async function startLocalAwsSandbox(options: LocalAwsSandboxOptions = {})
       emulator.reset();
       emulator.updates = updates();
       emulator.pollsInProgress = pollsInProgress;
+      await createBucket();
     },
     async stop() {
       emulator.destroy();
