@@ -161,8 +161,21 @@ export function buildIngress(opts: IngressOptions): FastifyInstance {
     const perAddress = limits
       ? [scoped.rateLimit({ max: limits.perAddress, errorResponseBuilder: tooMany('from one address'), keyGenerator: (request) => `address:${request.ip}`, onExceeded: (request) => request.log.warn({ limit: 'address' }, 'alert refused: rate limited') })]
       : [];
-    const perSecret = limits
-      ? [scoped.rateLimit({ max: limits.perSecret, errorResponseBuilder: tooMany('with one credential'), keyGenerator: (request) => `secret:${credentialId(request)}`, onExceeded: (request) => request.log.warn({ limit: 'secret', secretId: credentialId(request) }, 'alert refused: rate limited') })]
+    // A second hook from `rateLimit()` would be skipped (the plugin runs once per request), so the
+    // per-secret limit is checked by hand with the plugin's limiter and store.
+    const checkSecret = limits ? scoped.createRateLimit({ max: limits.perSecret, keyGenerator: (request) => `secret:${credentialId(request)}` }) : undefined;
+    const perSecret = checkSecret
+      ? [
+          async (request: FastifyRequest, reply: FastifyReply) => {
+            const limit = await checkSecret(request);
+            if (limit.isAllowed || !limit.isExceeded) return;
+            request.log.warn({ limit: 'secret', secretId: credentialId(request) }, 'alert refused: rate limited');
+            return reply
+              .code(429)
+              .header('retry-after', String(limit.ttlInSeconds))
+              .send({ error: tooMany('with one credential')(request, { max: limit.max, after: `${limit.ttlInSeconds} seconds` }).message });
+          },
+        ]
       : [];
 
     scoped.post('/alerts', {
@@ -200,7 +213,7 @@ export function buildIngress(opts: IngressOptions): FastifyInstance {
           parsed = parseAlert(raw);
         } catch (err) {
           if (!(err instanceof AlertValidationError)) throw err;
-          request.log.warn({ format: err.format, issues: err.totalIssues, first: err.issues[0] && `${truncate(err.issues[0].path)}: expected ${truncate(err.issues[0].expected)}` }, 'alert refused: invalid');
+          request.log.warn({ ...(request.patchwaveAuth?.method === 'hmac' && { secretId: request.patchwaveAuth.secretId }), format: err.format, issues: err.totalIssues, first: err.issues[0] && `${truncate(err.issues[0].path)}: expected ${truncate(err.issues[0].expected)}` }, 'alert refused: invalid');
           return reply.code(400).send({
             error: `not a valid ${err.format}; nothing was started`,
             format: err.format,
