@@ -46,10 +46,12 @@ try {
   const address = values.address ?? (devServer = await startDevServer({ stateDir: dir, inMemory: true, headless: true, say: (m) => console.error(m) })).address;
   const port = await freePort();
   const serveLog = path.join(dir, 'serve.log');
+  // `node --import tsx`, not the tsx launcher: the launcher runs the program in a second process,
+  // and RSS and liveness must be the server's own.
   const child = spawn(
-    path.join(root, 'node_modules/.bin/tsx'),
-    [path.join(root, 'src/cli/main.ts'), '--address', address, '--task-queue', taskQueue, 'serve', '--port', String(port), '--secrets-file', secretsFile, '--rate-limit-address', '10000000', '--rate-limit-secret', '10000000'],
-    { env: { ...process.env, PATCHWAVE_WEBHOOK_TOKEN: token, PATCHWAVE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'src/cli/main.ts'), '--address', address, '--task-queue', taskQueue, 'serve', '--port', String(port), '--secrets-file', secretsFile, '--rate-limit-address', '10000000', '--rate-limit-secret', '10000000'],
+    { cwd: root, env: { ...process.env, PATCHWAVE_WEBHOOK_TOKEN: token, PATCHWAVE_LOG_LEVEL: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const logLines: Buffer[] = [];
   child.stdout.on('data', (d: Buffer) => logLines.push(d));
