@@ -1,7 +1,7 @@
 /**
  * `patchwave serve`: the webhook (POST /alerts, GET /healthz, GET /readyz) and, with --queue-url, the
- * SQS consumer for event-bus deliveries. Secrets come from the environment only, never from flags
- * (flags end up in shell history and in `ps`).
+ * SQS consumer for event-bus deliveries. Secrets come from the environment or a secrets file (several
+ * with ids, re-read on change and SIGHUP), never from flags (flags end up in shell history and `ps`).
  */
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
@@ -54,7 +54,7 @@ export interface ServeControl {
 export function registerServeCommand(program: Command, control: ServeControl = {}): void {
   program
     .command('serve')
-    .description(`accept alerts over HTTP (and from SQS with --queue-url); needs ${WEBHOOK_SECRET_ENV} and/or ${WEBHOOK_TOKEN_ENV} in the environment`)
+    .description(`accept alerts over HTTP(S) (and from SQS with --queue-url); needs ${WEBHOOK_SECRET_ENV}, --secrets-file and/or ${WEBHOOK_TOKEN_ENV}`)
     .option('--port <port>', 'HTTP port (0 = any free port)', '8080')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--queue-url <url>', 'also consume alerts from this SQS queue')
