@@ -74,11 +74,17 @@ try {
   const seen = new Map<string, number>();
   await runFuzz(url, generateFuzzCases({ seed: seed ^ 0x5eed, count: 300, limitBytes: LIMIT }), creds, { allow429: true, seen });
   const rssBefore = rssKiB(child.pid!);
+  // Every 1,000 cases: a leak shows as a trend, garbage collection as a sawtooth.
+  const rssSamples: number[] = [];
   const report = await runFuzz(url, cases, creds, {
     concurrency: Number(values.concurrency),
     allow429: true,
     seen,
-    onBatch: (done) => done % 1_000 === 0 && console.log(`  ${done}/${cases.length}  rss ${(rssKiB(child.pid!) / 1024).toFixed(0)} MiB`),
+    onBatch: (done) => {
+      if (done % 1_000 !== 0) return;
+      rssSamples.push(Math.round(rssKiB(child.pid!) / 1024));
+      console.log(`  ${done}/${cases.length}  rss ${rssSamples[rssSamples.length - 1]} MiB`);
+    },
   });
   const alive = exit === undefined && (await fetch(`${url}/healthz`).then((r) => r.ok, () => false));
   const rssAfter = alive ? rssKiB(child.pid!) : NaN;
@@ -106,6 +112,7 @@ try {
     serverAlive: alive,
     rssBeforeMiB: Math.round(rssBefore / 1024),
     rssAfterMiB: Math.round(rssAfter / 1024),
+    rssEvery1000MiB: rssSamples,
     durationS: Math.round(report.durationMs / 100) / 10,
     sentMiB: Math.round(cases.reduce((n, c) => n + c.body.length, 0) / 1024 / 1024),
     secretsInLogs: leaked.length,
