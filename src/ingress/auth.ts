@@ -4,6 +4,7 @@
  * constant-time. Nothing here logs, and nothing here ever echoes a secret or a signature back.
  */
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import type { WebhookSecret } from './secrets';
 
 export const TIMESTAMP_HEADER = 'x-patchwave-timestamp';
 export const SIGNATURE_HEADER = 'x-patchwave-signature';
@@ -18,8 +19,10 @@ export const DEFAULT_MAX_SKEW_SECONDS = 300;
 export const DEFAULT_REPLAY_CACHE_ENTRIES = 100_000;
 
 export interface AuthConfig {
-  /** Shared secret for `X-Patchwave-Signature: sha256=<hex>`. */
+  /** One shared secret for `X-Patchwave-Signature: sha256=<hex>`; its id is `default`. */
   hmacSecret?: string;
+  /** Several active secrets with ids (rotation): a signature from any of them is accepted. */
+  hmacSecrets?: { active(): readonly WebhookSecret[] };
   /** Token for `Authorization: Bearer <token>`. */
   bearerToken?: string;
   /** How far a request's timestamp may be from our clock (default 300 s). */
@@ -55,7 +58,7 @@ export function checkAuthHeaders(headers: Headers, config: AuthConfig, nowMs: nu
     if (!match) return { ok: false, reason: 'malformed Authorization header: expected "Bearer <token>"' };
     return sameSecret(match[1], config.bearerToken) ? { ok: true, method: 'bearer' } : { ok: false, reason: 'invalid bearer token' };
   }
-  if (config.hmacSecret && (timestampText !== undefined || signatureText !== undefined)) {
+  if (acceptsSignatures(config) && (timestampText !== undefined || signatureText !== undefined)) {
     if (timestampText === undefined) return { ok: false, reason: `missing ${TIMESTAMP_HEADER} header` };
     if (signatureText === undefined) return { ok: false, reason: `missing ${SIGNATURE_HEADER} header` };
     if (!/^\d{1,12}$/.test(timestampText)) return { ok: false, reason: `${TIMESTAMP_HEADER} must be Unix seconds` };
@@ -80,6 +83,31 @@ export function signPayload(secret: string, timestamp: number | string, rawBody:
 
 function hmac(secret: string, timestamp: number | string, rawBody: string | Buffer): Buffer {
   return createHmac('sha256', secret).update(`${timestamp}.`).update(rawBody).digest();
+}
+
+/** Id of the one secret configured as `hmacSecret`. */
+export const DEFAULT_SECRET_ID = 'default';
+
+/** True when signed requests are accepted at all (even if every secret has just been removed). */
+export function acceptsSignatures(config: AuthConfig): boolean {
+  return Boolean(config.hmacSecret || config.hmacSecrets);
+}
+
+/** The secrets a signature may be made with right now. */
+export function activeSecrets(config: AuthConfig): readonly WebhookSecret[] {
+  const list = config.hmacSecrets ? [...config.hmacSecrets.active()] : [];
+  if (config.hmacSecret && !list.some((s) => s.id === DEFAULT_SECRET_ID)) list.unshift({ id: DEFAULT_SECRET_ID, secret: config.hmacSecret });
+  return list;
+}
+
+/**
+ * The id of the active secret that made this signature, or undefined. Every secret is tried (no
+ * early exit), so the time taken does not say which one matched.
+ */
+export function matchSignature(secrets: readonly WebhookSecret[], timestamp: number, rawBody: Buffer, signature: Buffer): string | undefined {
+  let matched: string | undefined;
+  for (const { id, secret } of secrets) if (verifySignature(secret, timestamp, rawBody, signature) && matched === undefined) matched = id;
+  return matched;
 }
 
 /** Constant-time check of a signature already shaped by `checkAuthHeaders`. */

@@ -1,7 +1,8 @@
 /** Webhook authentication rules at their edges, with a fixed clock. */
 import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { checkAuthHeaders, ReplayCache, sameSecret, signPayload, verifySignature } from '../../src/ingress/auth';
+import { activeSecrets, checkAuthHeaders, matchSignature, ReplayCache, sameSecret, signPayload, verifySignature } from '../../src/ingress/auth';
+import { isLoopback } from '../../src/cli/commands/serve';
 
 const SECRET = 'a-shared-secret-for-tests';
 const NOW = 1_750_000_000_000;
@@ -84,5 +85,38 @@ describe('ReplayCache', () => {
     cache.remember('a', NOW + 1_000, NOW);
     cache.forget('a');
     expect(cache.remember('a', NOW + 1_000, NOW)).toBe('fresh');
+  });
+});
+
+describe('several active secrets', () => {
+  const secrets = [
+    { id: 'old', secret: 'old-secret-0123456789' },
+    { id: 'new', secret: 'new-secret-0123456789' },
+  ];
+  const sig = (secret: string, body = '{}') => Buffer.from(signPayload(secret, T, body).slice('sha256='.length), 'hex');
+
+  it('names the secret that made the signature, and none for another secret or other bytes', () => {
+    expect(matchSignature(secrets, T, Buffer.from('{}'), sig('old-secret-0123456789'))).toBe('old');
+    expect(matchSignature(secrets, T, Buffer.from('{}'), sig('new-secret-0123456789'))).toBe('new');
+    expect(matchSignature(secrets, T, Buffer.from('{}'), sig('third-secret-0123456789'))).toBeUndefined();
+    expect(matchSignature(secrets, T, Buffer.from('{ }'), sig('old-secret-0123456789'))).toBeUndefined();
+    expect(matchSignature([], T, Buffer.from('{}'), sig('old-secret-0123456789'))).toBeUndefined();
+  });
+
+  it('accepts signed requests while a secret source exists, even when it has just been emptied', () => {
+    let list = secrets;
+    const config = { hmacSecrets: { active: () => list } };
+    expect(checkAuthHeaders(headers(T), config, NOW)).toMatchObject({ ok: true, method: 'hmac' });
+    list = [];
+    expect(checkAuthHeaders(headers(T), config, NOW)).toMatchObject({ ok: true, method: 'hmac' });
+    expect(activeSecrets(config)).toEqual([]);
+    expect(activeSecrets({ hmacSecret: SECRET, ...config })).toEqual([{ id: 'default', secret: SECRET }]);
+  });
+});
+
+describe('isLoopback (the plain-text warning)', () => {
+  it('knows loopback from the rest', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', '::1', '[::1]', 'localhost', '::ffff:127.0.0.1']) expect(isLoopback(host), host).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'example.com', '192.168.1.1', '::ffff:10.0.0.1']) expect(isLoopback(host), host).toBe(false);
   });
 });

@@ -1,20 +1,26 @@
 /**
  * `patchwave serve`: the webhook (POST /alerts, GET /healthz, GET /readyz) and, with --queue-url, the
- * SQS consumer for event-bus deliveries. Secrets come from the environment only, never from flags
- * (flags end up in shell history and in `ps`).
+ * SQS consumer for event-bus deliveries. Secrets come from the environment or a secrets file (several
+ * with ids, re-read on change and SIGHUP), never from flags (flags end up in shell history and `ps`).
  */
+import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import type { Server as HttpsServer } from 'node:https';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Command } from 'commander';
-import { buildIngress, ingressLogger } from '../../ingress/server';
+import type pino from 'pino';
+import { buildIngress, DEFAULT_RATE_LIMITS, ingressLogger } from '../../ingress/server';
 import { startQueueConsumer, type QueueConsumer } from '../../ingress/queue';
+import { MIN_SECRET_CHARS, SecretsFileError, WebhookSecrets } from '../../ingress/secrets';
 import { CliError, globalOptions } from '../context';
 import { BAD_INPUT_EXIT, connectOrExplain, defaultUiUrl, providerName, readPolicyFile, scopeName } from './alert';
 
 export const WEBHOOK_SECRET_ENV = 'PATCHWAVE_WEBHOOK_SECRET';
 export const WEBHOOK_TOKEN_ENV = 'PATCHWAVE_WEBHOOK_TOKEN';
-
-/** A shorter secret is guessable offline from one signed request. */
-const MIN_SECRET_CHARS = 16;
+/** The id under which PATCHWAVE_WEBHOOK_SECRET is known (logs, rate limits); default `env`. */
+export const WEBHOOK_SECRET_ID_ENV = 'PATCHWAVE_WEBHOOK_SECRET_ID';
+/** A file of `id: secret` lines (or a JSON object), re-read on change and on SIGHUP. */
+export const WEBHOOK_SECRETS_FILE_ENV = 'PATCHWAVE_WEBHOOK_SECRETS_FILE';
 
 interface ServeOptions {
   port: string;
@@ -30,18 +36,25 @@ interface ServeOptions {
   awsRegion?: string;
   awsEndpoint?: string;
   waitTime: string;
+  secretsFile?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  rateLimitAddress: string;
+  rateLimitSecret: string;
 }
 
 /** For tests and embedding: stop without a process signal, learn the bound address. */
 export interface ServeControl {
   signal?: AbortSignal;
   onListening?: (info: { url: string; queue?: QueueConsumer }) => void;
+  /** Where the JSON log lines go (default stdout). */
+  logDestination?: pino.DestinationStream;
 }
 
 export function registerServeCommand(program: Command, control: ServeControl = {}): void {
   program
     .command('serve')
-    .description(`accept alerts over HTTP (and from SQS with --queue-url); needs ${WEBHOOK_SECRET_ENV} and/or ${WEBHOOK_TOKEN_ENV} in the environment`)
+    .description(`accept alerts over HTTP(S) (and from SQS with --queue-url); needs ${WEBHOOK_SECRET_ENV}, --secrets-file and/or ${WEBHOOK_TOKEN_ENV}`)
     .option('--port <port>', 'HTTP port (0 = any free port)', '8080')
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--queue-url <url>', 'also consume alerts from this SQS queue')
@@ -55,11 +68,20 @@ export function registerServeCommand(program: Command, control: ServeControl = {
     .option('--aws-region <region>', 'SQS region (default: the standard AWS chain)')
     .option('--aws-endpoint <url>', 'SQS endpoint override (testing against moto)')
     .option('--wait-time <seconds>', 'SQS long-poll wait', '20')
+    .option('--secrets-file <file>', `webhook secrets as "id: secret" lines or a JSON object, re-read on change and on SIGHUP (default: ${WEBHOOK_SECRETS_FILE_ENV})`)
+    .option('--tls-cert <file>', 'serve HTTPS with this PEM certificate (chain); re-read on SIGHUP')
+    .option('--tls-key <file>', 'the PEM private key for --tls-cert')
+    .option('--rate-limit-address <n>', 'requests per minute to POST /alerts from one source address', String(DEFAULT_RATE_LIMITS.perAddress))
+    .option('--rate-limit-secret <n>', 'requests per minute to POST /alerts with one secret id (or the bearer token)', String(DEFAULT_RATE_LIMITS.perSecret))
     .action(async (opts: ServeOptions, command: Command) => {
       const hmacSecret = process.env[WEBHOOK_SECRET_ENV] || undefined;
       const bearerToken = process.env[WEBHOOK_TOKEN_ENV] || undefined;
-      if (!hmacSecret && !bearerToken) {
-        throw new CliError(`refusing to start without authentication: set ${WEBHOOK_SECRET_ENV} (HMAC signatures) and/or ${WEBHOOK_TOKEN_ENV} (bearer token) in the environment`, BAD_INPUT_EXIT);
+      const secretsFile = opts.secretsFile ?? (process.env[WEBHOOK_SECRETS_FILE_ENV] || undefined);
+      if (!hmacSecret && !bearerToken && !secretsFile) {
+        throw new CliError(
+          `refusing to start without authentication: set ${WEBHOOK_SECRET_ENV} (HMAC signatures), --secrets-file / ${WEBHOOK_SECRETS_FILE_ENV} (several HMAC secrets with ids) and/or ${WEBHOOK_TOKEN_ENV} (bearer token)`,
+          BAD_INPUT_EXIT,
+        );
       }
       for (const [name, value] of [[WEBHOOK_SECRET_ENV, hmacSecret], [WEBHOOK_TOKEN_ENV, bearerToken]] as const) {
         if (value !== undefined && value.length < MIN_SECRET_CHARS) throw new CliError(`${name} is too short: use at least ${MIN_SECRET_CHARS} random characters (e.g. \`openssl rand -hex 32\`)`, BAD_INPUT_EXIT);
@@ -69,20 +91,67 @@ export function registerServeCommand(program: Command, control: ServeControl = {
       const maxSkewSeconds = wholeNumber('--max-skew', opts.maxSkew, 1, 86_400);
       const bodyLimitBytes = opts.bodyLimit === undefined ? undefined : wholeNumber('--body-limit', opts.bodyLimit, 1_024, 16 * 1024 * 1024);
       const waitTimeSeconds = wholeNumber('--wait-time', opts.waitTime, 0, 20);
+      const rateLimit = { perAddress: wholeNumber('--rate-limit-address', opts.rateLimitAddress, 1, 10_000_000), perSecret: wholeNumber('--rate-limit-secret', opts.rateLimitSecret, 1, 10_000_000) };
+      if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CliError('--tls-cert and --tls-key go together', BAD_INPUT_EXIT);
+      const readTls = () => ({ cert: readPem('--tls-cert', opts.tlsCert!), key: readPem('--tls-key', opts.tlsKey!) });
+      const tls = opts.tlsCert ? readTls() : undefined;
       const fleet = { provider: providerName(opts.provider), scope: scopeName(opts.scope) };
       const policy = opts.policy ? readPolicyFile(opts.policy) : undefined;
       const { taskQueue, address, namespace } = globalOptions(command);
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(address);
 
-      const logger = ingressLogger();
+      const logger = ingressLogger(control.logDestination);
+      const envSecret = hmacSecret ? { id: process.env[WEBHOOK_SECRET_ID_ENV] || 'env', secret: hmacSecret } : undefined;
+      let secrets: WebhookSecrets;
+      try {
+        secrets = new WebhookSecrets({ file: secretsFile, env: envSecret, log: logger });
+      } catch (err) {
+        if (err instanceof SecretsFileError) throw new CliError(err.message, BAD_INPUT_EXIT);
+        throw err;
+      }
+      if (secrets.active().length === 0 && !bearerToken) throw new CliError(`the secrets file ${secretsFile} holds no secret and there is no ${WEBHOOK_TOKEN_ENV}: nothing could authenticate`, BAD_INPUT_EXIT);
+
       // Fail fast, naming the address, before listening: an intake that cannot start campaigns must not accept alerts.
       const { client, connection } = await connectOrExplain(address, namespace, 'served');
-      const app = buildIngress({ client, taskQueue, fleet, policy, auth: { hmacSecret, bearerToken, maxSkewSeconds }, bodyLimitBytes, uiBaseUrl, logger });
+      const app = buildIngress({
+        client,
+        taskQueue,
+        fleet,
+        policy,
+        auth: { hmacSecrets: hmacSecret || secretsFile ? secrets : undefined, bearerToken, maxSkewSeconds },
+        bodyLimitBytes,
+        uiBaseUrl,
+        logger,
+        rateLimit,
+        https: tls,
+      });
+      // SIGHUP: re-read the secrets file (the watcher usually has already) and the certificate.
+      const onHangup = () => {
+        secrets.reload();
+        if (tls) {
+          try {
+            (app.server as HttpsServer).setSecureContext(readTls());
+            logger.info({ cert: opts.tlsCert }, 'TLS certificate reloaded');
+          } catch (err) {
+            logger.error({ error: (err as Error).message }, 'TLS certificate not reloaded: keeping the previous one');
+          }
+        }
+      };
+      process.on('SIGHUP', onHangup);
+      secrets.watch();
       let sqs: SQSClient | undefined;
       let queue: QueueConsumer | undefined;
       try {
         const url = await app.listen({ port, host: opts.host });
-        logger.info({ url, taskQueue, namespace: client.options.namespace, scope: fleet.scope, auth: [hmacSecret && 'hmac', bearerToken && 'bearer'].filter(Boolean) }, 'patchwave ingress listening');
+        logger.info(
+          { url, taskQueue, namespace: client.options.namespace, scope: fleet.scope, tls: Boolean(tls), auth: [secrets.active().length > 0 && 'hmac', bearerToken && 'bearer'].filter(Boolean), secretIds: secrets.ids(), secretsFile },
+          'patchwave ingress listening',
+        );
+        if (!tls && !isLoopback(opts.host)) {
+          const warning = `patchwave serve listens on ${opts.host} WITHOUT TLS: alerts (a map of what is vulnerable) and bearer tokens cross the network in clear text. Give --tls-cert and --tls-key, or terminate TLS in front and bind 127.0.0.1.`;
+          logger.warn({ host: opts.host, tls: false }, warning);
+          process.stderr.write(`WARNING: ${warning}\n`);
+        }
         if (opts.queueUrl) {
           sqs = new SQSClient({ region: opts.awsRegion, endpoint: opts.awsEndpoint });
           queue = startQueueConsumer({
@@ -99,6 +168,8 @@ export function registerServeCommand(program: Command, control: ServeControl = {
         await stopRequested(control.signal);
         logger.info('patchwave ingress stopping: finishing requests and messages in hand');
       } finally {
+        process.off('SIGHUP', onHangup);
+        secrets.close();
         // The queue first (messages in hand finish), then HTTP (in-flight requests finish), then Temporal.
         await queue?.stop();
         await app.close();
@@ -120,6 +191,23 @@ function stopRequested(signal: AbortSignal | undefined): Promise<void> {
     if (signal?.aborted) done();
     signal?.addEventListener('abort', done, { once: true });
   });
+}
+
+/** 127.0.0.0/8, ::1, ::ffff:127.x and `localhost`: a listener only this machine reaches. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost') return true;
+  if (isIP(h) === 4) return h.startsWith('127.');
+  if (isIP(h) === 6) return h === '::1' || /^::ffff:127\./.test(h);
+  return false;
+}
+
+function readPem(flag: string, file: string): Buffer {
+  try {
+    return readFileSync(file);
+  } catch (err) {
+    throw new CliError(`${flag}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, BAD_INPUT_EXIT);
+  }
 }
 
 function wholeNumber(flag: string, value: string, min: number, max: number): number {
