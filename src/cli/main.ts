@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { PolicyError } from '../domain/policy';
+import { CodecKeyError } from '../temporal/keys';
 import { CliError } from './context';
 import { registerDemoCommand } from './commands/demo';
 import { registerDevCommands } from './commands/dev';
@@ -13,6 +14,7 @@ import { registerKevCommand } from './commands/kev';
 import { registerReportCommand } from './commands/report';
 import { registerAlertCommands } from './commands/alert';
 import { registerServeCommand } from './commands/serve';
+import { registerCodecServerCommand } from './commands/codec-server';
 
 const program = new Command('patchwave')
   .description('turn a security alert into a durable, risk-ranked rolling patch campaign on Temporal')
@@ -31,6 +33,7 @@ registerKevCommand(program);
 registerReportCommand(program);
 registerAlertCommands(program);
 registerServeCommand(program);
+registerCodecServerCommand(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -40,7 +43,7 @@ try {
     console.error(`patchwave: ${err.message}`);
     process.exit(err.exitCode);
   }
-  if (err instanceof PolicyError) {
+  if (err instanceof PolicyError || err instanceof CodecKeyError) {
     console.error(`patchwave: ${err.message}`);
     process.exit(2);
   }
