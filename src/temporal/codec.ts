@@ -9,6 +9,7 @@
  * authenticated as additional data: moving a payload to another key id fails the tag check.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
 import { CodecKeyError, type Keyring } from './keys';
 
@@ -87,7 +88,15 @@ export class EncryptionCodec implements PayloadCodec {
   }
 }
 
-/** The data converter for clients and workers: encryption when a keyring is given, SDK defaults otherwise. */
+/** Moves failure messages and stack traces into (encrypted) payloads: see failure-converter.cjs. */
+export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
+
+/**
+ * The data converter for clients and workers: encryption when a keyring is given, SDK defaults
+ * otherwise. The payload converter stays the default. A prebuilt workflow bundle keeps its own
+ * (default) failure converter, so failures a workflow itself raises keep a plain message; activities'
+ * failures, the ones that name nodes, are encrypted.
+ */
 export function dataConverterFor(keyring: Keyring | undefined): DataConverter | undefined {
-  return keyring ? { payloadCodecs: [new EncryptionCodec(keyring)] } : undefined;
+  return keyring ? { payloadCodecs: [new EncryptionCodec(keyring)], failureConverterPath: FAILURE_CONVERTER_PATH } : undefined;
 }

@@ -54,6 +54,20 @@ function payloadBytes(payload: RawPayload): Buffer {
   return Buffer.concat([...Object.entries(payload.metadata ?? {}).flatMap(([k, v]) => [Buffer.from(k), Buffer.from(v ?? new Uint8Array())]), Buffer.from(payload.data ?? new Uint8Array())]);
 }
 
+/**
+ * Strings outside payloads (failure messages, activity types, ids…), with their field names; workflow
+ * ids are business keys (campaign:<CVE>:<scope>/node:<node>) and are listed apart.
+ */
+function plainStrings(value: unknown, key = '', into: { key: string; text: string }[] = []): { key: string; text: string }[] {
+  if (typeof value === 'string') into.push({ key, text: value });
+  else if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
+    const obj = value as Obj;
+    if ('metadata' in obj && 'data' in obj) return into;
+    for (const [k, child] of Object.entries(obj)) plainStrings(child, Array.isArray(value) ? key : k, into);
+  }
+  return into;
+}
+
 /** Strings in a decoded report, to find the snapshot ids the campaign recorded. */
 function stringsIn(value: unknown, into: string[] = []): string[] {
   if (typeof value === 'string') into.push(value);
@@ -140,6 +154,8 @@ describe('payload encryption end to end', () => {
     let payloadCount = 0;
     let encryptedCount = 0;
     const hits: string[] = [];
+    const idFields = new Set<string>();
+    const outsidePayloads = new Set<string>();
     const check = (workflowId: string, payloads: RawPayload[]) => {
       for (const payload of payloads) {
         payloadCount++;
@@ -155,7 +171,13 @@ describe('payload encryption end to end', () => {
       const description = await raw.workflowService.describeWorkflowExecution({ namespace: 'default', execution: { workflowId, runId } });
       const payloads = [...payloadsIn(history.events), ...payloadsIn(description.workflowExecutionInfo?.memo), ...payloadsIn(description.executionConfig?.userMetadata)];
       check(workflowId, payloads);
+      for (const { key, text } of plainStrings(history.events)) {
+        for (const needle of needles) if (text.includes(needle)) (/workflowId$/i.test(key) ? idFields : outsidePayloads).add(`${key}: ${needle}`);
+      }
     }
+    // Outside payloads only ids may name a node: workflow ids are business keys by design (docs/security.md).
+    console.log(`outside payloads: node names in id fields ${[...new Set([...idFields].map((f) => f.split(':')[0]))].join(', ') || 'none'}; elsewhere: ${[...outsidePayloads].join('; ') || 'none'}`);
+    expect([...outsidePayloads]).toEqual([]);
     console.log(`raw-history check: ${executions.length} executions, ${payloadCount} payloads (${encryptedCount} encrypted, the rest search attributes), ${needles.length} needles, ${hits.length} hits`);
     expect(hits).toEqual([]);
     expect(encryptedCount).toBeGreaterThan(executions.length);
