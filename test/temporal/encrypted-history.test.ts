@@ -11,10 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignStatus, operate, startCampaign } from '../../src/client/campaigns';
 import { collectReport } from '../../src/report/collect';
 import type { CampaignReport } from '../../src/report/model';
-import { ENCRYPTED_ENCODING } from '../../src/temporal/codec';
+import { Worker } from '@temporalio/worker';
+import { createActivities } from '../../src/activities';
+import { ENCRYPTED_ENCODING, dataConverterFor } from '../../src/temporal/codec';
+import { generateKeyEntry, parseKeyring } from '../../src/temporal/keys';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startTestSim } from '../support/sim';
-import { createHarness, eventually, uniqueTaskQueue, withWorker, type Harness } from '../support/temporal';
+import { createHarness, eventually, harnessKeyring, uniqueTaskQueue, withWorker, type Harness } from '../support/temporal';
 
 const IP = '10.20.30.41';
 const CONFIG_PATH = '/etc/hosts.allow';
@@ -178,10 +181,10 @@ describe('payload encryption end to end', () => {
     // Outside payloads only ids may name a node: workflow ids are business keys by design (docs/security.md).
     console.log(`outside payloads: node names in id fields ${[...new Set([...idFields].map((f) => f.split(':')[0]))].join(', ') || 'none'}; elsewhere: ${[...outsidePayloads].join('; ') || 'none'}`);
     expect([...outsidePayloads]).toEqual([]);
-    console.log(`raw-history check: ${executions.length} executions, ${payloadCount} payloads (${encryptedCount} encrypted, the rest search attributes), ${needles.length} needles, ${hits.length} hits`);
+    console.log(`raw-history check: ${executions.length} executions, ${payloadCount} payloads (${encryptedCount} encrypted; the plain ones are search attributes and the SDK core's marker data), ${needles.length} needles, ${hits.length} hits`);
     expect(hits).toEqual([]);
     expect(encryptedCount).toBeGreaterThan(executions.length);
-    // The plain payloads are the indexed search attributes, by design: each a CVE id, status, tier or severity.
+    // Plain by design: the indexed search attributes (CVE id, status, tier, severity) and patch markers / local activity bookkeeping.
     expect(payloadCount - encryptedCount).toBeGreaterThan(0);
 
     // The control: the same campaign without encryption has the secrets in its payloads, so the search above can find them.
@@ -197,4 +200,34 @@ describe('payload encryption end to end', () => {
     // Without the codec a client cannot read the report; with it, the report says what the plain one says.
     expect(normalized(secret.report, cve)).toEqual(normalized(reference.report, reference.report.status.cveId ?? ''));
   }, 180_000);
+
+  it('a worker without the key fails the task naming the key id, keeps running, and the campaign goes on once a worker has it', async () => {
+    const sim = await startTestSim(testFleet([{ id: 'web', size: 2, tier: 1 }]));
+    const taskQueue = uniqueTaskQueue('wrong-key');
+    try {
+      const handle = await startCampaign(encrypted.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+      const keyId = harnessKeyring().current.id;
+      const wrong = await Worker.create({
+        connection: encrypted.nativeConnection,
+        namespace: 'default',
+        taskQueue,
+        workflowBundle: encrypted.bundle,
+        dataConverter: dataConverterFor(parseKeyring(generateKeyEntry('other'), 'PATCHWAVE_CODEC_KEYS')),
+        activities: createActivities({ provider: sim.provider }),
+      });
+      const message = await wrong.runUntil(
+        eventually('a failed workflow task', async () => {
+          const events = (await handle.fetchHistory()).events ?? [];
+          return events.find((e) => e.workflowTaskFailedEventAttributes)?.workflowTaskFailedEventAttributes?.failure?.message ?? undefined;
+        }),
+      );
+      expect(message).toContain(`"${keyId}"`);
+      expect(message).toMatch(/not among the configured keys/);
+      // The worker was not brought down by it (runUntil returned normally); a worker with the key finishes the campaign.
+      const result = await withWorker(encrypted, sim.provider, taskQueue, () => handle.result());
+      expect(result.status).toBe('completed');
+    } finally {
+      await sim.close();
+    }
+  }, 120_000);
 });
