@@ -47,6 +47,11 @@ try {
     console.error(`patchwave: ${err.message}`);
     process.exit(2);
   }
+  if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? '')) {
+    // The campaign was written by an encrypting patchwave (docs/security.md) and this one has no key.
+    console.error('patchwave: the payloads are encrypted and no key is configured here: set PATCHWAVE_CODEC_KEYS_FILE or PATCHWAVE_CODEC_KEYS (`patchwave dev` prints the file to use)');
+    process.exit(2);
+  }
   console.error(`patchwave: ${(err as Error)?.stack ?? err}`);
   process.exit(1);
 }

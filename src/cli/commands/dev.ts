@@ -37,7 +37,7 @@ export function registerDevCommands(program: Command): void {
       console.log(`patchwave dev: fleet simulator ${sim.url}`);
       console.log(`patchwave dev: payloads encrypted with key ${codec.keyring.current.id}${codec.keysFile ? ` (${codec.keysFile}, mode 0600)` : ''}; codec server ${codec.server.url} (loopback; the UI decodes through it)`);
       console.log(`patchwave dev: worker on task queue ${taskQueue}; Ctrl-C to stop`);
-      console.log(`patchwave dev: try \`TEMPORAL_ADDRESS=${server.address} PATCHWAVE_SIM_URL=${sim.url} ${codec.keysFile ? ` PATCHWAVE_CODEC_KEYS_FILE=${codec.keysFile}` : ''} bin/patchwave status <campaign-id>\``);
+      console.log(`patchwave dev: try \`TEMPORAL_ADDRESS=${server.address} PATCHWAVE_SIM_URL=${sim.url}${codec.keysFile ? ` PATCHWAVE_CODEC_KEYS_FILE=${codec.keysFile}` : ''} bin/patchwave status <campaign-id>\``);
       const stop = () => worker.shutdown();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
