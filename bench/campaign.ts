@@ -4,11 +4,12 @@
  *
  *   node_modules/.bin/tsx bench/campaign.ts --nodes 1000 [--seed 1] [--mode sliding|waves|both]
  *       [--max-in-flight N[,N…]] [--window MS] [--settle MS] [--db file|fsync|memory] [--max-cluster N]
- *       [--worker-options JSON] [--variant NAME[+NAME]] [--server-arg FLAG=VALUE …] [--save-history DIR] [--timeout-min M] [--json] [--out FILE]
+ *       [--worker-options JSON] [--variant NAME[+NAME]] [--server-arg FLAG=VALUE …] [--save-history DIR] [--timeout-min M] [--codec] [--json] [--out FILE]
  *
  * `--mode both` runs sliding then waves on the same fleet and the same drawn latencies (draws are a
  * pure function of seed, node, op and index) and prints waves/sliding. A list of --max-in-flight
- * values runs one campaign per value (the sweep that chose the default).
+ * values runs one campaign per value (the sweep that chose the default). `--codec` turns payload
+ * encryption on (client and worker, a key generated for the run); without it payloads are plain.
  */
 import { appendFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     'server-arg': { type: 'string', multiple: true },
     'save-history': { type: 'string' },
     'timeout-min': { type: 'string' },
+    codec: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
     out: { type: 'string' },
   },
@@ -71,6 +73,7 @@ async function main(): Promise<void> {
         // --server-arg sqlite-pragma=synchronous=NORMAL → --sqlite-pragma synchronous=NORMAL
         ...(values['server-arg'] && { serverArgs: values['server-arg'].flatMap((a) => [`--${a.slice(0, a.indexOf('='))}`, a.slice(a.indexOf('=') + 1)]) }),
         ...(values['timeout-min'] && { timeoutMs: Number(values['timeout-min']) * 60_000 }),
+        codec: values.codec,
         log,
       });
       results.push(figures);

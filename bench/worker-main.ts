@@ -1,7 +1,8 @@
 /**
  * The bench worker, in its own process so its CPU and memory are its own: the production wiring
  * (`createWorker` from src/worker.ts) against the fleet simulator, with the workflow bundle the bench
- * built once (no webpack in this process). Prints `bench worker ready` when polling; stops cleanly
+ * built once (no webpack in this process). Payload encryption as in production: on when
+ * PATCHWAVE_CODEC_KEYS is set (bench/lib/env.ts sets it for `--codec`). Prints `bench worker ready` when polling; stops cleanly
  * on SIGTERM and prints one JSON line of its own resource usage.
  *
  *   node --import tsx bench/worker-main.ts --address A --task-queue Q --sim URL --bundle FILE [--options JSON]
@@ -13,6 +14,7 @@ import { createActivities } from '../src/activities';
 import { loadPlanningContext } from '../src/config/planning';
 import { createPlanner } from '../src/domain/planner';
 import { SimFleetProvider } from '../src/providers/sim/client';
+import { resolveDataConverter } from '../src/temporal/connection';
 import { createWorker } from '../src/worker';
 
 const { values } = parseArgs({
@@ -38,6 +40,7 @@ async function main(): Promise<void> {
         namespace: 'default',
         taskQueue: values['task-queue']!,
         workflowBundle: bundle,
+        dataConverter: resolveDataConverter(),
         activities: createActivities({ provider, planner: createPlanner(loadPlanningContext(() => undefined)) }),
         maxConcurrentActivityTaskExecutions: 200,
         maxConcurrentWorkflowTaskExecutions: 40,

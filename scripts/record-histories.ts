@@ -4,18 +4,23 @@
  * a deliberate, versioned change to workflow code — never to "fix" a failing replay test:
  *
  *   node_modules/.bin/tsx scripts/record-histories.ts v3   # the next version's file prefix
+ *
+ * It runs the campaign encrypted, as production does (PATCHWAVE_CODEC_KEYS, or a key generated for
+ * the run), and writes the histories decoded: the fixtures are test data and must replay without a key.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { execFileSync } from 'node:child_process';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { campaignStatus, operate, startCampaign } from '../src/client/campaigns';
 import { nodeWorkflowId } from '../src/domain/ids';
 import { startDevServer } from '../src/embedded/dev-server';
-import { ensureTemporalCli } from '../src/embedded/temporal-cli';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { EncryptionCodec, dataConverterFor } from '../src/temporal/codec';
+import { decodeHistory } from '../src/temporal/history-codec';
+import { generateKeyEntry, keyringFromEnvironment, parseKeyring } from '../src/temporal/keys';
 import { SimFleetProvider } from '../src/providers/sim/client';
 import { startSimServer } from '../src/providers/sim/server';
 import { bundleWorkflows } from '../src/worker';
@@ -29,11 +34,13 @@ const sim = await startSimServer({
   fleet: testFleet([{ id: 'web', size: 4, tier: 1 }, { id: 'db', size: 4, tier: 2 }], [{ kind: 'patch-fails', node: 'web-02' }]),
   port: 0,
 });
+const keyring = keyringFromEnvironment() ?? parseKeyring(generateKeyEntry('record'), 'a key generated for this recording');
+const dataConverter = dataConverterFor(keyring);
 const connection = await Connection.connect({ address: server.address });
-const client = new Client({ connection });
+const client = new Client({ connection, dataConverter });
 const nativeConnection = await NativeConnection.connect({ address: server.address });
 const taskQueue = 'record-histories';
-const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await bundleWorkflows(), activities: createActivities({ provider: new SimFleetProvider(sim.url) }) });
+const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await bundleWorkflows(), dataConverter, activities: createActivities({ provider: new SimFleetProvider(sim.url) }) });
 const out = path.join(import.meta.dirname, '..', 'test', 'histories');
 
 await worker.runUntil(async () => {
@@ -56,11 +63,9 @@ await worker.runUntil(async () => {
   const index: Record<string, string> = existsSync(indexPath) ? JSON.parse(readFileSync(indexPath, 'utf8')) : {};
   const version = process.argv[2] ?? 'v2';
   const save = async (workflowId: string, file: string) => {
-    // The CLI writes the proto3 JSON that `historyFromJSON` reads back.
-    const cli = await ensureTemporalCli();
-    if (cli.kind !== 'path') throw new Error('recording histories needs the temporal CLI');
-    const json = execFileSync(cli.path, ['workflow', 'show', '--address', server.address, '--workflow-id', workflowId, '--output', 'json'], { maxBuffer: 64 * 1024 * 1024 });
-    writeFileSync(path.join(out, `${version}-${file}`), json);
+    // Decoded, then the proto3 JSON that `historyFromJSON` reads back (as `temporal workflow show --output json` writes it).
+    const history = await decodeHistory(await client.workflow.getHandle(workflowId).fetchHistory(), new EncryptionCodec(keyring));
+    writeFileSync(path.join(out, `${version}-${file}`), historyToJSON(history));
     index[`${version}-${file}`] = workflowId;
     console.log(`recorded ${workflowId} → test/histories/${version}-${file}`);
   };

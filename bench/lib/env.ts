@@ -14,6 +14,8 @@ import { startSimProcess, type SimProcess } from '../../src/embedded/sim-process
 import { SimAdminClient } from '../../src/providers/sim/client';
 import type { FleetSpec } from '../../src/providers/sim/fleet-spec';
 import { bundleWorkflows } from '../../src/worker';
+import { dataConverterFor } from '../../src/temporal/codec';
+import { generateKeyEntry, parseKeyring } from '../../src/temporal/keys';
 import { bundleVariant } from './variants';
 import { findDevServerPid, peakRss, sampleRss, treeCpuSeconds } from './proc';
 
@@ -44,6 +46,8 @@ export interface EnvOptions {
   /** Run a variant of the workflow code (bench/lib/variants.ts) instead of src/workflows as is. */
   variant?: string;
   keepState?: boolean;
+  /** Payload encryption on the bench client and worker (a key generated per run), to measure its cost; off by default. */
+  codec?: boolean;
   log?: (message: string) => void;
 }
 
@@ -109,8 +113,11 @@ export async function startEnv(options: EnvOptions): Promise<BenchEnv> {
     const serverPid = findDevServerPid(port);
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
-    const client = new Client({ connection, namespace: 'default' });
-    const worker = await startWorkerProcess({ address: server.address, taskQueue: options.taskQueue, simUrl: sim.url, bundle, workerOptions: options.workerOptions, log });
+    // Encryption on or off explicitly, whatever PATCHWAVE_CODEC_KEYS(_FILE) this shell has: the figure must say which.
+    const codecKeys = options.codec ? generateKeyEntry('bench') : undefined;
+    const client = new Client({ connection, namespace: 'default', dataConverter: dataConverterFor(codecKeys ? parseKeyring(codecKeys, 'the bench key') : undefined) });
+    const worker = await startWorkerProcess({ address: server.address, taskQueue: options.taskQueue, simUrl: sim.url, bundle, workerOptions: options.workerOptions, codecKeys, log });
+    log(`bench: payload encryption ${codecKeys ? 'on' : 'off'}`);
     log(`bench: dev server ${server.address} (${describeDb(options.db)}${options.serverArgs?.length ? ` ${options.serverArgs.join(' ')}` : ''}, pid ${serverPid ?? '?'}), simulator ${sim.url} (pid ${sim.process.pid}), worker pid ${worker.pid}`);
     const env: BenchEnv = {
       dir,
@@ -166,6 +173,7 @@ async function startWorkerProcess(options: {
   simUrl: string;
   bundle: string;
   workerOptions?: Record<string, unknown>;
+  codecKeys?: string;
   log: (m: string) => void;
 }): Promise<WorkerProcess> {
   const args = [
@@ -184,7 +192,9 @@ async function startWorkerProcess(options: {
     options.bundle,
   ];
   if (options.workerOptions) args.push('--options', JSON.stringify(options.workerOptions));
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: path.resolve(BENCH_DIR, '..') });
+  const { PATCHWAVE_CODEC_KEYS: _keys, PATCHWAVE_CODEC_KEYS_FILE: _file, ...env } = process.env;
+  if (options.codecKeys) env.PATCHWAVE_CODEC_KEYS = options.codecKeys;
+  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: path.resolve(BENCH_DIR, '..'), env });
   let out = '';
   let err = '';
   child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));

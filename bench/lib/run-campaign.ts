@@ -27,6 +27,8 @@ export interface CampaignRunOptions {
   maxClusterSize?: number;
   workerOptions?: Record<string, unknown>;
   variant?: string;
+  /** Payload encryption on the client and worker (bench/lib/env.ts). */
+  codec?: boolean;
   serverArgs?: string[];
   /** Write the campaign runs' histories (and the largest node's) here as JSON. */
   saveHistoryDir?: string;
@@ -118,7 +120,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   const policy = benchPolicy({ mode: options.mode, maxNodesInFlight: options.maxInFlight, tierMonitoringWindowMs: options.windowMs, clusterSettleMs: options.settleMs });
   const alert = benchAlert(benchCve(options.seed));
   const code = codeVersion();
-  const env = await startEnv({ fleet, taskQueue, db: options.db, ...(options.workerOptions && { workerOptions: options.workerOptions }), ...(options.variant && { variant: options.variant }), ...(options.serverArgs && { serverArgs: options.serverArgs }), log });
+  const env = await startEnv({ fleet, taskQueue, db: options.db, ...(options.workerOptions && { workerOptions: options.workerOptions }), ...(options.variant && { variant: options.variant }), ...(options.serverArgs && { serverArgs: options.serverArgs }), codec: !!options.codec, log });
   try {
     const before = machineInfo();
     const busyBefore = machineBusySeconds();
@@ -296,7 +298,7 @@ export function describeFigures(f: CampaignFigures): string {
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
   const lines = [
     `fleet ${f.fleet.name}: ${f.fleet.nodes} nodes in ${f.fleet.clusters} clusters (${f.fleet.clusterSizes[0]}..${f.fleet.clusterSizes[1]} nodes), tiers ${f.fleet.tiers.map((t) => `${t.tier}: ${t.clusters} clusters/${t.nodes} nodes`).join('; ')}`,
-    `policy: ${f.options.mode}, max in flight ${f.options.maxInFlight || 'unlimited'}, monitoring window ${f.options.windowMs} ms, settle ${f.options.settleMs} ms, health check ${HEALTH_CHECK_INTERVAL_MS} ms × ${HEALTHY_CHECKS_REQUIRED}; latency scale 1/${Math.round(1 / LATENCY_SCALE)}; dev server ${describeDb(f.options.db)}${f.options.serverArgs?.length ? ` ${f.options.serverArgs.join(' ')}` : ''}${f.options.variant ? `; workflow variant ${f.options.variant}` : ''}${f.options.workerOptions ? `; worker options ${JSON.stringify(f.options.workerOptions)}` : ''}`,
+    `policy: ${f.options.mode}, max in flight ${f.options.maxInFlight || 'unlimited'}, monitoring window ${f.options.windowMs} ms, settle ${f.options.settleMs} ms, health check ${HEALTH_CHECK_INTERVAL_MS} ms × ${HEALTHY_CHECKS_REQUIRED}; latency scale 1/${Math.round(1 / LATENCY_SCALE)}; dev server ${describeDb(f.options.db)}${f.options.serverArgs?.length ? ` ${f.options.serverArgs.join(' ')}` : ''}${f.options.variant ? `; workflow variant ${f.options.variant}` : ''}; payload encryption ${f.options.codec ? 'on' : 'off'}${f.options.workerOptions ? `; worker options ${JSON.stringify(f.options.workerOptions)}` : ''}`,
     `per-node procedure (drawn): median ${f.procedure.medianS.toFixed(2)} s, p90 ${f.procedure.p90S.toFixed(2)} s, p99 ${f.procedure.p99S.toFixed(2)} s, max ${f.procedure.maxS.toFixed(2)} s`,
     `status: ${f.status}; workflow code ${f.code}`,
     `makespan ${f.makespanS.toFixed(1)} s; policy floor ${f.floorS.toFixed(1)} s → makespan/floor ${f.ratio.toFixed(3)}; strict lower bound ${f.strictBoundS.toFixed(1)} s → ${f.ratioStrict.toFixed(3)}`,

@@ -3,6 +3,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { PolicyError } from '../domain/policy';
+import { CodecKeyError } from '../temporal/keys';
 import { CliError } from './context';
 import { registerDemoCommand } from './commands/demo';
 import { registerDevCommands } from './commands/dev';
@@ -14,6 +15,7 @@ import { registerReportCommand } from './commands/report';
 import { registerAlertCommands } from './commands/alert';
 import { registerServeCommand } from './commands/serve';
 import { registerClusterCommands } from './commands/cluster';
+import { registerCodecServerCommand } from './commands/codec-server';
 
 const program = new Command('patchwave')
   .description('turn a security alert into a durable, risk-ranked rolling patch campaign on Temporal')
@@ -33,6 +35,7 @@ registerReportCommand(program);
 registerAlertCommands(program);
 registerServeCommand(program);
 registerClusterCommands(program);
+registerCodecServerCommand(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -42,8 +45,13 @@ try {
     console.error(`patchwave: ${err.message}`);
     process.exit(err.exitCode);
   }
-  if (err instanceof PolicyError) {
+  if (err instanceof PolicyError || err instanceof CodecKeyError) {
     console.error(`patchwave: ${err.message}`);
+    process.exit(2);
+  }
+  if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? '')) {
+    // The campaign was written by an encrypting patchwave (docs/security.md) and this one has no key.
+    console.error('patchwave: the payloads are encrypted and no key is configured here: set PATCHWAVE_CODEC_KEYS_FILE or PATCHWAVE_CODEC_KEYS (`patchwave dev` prints the file to use)');
     process.exit(2);
   }
   console.error(`patchwave: ${(err as Error)?.stack ?? err}`);

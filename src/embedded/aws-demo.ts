@@ -29,7 +29,8 @@ import { connectClient, connectWorker } from '../temporal/connection';
 import { createWorker } from '../worker';
 import type { CampaignStatus } from '../workflows/types';
 import { demoAlert, demoPolicy } from './demo-scenario';
-import { startDevServer } from './dev-server';
+import { startLocalCodec } from './codec';
+import { freePort, startDevServer } from './dev-server';
 
 export interface AwsDemoOptions {
   json: boolean;
@@ -92,9 +93,12 @@ export async function runAwsDemo(options: AwsDemoOptions): Promise<AwsDemoSummar
   rmSync(options.stateDir, { recursive: true, force: true });
   say('patchwave demo (aws): starting the embedded Temporal dev server, a local AWS sandbox (moto) and a worker with the AWS provider');
   say('patchwave demo (aws): nothing here talks to AWS — the SDK endpoint is a loopback moto server with dummy credentials');
-  const server = await startDevServer({ stateDir: path.join(options.stateDir, 'temporal'), say });
+  // Encrypted like the sim demo; the UI decodes through a loopback codec server.
+  const uiPort = await freePort();
+  const codec = await startLocalCodec({ stateDir: options.stateDir, uiPort });
+  const server = await startDevServer({ stateDir: path.join(options.stateDir, 'temporal'), uiPort, extraArgs: codec.devServerArgs, say });
   let sandbox: LocalAwsSandbox | undefined;
-  const stops: (() => Promise<void> | void)[] = [() => server.stop()];
+  const stops: (() => Promise<void> | void)[] = [() => codec.server.close(), () => server.stop()];
   try {
     sandbox = await startLocalAwsSandbox({ pollsInProgress: 3, log: (m) => say(`patchwave demo (aws): ${m}`) });
     const box = sandbox;
@@ -136,15 +140,15 @@ export async function runAwsDemo(options: AwsDemoOptions): Promise<AwsDemoSummar
       }
     }
 
-    const { connection: workerConnection, namespace } = await connectWorker({ address: server.address, namespace: server.namespace });
+    const { connection: workerConnection, namespace, dataConverter } = await connectWorker({ address: server.address, namespace: server.namespace, keyring: codec.keyring });
     stops.unshift(() => workerConnection.close());
-    const worker = await createWorker({ connection: workerConnection, namespace, taskQueue: options.taskQueue, provider });
+    const worker = await createWorker({ connection: workerConnection, namespace, taskQueue: options.taskQueue, provider, dataConverter });
     const workerRun = worker.run();
     stops.unshift(async () => {
       worker.shutdown();
       await workerRun;
     });
-    const { client, connection } = await connectClient({ address: server.address, namespace });
+    const { client, connection } = await connectClient({ address: server.address, namespace, keyring: codec.keyring });
     stops.unshift(() => connection.close());
 
     const alert = awsDemoAlert();

@@ -5,7 +5,7 @@
  */
 import { createConnection } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { resolveTarget, type TemporalTarget } from '../temporal/connection';
+import { resolveDataConverter, resolveTarget, type TemporalTarget } from '../temporal/connection';
 
 /** Long enough for a TLS handshake to Temporal Cloud across a continent, short enough to tell a person quickly. */
 export const CONNECT_TIMEOUT_MS = 5_000;
@@ -52,10 +52,12 @@ function firstLine(message: string): string {
 export async function connectIntakeClient(target: TemporalTarget = {}, timeoutMs = CONNECT_TIMEOUT_MS): Promise<{ client: Client; connection: Connection; namespace: string; address: string }> {
   const { connectionOptions, namespace } = resolveTarget(target);
   const address = String(connectionOptions.address);
+  // Payload encryption: the alert is the most sensitive payload of all; a bad key fails here, before connecting.
+  const dataConverter = resolveDataConverter(target);
   const started = Date.now();
   try {
     const connection = await Connection.connect({ ...(connectionOptions as Parameters<typeof Connection.connect>[0]), connectTimeout: timeoutMs });
-    return { client: new Client({ connection, namespace }), connection, namespace, address };
+    return { client: new Client({ connection, namespace, dataConverter }), connection, namespace, address };
   } catch (err) {
     const elapsed = Date.now() - started;
     // gRPC only says "Failed to connect before the deadline"; one plain TCP attempt says why.

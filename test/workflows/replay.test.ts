@@ -2,6 +2,10 @@
  * Replays committed histories against today's workflow code: a change that would break running
  * campaigns (non-determinism) fails here. Versioned changes use `patched()`; re-record with
  * `tsx scripts/record-histories.ts` only after such a deliberate change.
+ *
+ * Payload encryption: the committed histories are plain (the recorder decodes them); a worker with the
+ * codec replays them unchanged (plain payloads pass through), and an encrypted recording replays once
+ * decoded — the codec runs outside the workflow sandbox, so decoding first is all replay needs.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -9,6 +13,9 @@ import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { Worker } from '@temporalio/worker';
 import { describe, expect, it } from 'vitest';
 import { bundleWorkflows } from '../../src/worker';
+import { dataConverterFor, EncryptionCodec } from '../../src/temporal/codec';
+import { decodeHistory, encodeHistory } from '../../src/temporal/history-codec';
+import { generateKeyEntry, parseKeyring } from '../../src/temporal/keys';
 
 const dir = path.join(import.meta.dirname, '..', 'histories');
 const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as Record<string, string>;
@@ -36,5 +43,25 @@ describe('replay of committed histories', () => {
       expect(index[file], `${file} is listed in index.json`).toBeDefined();
       await expect(Worker.runReplayHistory({ workflowBundle }, history, index[file]), file).resolves.toBeUndefined();
     }
+  });
+
+  it('replays an encrypted recording with the codec, decoded first, and not without it', async () => {
+    const workflowBundle = await bundleWorkflows();
+    const keyring = parseKeyring(generateKeyEntry('replay'), 'a test key');
+    const codec = new EncryptionCodec(keyring);
+    for (const file of files.filter((f) => f.startsWith('v2-'))) {
+      const plain = historyFromJSON(JSON.parse(readFileSync(path.join(dir, file), 'utf8')));
+      const encrypted = await encodeHistory(plain, codec);
+      expect(JSON.stringify(encrypted.events)).not.toContain('openssh-server');
+      // A replay worker with the codec decodes as it goes (as the live worker did) …
+      await expect(Worker.runReplayHistory({ workflowBundle, dataConverter: dataConverterFor(keyring) }, encrypted, index[file]), file).resolves.toBeUndefined();
+      // … or the history is decoded first and replayed as a plain one.
+      await expect(Worker.runReplayHistory({ workflowBundle }, await decodeHistory(encrypted, codec), index[file]), file).resolves.toBeUndefined();
+      // The control: without the key, replay cannot read the inputs.
+      await expect(Worker.runReplayHistory({ workflowBundle }, encrypted, index[file]), file).rejects.toThrow();
+    }
+    // Plain histories replay on a worker that encrypts (plain payloads pass through the codec).
+    const [first] = files;
+    await expect(Worker.runReplayHistory({ workflowBundle, dataConverter: dataConverterFor(keyring) }, historyFromJSON(JSON.parse(readFileSync(path.join(dir, first), 'utf8'))), index[first])).resolves.toBeUndefined();
   });
 });

@@ -2,7 +2,8 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { campaignResult, campaignStatus, operate, startCampaign } from '../../client/campaigns';
-import { startDevServer } from '../../embedded/dev-server';
+import { startLocalCodec } from '../../embedded/codec';
+import { freePort, startDevServer } from '../../embedded/dev-server';
 import { demoAlert, demoPolicy } from '../../embedded/demo-scenario';
 import { startSimProcess } from '../../embedded/sim-process';
 import { demoFleet } from '../../providers/sim/demo-fleet';
@@ -76,14 +77,18 @@ export async function runDemo(options: { json: boolean; stateDir: string; inject
   // A fresh demo every time: the campaign id is a business key, and a finished campaign is never re-run.
   rmSync(options.stateDir, { recursive: true, force: true });
   say('patchwave demo: starting the embedded Temporal dev server, the fleet simulator and a worker');
-  const server = await startDevServer({ stateDir: path.join(options.stateDir, 'temporal'), say });
+  // Payloads are always encrypted in the demo; the UI decodes them through a loopback codec server.
+  const uiPort = await freePort();
+  const codec = await startLocalCodec({ stateDir: options.stateDir, uiPort });
+  const server = await startDevServer({ stateDir: path.join(options.stateDir, 'temporal'), uiPort, extraArgs: codec.devServerArgs, say });
+  say(`patchwave demo: payloads encrypted (key ${codec.keyring.current.id}); the Temporal UI decodes them through ${codec.server.url}`);
   const fleet = demoFleet({ failNode: options.injectFailure });
   const sim = await startSimProcess({ stateDir: path.join(options.stateDir, 'fleet'), fleet });
   say(`patchwave demo: fleet simulator at ${sim.url} (${fleet.clusters.reduce((n, c) => n + c.nodes.length, 0)} nodes in ${fleet.clusters.length} clusters)`);
-  const { connection: workerConnection, namespace } = await connectWorker({ address: server.address, namespace: server.namespace });
-  const worker = await createWorker({ connection: workerConnection, namespace, taskQueue: options.taskQueue, provider: new SimFleetProvider(sim.url) });
+  const { connection: workerConnection, namespace, dataConverter } = await connectWorker({ address: server.address, namespace: server.namespace, keyring: codec.keyring });
+  const worker = await createWorker({ connection: workerConnection, namespace, taskQueue: options.taskQueue, provider: new SimFleetProvider(sim.url), dataConverter });
   const workerRun = worker.run();
-  const { client, connection } = await connectClient({ address: server.address, namespace });
+  const { client, connection } = await connectClient({ address: server.address, namespace, keyring: codec.keyring });
   try {
     const alert = demoAlert();
     const handle = await startCampaign(client, { alert, fleet: { provider: 'sim', scope: 'demo' }, policy: demoPolicy, taskQueue: options.taskQueue });
@@ -151,5 +156,6 @@ export async function runDemo(options: { json: boolean; stateDir: string; inject
     await workerConnection.close();
     await sim.stop();
     await server.stop();
+    await codec.server.close();
   }
 }

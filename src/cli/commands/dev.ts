@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
+import { startLocalCodec } from '../../embedded/codec';
 import { startDevServer } from '../../embedded/dev-server';
 import { startSimProcess } from '../../embedded/sim-process';
 import { demoFleet } from '../../providers/sim/demo-fleet';
@@ -18,21 +19,25 @@ export function registerDevCommands(program: Command): void {
     .option('--port <port>', 'Temporal gRPC port', '7233')
     .option('--ui-port <port>', 'Temporal web UI port', '8233')
     .option('--metrics <host:port>', 'serve the worker\'s Prometheus metrics here', '127.0.0.1:9464')
-    .action(async (opts: { stateDir: string; port: string; uiPort: string; metrics: string }, command: Command) => {
+    .option('--codec-port <port>', 'the codec server (decrypts payloads for the Temporal UI), loopback only', '8234')
+    .action(async (opts: { stateDir: string; port: string; uiPort: string; metrics: string; codecPort: string }, command: Command) => {
       installRuntime({ metricsBindAddress: opts.metrics, logLevel: 'WARN' });
       const stateDir = path.resolve(opts.stateDir);
       const { taskQueue } = globalOptions(command);
-      const server = await startDevServer({ stateDir: path.join(stateDir, 'temporal'), port: Number(opts.port), uiPort: Number(opts.uiPort) });
+      // Payloads are always encrypted in dev: the key lives in the state directory, beside the history it protects.
+      const codec = await startLocalCodec({ stateDir, uiPort: Number(opts.uiPort), port: Number(opts.codecPort) });
+      const server = await startDevServer({ stateDir: path.join(stateDir, 'temporal'), port: Number(opts.port), uiPort: Number(opts.uiPort), extraArgs: codec.devServerArgs });
       const fleetDir = path.join(stateDir, 'fleet');
       // The fleet keeps its state across restarts; the demo fleet is loaded only the first time.
       const sim = await startSimProcess({ stateDir: fleetDir, fleet: existsSync(path.join(fleetDir, 'fleet.json')) ? undefined : demoFleet({ failNode: true }) });
-      const { connection, namespace } = await connectWorker({ address: server.address, namespace: server.namespace });
-      const worker = await createWorker({ connection, namespace, taskQueue, provider: new SimFleetProvider(sim.url) });
+      const { connection, namespace, dataConverter } = await connectWorker({ address: server.address, namespace: server.namespace, keyring: codec.keyring });
+      const worker = await createWorker({ connection, namespace, taskQueue, provider: new SimFleetProvider(sim.url), dataConverter });
       console.log(`patchwave dev: Temporal ${server.address} (namespace ${namespace})`);
       console.log(`patchwave dev: Temporal UI ${server.uiUrl}`);
       console.log(`patchwave dev: fleet simulator ${sim.url}`);
+      console.log(`patchwave dev: payloads encrypted with key ${codec.keyring.current.id}${codec.keysFile ? ` (${codec.keysFile}, mode 0600)` : ''}; codec server ${codec.server.url} (loopback; the UI decodes through it)`);
       console.log(`patchwave dev: worker on task queue ${taskQueue}; Ctrl-C to stop`);
-      console.log(`patchwave dev: try \`TEMPORAL_ADDRESS=${server.address} PATCHWAVE_SIM_URL=${sim.url} bin/patchwave status <campaign-id>\``);
+      console.log(`patchwave dev: try \`TEMPORAL_ADDRESS=${server.address} PATCHWAVE_SIM_URL=${sim.url}${codec.keysFile ? ` PATCHWAVE_CODEC_KEYS_FILE=${codec.keysFile}` : ''} bin/patchwave status <campaign-id>\``);
       const stop = () => worker.shutdown();
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
@@ -40,6 +45,7 @@ export function registerDevCommands(program: Command): void {
       await connection.close();
       await sim.stop();
       await server.stop();
+      await codec.server.close();
     });
 
   program
