@@ -31,6 +31,10 @@ describe('replay of committed histories', () => {
     expect(v2).toContain('core_patch');
     expect(v2).toContain('requestClusterLease');
     expect(readFileSync(path.join(dir, 'v1-campaign-rollback-resume.json'), 'utf8')).not.toContain('requestClusterLease');
+    // v4 is the first version that checks a lease grant against the lease workflow (and decides only at
+    // workflow-task boundaries): its campaign history carries the check's activity.
+    expect(readFileSync(path.join(dir, 'v4-campaign-rollback-resume.json'), 'utf8')).toContain('clusterLeaseHolder');
+    expect(readFileSync(path.join(dir, 'v3-campaign-rollback-resume.json'), 'utf8')).not.toContain('clusterLeaseHolder');
     const campaign = readFileSync(path.join(dir, 'v1-campaign-rollback-resume.json'), 'utf8');
     expect(campaign).toContain('resumeCampaign');
     expect(campaign).toContain('nodeFinished');
