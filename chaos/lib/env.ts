@@ -113,7 +113,9 @@ export class ChaosEnv {
     const child = spawnTs(
       path.join(REPO_ROOT, 'chaos', 'worker-main.ts'),
       ['--address', this.address, '--task-queue', this.taskQueue, '--sim', this.fleetUrl, '--bundle', this.bundlePath],
-      { stdio: ['ignore', 'pipe', 'pipe'], detached: true },
+      // Unencrypted on purpose, whatever the parent process has configured: the chaos client, its status
+      // polling and its replays read payloads without a codec, and the verdict comes from the simulator.
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: withoutCodecKeys(process.env) },
     );
     child.stdout!.pipe(log);
     child.stderr!.pipe(log);
@@ -179,4 +181,9 @@ export class ChaosEnv {
     await this.sim?.stop().catch(() => undefined);
     await this.server?.stop().catch(() => undefined);
   }
+}
+
+function withoutCodecKeys(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { PATCHWAVE_CODEC_KEYS: _keys, PATCHWAVE_CODEC_KEYS_FILE: _file, ...rest } = env;
+  return rest;
 }

@@ -31,7 +31,9 @@ import type { FleetSpecInput } from '../../src/providers/sim/fleet-spec';
 import { bundleWorkflows } from '../../src/worker';
 import { withBrowser } from '../support/browser';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
-import { eventually } from '../support/temporal';
+import { eventually, harnessKeyring } from '../support/temporal';
+import { dataConverterFor } from '../../src/temporal/codec';
+import type { DataConverter } from '@temporalio/common';
 
 const say = (m: string) => console.error(m);
 /** 32 nodes in four clusters over three tiers; patches slow enough that faults land mid-procedure. */
@@ -55,16 +57,20 @@ let connection: Connection;
 let client: Client;
 let sim: SimAdminClient;
 let bundle: WorkflowBundleWithSourceMap;
+let dataConverter: DataConverter | undefined;
 const campaigns: { cve: string; id: string }[] = [];
 
 beforeAll(async () => {
   Runtime.install({ logger: new DefaultLogger('WARN') });
+  // Encrypted like the rest of the suite: the key is put in this process's environment before the
+  // cluster's workers are spawned (they inherit it), and the test's client and replays use it too.
+  dataConverter = dataConverterFor(harnessKeyring());
   stateDir = mkdtempSync(path.join(tmpdir(), 'patchwave-test-cluster-'));
   const started = Date.now();
   [state, bundle] = await Promise.all([clusterUp({ stateDir, services: 'single', workers: 2, fleet: fleet(), avoidDefaultPorts: true, say }), bundleWorkflows()]);
   say(`cluster test: topology up in ${Math.round((Date.now() - started) / 1000)}s`);
   connection = await Connection.connect({ address: state.address });
-  client = new Client({ connection, namespace: state.namespace });
+  client = new Client({ connection, namespace: state.namespace, dataConverter });
   sim = new SimAdminClient(state.simUrl!);
 }, 900_000);
 
@@ -122,7 +128,7 @@ async function judge(id: string): Promise<void> {
   expect(monitor.capViolations).toBe(0);
   // The history written through the outages replays on today's workflow code.
   const history = await client.workflow.getHandle(id).fetchHistory();
-  await Worker.runReplayHistory({ workflowBundle: bundle, replayName: id }, history, id);
+  await Worker.runReplayHistory({ workflowBundle: bundle, replayName: id, dataConverter }, history, id);
 }
 
 async function visible(query: string): Promise<string[]> {
