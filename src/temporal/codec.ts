@@ -27,7 +27,9 @@ function serialize(payload: Payload): Buffer {
   const header = Buffer.from(JSON.stringify(metadata));
   const length = Buffer.alloc(4);
   length.writeUInt32BE(header.length);
-  return Buffer.concat([length, header, payload.data ?? new Uint8Array()]);
+  // Payloads the SDK builds itself can carry their bytes as a plain array (seen from the lease workflow's
+  // activations in the demo): Buffer.from takes either.
+  return Buffer.concat([length, header, Buffer.from(payload.data ?? [])]);
 }
 
 function deserialize(plain: Buffer): Payload {

@@ -30,6 +30,13 @@ describe('EncryptionCodec', () => {
     expect(text(decrypted.metadata!.encoding)).toBe('json/plain');
   });
 
+  it('encrypts a payload whose bytes are a plain array, as the SDK hands some over', async () => {
+    const payload = plain();
+    const asArray = { metadata: payload.metadata, data: Array.from(payload.data!) as unknown as Uint8Array };
+    const [decrypted] = await codec.decode(await codec.encode([asArray]));
+    expect(defaultPayloadConverter.fromPayload(decrypted)).toEqual(secret);
+  });
+
   it('uses a fresh nonce for every payload', async () => {
     const [one, two] = await codec.encode([plain(), plain()]);
     expect(Buffer.from(one.data!).subarray(0, 12).equals(Buffer.from(two.data!).subarray(0, 12))).toBe(false);
