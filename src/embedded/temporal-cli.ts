@@ -26,7 +26,8 @@ export function cachedCliPath(): string {
   return path.join(cacheDir(), 'bin', `temporal-${TEMPORAL_CLI_VERSION.replace(/^v/, '')}`);
 }
 
-async function versionOf(executable: string): Promise<string | undefined> {
+/** What `executable --version` prints, or undefined when it does not run: how a cached binary is trusted. */
+export async function versionOf(executable: string): Promise<string | undefined> {
   try {
     const { stdout } = await run(executable, ['--version'], { timeout: 20_000 });
     return stdout.trim();

@@ -8,7 +8,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { cacheDir, type Say } from '../temporal-cli';
+import { cacheDir, versionOf, type Say } from '../temporal-cli';
 import { loadTopology } from './topology';
 
 const run = promisify(execFile);
@@ -63,15 +63,6 @@ export function clusterTools(): { server: GoTool; sqlTool: GoTool; ui: GoTool } 
 
 export function cachedToolPath(tool: GoTool): string {
   return path.join(cacheDir(), 'bin', `${tool.file}-${tool.version.replace(/^v/, '')}`);
-}
-
-async function versionOf(executable: string): Promise<string | undefined> {
-  try {
-    const { stdout } = await run(executable, ['--version'], { timeout: 20_000 });
-    return stdout.trim();
-  } catch {
-    return undefined;
-  }
 }
 
 /** Resolves one tool: its env override, else the version-checked cache, else a `go install` build. */
