@@ -4,14 +4,12 @@
  * ~/.cache/patchwave/bin, like the Temporal CLI (src/embedded/temporal-cli.ts). A cached binary is
  * trusted only after it reports the expected version.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { cacheDir, versionOf, type Say } from '../temporal-cli';
 import { loadTopology } from './topology';
 
-const run = promisify(execFile);
 
 export interface GoTool {
   /** Human name, for progress messages. */
