@@ -3,7 +3,11 @@
  * rolled-back node, an operator resume and a gate, plus one node saga of each outcome. Run it after
  * a deliberate, versioned change to workflow code — never to "fix" a failing replay test:
  *
- *   node_modules/.bin/tsx scripts/record-histories.ts v3   # the next version's file prefix
+ *   node_modules/.bin/tsx scripts/record-histories.ts v3          # the next version's file prefix
+ *   node_modules/.bin/tsx scripts/record-histories.ts v4 lease    # only the files whose name starts with "lease"
+ *
+ * Besides the campaign and two node sagas it records the lease workflow of cluster `web` (a grant and
+ * the campaign's release).
  *
  * It runs the campaign encrypted, as production does (PATCHWAVE_CODEC_KEYS, or a key generated for
  * the run), and writes the histories decoded: the fixtures are test data and must replay without a key.
@@ -15,7 +19,8 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../src/activities';
 import { campaignStatus, operate, startCampaign } from '../src/client/campaigns';
-import { nodeWorkflowId } from '../src/domain/ids';
+import { leaseStatusQuery } from '../src/workflows/messages';
+import { clusterLeaseWorkflowId, nodeWorkflowId } from '../src/domain/ids';
 import { startDevServer } from '../src/embedded/dev-server';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { EncryptionCodec, dataConverterFor } from '../src/temporal/codec';
@@ -62,7 +67,9 @@ await worker.runUntil(async () => {
   const indexPath = path.join(out, 'index.json');
   const index: Record<string, string> = existsSync(indexPath) ? JSON.parse(readFileSync(indexPath, 'utf8')) : {};
   const version = process.argv[2] ?? 'v2';
+  const only = process.argv[3];
   const save = async (workflowId: string, file: string) => {
+    if (only && !file.startsWith(only)) return;
     // Decoded, then the proto3 JSON that `historyFromJSON` reads back (as `temporal workflow show --output json` writes it).
     const history = await decodeHistory(await client.workflow.getHandle(workflowId).fetchHistory(), new EncryptionCodec(keyring));
     writeFileSync(path.join(out, `${version}-${file}`), historyToJSON(history));
@@ -72,6 +79,11 @@ await worker.runUntil(async () => {
   await save(handle.workflowId, 'campaign-rollback-resume.json');
   await save(nodeWorkflowId(handle.workflowId, 'web-01'), 'node-patched.json');
   await save(nodeWorkflowId(handle.workflowId, 'web-02'), 'node-rolled-back.json');
+  // The lease workflow outlives the campaign (it idles before it exits): once it has let go of the
+  // cluster, its history holds the acquire, the grant and the release.
+  const lease = client.workflow.getHandle(clusterLeaseWorkflowId(taskQueue, 'web'));
+  while ((await lease.query(leaseStatusQuery)).holder !== null) await new Promise((r) => setTimeout(r, 100));
+  await save(lease.workflowId, 'lease-granted-released.json');
   // Replay needs each history's original workflow id (child ids are derived from it).
   writeFileSync(indexPath, `${JSON.stringify(index, null, 2)}\n`);
 });
