@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { clusterDown, clusterStatus, clusterUp } from '../../embedded/cluster/cluster';
 import type { ServicesMode } from '../../embedded/cluster/state';
+import { clientTlsEnvironment } from '../../embedded/cluster/tls';
 import { parseFleetText } from '../../providers/sim/fleet-spec';
 import { CliError } from '../context';
 
@@ -23,15 +24,17 @@ export function registerClusterCommands(program: Command): void {
     .option('--port-offset <n>', 'move every port of deploy/topology.yaml by this much (default: as documented, or a free block)')
     .option('--no-ui', 'do not start the Temporal UI server')
     .option('--no-ingress', 'do not start the webhook ingress')
-    .action(async (opts: { stateDir: string; services: string; workers?: string; fleet?: string; portOffset?: string; ui: boolean; ingress: boolean }) => {
+    .option('--tls [dir]', 'require mutual TLS on the Temporal frontend and between its services, with the CA and certificates in dir (made with openssl where missing; default <state dir>/tls)')
+    .action(async (opts: { stateDir: string; services: string; workers?: string; fleet?: string; portOffset?: string; ui: boolean; ingress: boolean; tls?: string | true }) => {
       if (opts.services !== 'single' && opts.services !== 'split') throw new CliError(`--services must be single or split, got "${opts.services}"`, 2);
       const workers = opts.workers === undefined ? undefined : Number(opts.workers);
       if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new CliError(`--workers must be a whole number, got "${opts.workers}"`, 2);
       const portOffset = opts.portOffset === undefined ? undefined : Number(opts.portOffset);
       if (portOffset !== undefined && !Number.isInteger(portOffset)) throw new CliError(`--port-offset must be a whole number, got "${opts.portOffset}"`, 2);
       const fleet = opts.fleet ? parseFleetText(readFileSync(opts.fleet, 'utf8'), opts.fleet) : undefined;
+      const tls = opts.tls === undefined ? undefined : { dir: opts.tls === true ? path.join(opts.stateDir, 'tls') : opts.tls };
       try {
-        const state = await clusterUp({ stateDir: opts.stateDir, services: opts.services as ServicesMode, workers, fleet, portOffset, ui: opts.ui, ingress: opts.ingress });
+        const state = await clusterUp({ stateDir: opts.stateDir, services: opts.services as ServicesMode, workers, fleet, portOffset, ui: opts.ui, ingress: opts.ingress, tls });
         console.log(
           [
             `Temporal   ${state.address} (namespace ${state.namespace}, ${state.services === 'single' ? 'one process' : 'four processes'})`,
@@ -41,6 +44,7 @@ export function registerClusterCommands(program: Command): void {
             `PostgreSQL 127.0.0.1:${state.postgres.port}`,
             '',
             `export TEMPORAL_ADDRESS=${state.address}`,
+            ...Object.entries(state.tls ? clientTlsEnvironment(state.tls) : {}).map(([name, value]) => `export ${name}=${value}`),
             ...(state.uiUrl ? [`export PATCHWAVE_UI_URL=${state.uiUrl}`] : []),
             `bin/patchwave alert examples/regresshion-sim-fleet.json`,
           ].join('\n'),

@@ -17,6 +17,7 @@ import { crashStopPostgres, initPostgres, postmasterPid, restartPostgres, startP
 import { isRunning, stopProcess } from './processes';
 import { migrateDatabases } from './schema';
 import { writeServerConfig } from './server-config';
+import { ensureClusterCertificates, frontendConnectOptions } from './tls';
 import { loadOrCreateSecrets, readState, writeState, type ClusterState, type ServicesMode } from './state';
 import { startTemporal, temporalRoot } from './temporal-server';
 import { loadTopology, retentionSeconds, shiftPorts } from './topology';
@@ -35,6 +36,12 @@ export interface ClusterUpOptions {
   /** Never the documented ports (tests, so they do not take a developer's own cluster's ports). */
   avoidDefaultPorts?: boolean;
   taskQueue?: string;
+  /**
+   * Require mutual TLS on the frontend and between the Temporal services, with the certificates in
+   * this directory (made with openssl where missing; see tls.ts). The UI server, workers and ingress
+   * connect with the client certificate.
+   */
+  tls?: { dir: string };
   say?: Say;
 }
 
@@ -76,6 +83,7 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
     ingressUrl: null,
     postgres: { dataDir: '', log: '', port: ports.postgresql, binDir: '' },
     binaries,
+    tls: options.tls ? ensureClusterCertificates(options.tls.dir, say) : null,
     processes: {},
   };
   writeState(state);
@@ -92,9 +100,9 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
     say(`patchwave: PostgreSQL ${topology.versions.postgresql} up on 127.0.0.1:${pg.port} (PID ${pid})`);
 
     await migrateDatabases(binaries.sqlTool, topology, { port: pg.port, user: topology.persistence.user, password: secrets.postgresPassword }, !!created, say);
-    writeServerConfig(temporalRoot(state), { topology, ports, password: secrets.postgresPassword });
+    writeServerConfig(temporalRoot(state), { topology, ports, password: secrets.postgresPassword, tls: state.tls });
     await startTemporal(state, state.services, say);
-    await registerNamespace(state.address, state.namespace, retentionSeconds(topology), say);
+    await registerNamespace(state, state.namespace, retentionSeconds(topology), say);
     if (options.ui ?? true) await startUi(state, say);
     await startSim(state, options.fleet, say);
     // Workers one after the other: each bundles the workflow code at start (CPU for ~10 s).
@@ -152,7 +160,7 @@ export async function clusterStatus(stateDir: string, timeoutMs = 5_000): Promis
   const processes = Object.values(state.processes).map((p) => ({ name: p.name, pid: p.pid, running: isRunning(p.pid, p.marker), log: p.log }));
   let frontend: ClusterStatus['frontend'];
   try {
-    const connection = await Connection.connect({ address: state.address, connectTimeout: timeoutMs });
+    const connection = await Connection.connect({ ...frontendConnectOptions(state), connectTimeout: timeoutMs });
     try {
       const info = await connection.withDeadline(Date.now() + timeoutMs, () => connection.workflowService.getSystemInfo({}));
       frontend = { ok: true, detail: `server ${info.serverVersion ?? '?'} answers on ${state.address}` };

@@ -8,6 +8,7 @@ import { Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTES } from '../../workflows/search-attributes';
 import type { Say } from '../temporal-cli';
+import { frontendConnectOptions, type FrontendTarget } from './tls';
 
 /** temporal.api.enums.v1.IndexedValueType (the proto package is not a direct dependency). */
 const INDEXED_VALUE_TYPE: Record<string, number> = { Text: 1, Keyword: 2, Int: 3, Double: 4, Bool: 5, Datetime: 6, KeywordList: 7 };
@@ -28,9 +29,10 @@ async function until(what: string, timeoutMs: number, check: () => Promise<boole
 }
 
 /** Waits until the frontend answers (a fresh server needs a few seconds to join its ring). */
-export async function waitForFrontend(address: string, timeoutMs: number): Promise<void> {
-  await until(`the Temporal frontend at ${address} did not answer`, timeoutMs, async () => {
-    const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+export async function waitForFrontend(target: string | FrontendTarget, timeoutMs: number): Promise<void> {
+  const options = frontendConnectOptions(target);
+  await until(`the Temporal frontend at ${options.address} did not answer`, timeoutMs, async () => {
+    const connection = await Connection.connect({ ...options, connectTimeout: 2_000 });
     try {
       await connection.withDeadline(Date.now() + 3_000, () => connection.workflowService.getSystemInfo({}));
       return true;
@@ -40,8 +42,8 @@ export async function waitForFrontend(address: string, timeoutMs: number): Promi
   });
 }
 
-export async function registerNamespace(address: string, namespace: string, retentionSeconds: number, say: Say): Promise<void> {
-  const connection = await Connection.connect({ address, connectTimeout: 5_000 });
+export async function registerNamespace(target: string | FrontendTarget, namespace: string, retentionSeconds: number, say: Say): Promise<void> {
+  const connection = await Connection.connect({ ...frontendConnectOptions(target), connectTimeout: 5_000 });
   try {
     const svc = connection.workflowService;
     const exists = await svc.describeNamespace({ namespace }).then(

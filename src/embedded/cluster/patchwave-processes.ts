@@ -10,6 +10,7 @@ import { REPO_ROOT } from '../sim-process';
 import type { Say } from '../temporal-cli';
 import { isRunning, spawnDetached, stopProcess, type StartedProcess } from './processes';
 import { writeUiConfig } from './server-config';
+import { clientTlsEnvironment } from './tls';
 import { writeState, type ClusterState } from './state';
 import { tail } from './temporal-server';
 
@@ -22,7 +23,8 @@ function spawnPatchwave(state: ClusterState, name: string, args: string[], env: 
     args: ['--import', 'tsx', CLI_MAIN, ...args],
     log: path.join(state.stateDir, 'logs', `${name}.log`),
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    // With mTLS, every patchwave process connects through the standard TEMPORAL_TLS_* variables, as a user's would.
+    env: { ...process.env, ...(state.tls ? clientTlsEnvironment(state.tls) : {}), ...env },
   });
   state.processes[name] = proc;
   writeState(state);
@@ -85,7 +87,7 @@ export async function startIngress(state: ClusterState, webhookSecret: string, s
 export async function startUi(state: ClusterState, say: Say): Promise<void> {
   if (!state.binaries.ui) throw new Error('the Temporal UI server was not built for this cluster');
   const root = path.join(state.stateDir, 'ui');
-  writeUiConfig(root, state.ports, state.namespace);
+  writeUiConfig(root, state.ports, state.namespace, state.tls);
   state.uiUrl = `http://127.0.0.1:${state.ports.ui}`;
   say(`patchwave: starting the Temporal UI server on ${state.uiUrl}`);
   const proc = spawnDetached({ name: 'ui', command: state.binaries.ui, args: ['--root', root, '--config', 'config', '--env', 'patchwave', 'start'], log: path.join(root, 'ui.log'), cwd: root });

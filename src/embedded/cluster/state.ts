@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { StartedProcess } from './processes';
+import type { ClusterTls } from './tls';
 import type { Ports } from './topology';
 
 export type ServicesMode = 'single' | 'split';
@@ -28,6 +29,8 @@ export interface ClusterState {
   ingressUrl: string | null;
   postgres: { dataDir: string; log: string; port: number; binDir: string };
   binaries: { server: string; sqlTool: string; ui?: string };
+  /** Certificates when the frontend requires mTLS (`up --tls`); absent in state files of older clusters. */
+  tls?: ClusterTls | null;
   /** By role: postgres, temporal (single) or temporal-<service> (split), ui, sim, worker-<n>, ingress. */
   processes: Record<string, StartedProcess>;
 }

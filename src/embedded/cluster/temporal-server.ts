@@ -28,7 +28,7 @@ export function spawnTemporal(state: ClusterState, service?: TemporalService): v
 /** Starts the server in `mode` and waits until the frontend answers; a process that dies shows its log. */
 export async function startTemporal(state: ClusterState, mode: ServicesMode, say: Say): Promise<void> {
   state.services = mode;
-  say(`patchwave: starting the Temporal server ${state.binaries.server.split('/').pop()} (${mode === 'single' ? 'all services in one process' : 'frontend, history, matching and worker as separate processes'}) on ${state.address}`);
+  say(`patchwave: starting the Temporal server ${state.binaries.server.split('/').pop()} (${mode === 'single' ? 'all services in one process' : 'frontend, history, matching and worker as separate processes'}) on ${state.address}${state.tls ? ', mTLS required' : ''}`);
   if (mode === 'single') spawnTemporal(state);
   else for (const service of TEMPORAL_SERVICES) spawnTemporal(state, service);
   await waitForTemporal(state, 120_000);
@@ -46,7 +46,7 @@ export async function waitForTemporal(state: ClusterState, timeoutMs: number): P
     }, 500);
   });
   try {
-    await Promise.race([waitForFrontend(state.address, timeoutMs), watchdog]);
+    await Promise.race([waitForFrontend(state, timeoutMs), watchdog]);
   } finally {
     clearInterval(timer);
   }
