@@ -16,6 +16,7 @@ import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { clusterDown, clusterUp } from '../../src/embedded/cluster/cluster';
+import { withoutTemporalCredentials as withoutTls } from '../../src/embedded/cluster/patchwave-processes';
 import { isRunning } from '../../src/embedded/cluster/processes';
 import type { ClusterState } from '../../src/embedded/cluster/state';
 import { clientTlsEnvironment, createCa, frontendConnectOptions, issueCertificate } from '../../src/embedded/cluster/tls';
@@ -38,10 +39,6 @@ let dataConverter: DataConverter | undefined;
 /** A client certificate from a CA the cluster does not trust. */
 let rogue: { crt: Buffer; key: Buffer };
 
-/** The environment of a patchwave command with no TLS settings at all (whatever the parent had). */
-function withoutTls(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('TEMPORAL_TLS') && name !== 'TEMPORAL_API_KEY'));
-}
 
 /** `patchwave <args>` as a user runs it against the cluster; resolves with its exit code and output. */
 function patchwave(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; output: string; stdout: string }> {

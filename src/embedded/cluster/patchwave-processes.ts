@@ -16,6 +16,11 @@ import { tail } from './temporal-server';
 
 const CLI_MAIN = path.join(REPO_ROOT, 'src', 'cli', 'main.ts');
 
+/** The environment without TEMPORAL_TLS_* and TEMPORAL_API_KEY (an API key turns TLS on in envconfig). */
+export function withoutTemporalCredentials(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('TEMPORAL_TLS') && name !== 'TEMPORAL_API_KEY'));
+}
+
 function spawnPatchwave(state: ClusterState, name: string, args: string[], env: NodeJS.ProcessEnv = {}): StartedProcess {
   const proc = spawnDetached({
     name,
@@ -23,8 +28,10 @@ function spawnPatchwave(state: ClusterState, name: string, args: string[], env: 
     args: ['--import', 'tsx', CLI_MAIN, ...args],
     log: path.join(state.stateDir, 'logs', `${name}.log`),
     cwd: REPO_ROOT,
-    // With mTLS, every patchwave process connects through the standard TEMPORAL_TLS_* variables, as a user's would.
-    env: { ...process.env, ...(state.tls ? clientTlsEnvironment(state.tls) : {}), ...env },
+    // With mTLS, every patchwave process connects through the standard TEMPORAL_TLS_* variables, as a
+    // user's would; without, none inherits the caller's (a shell set up for another server must not
+    // turn TLS on against this one).
+    env: { ...withoutTemporalCredentials(process.env), ...(state.tls ? clientTlsEnvironment(state.tls) : {}), ...env },
   });
   state.processes[name] = proc;
   writeState(state);
