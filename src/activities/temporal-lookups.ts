@@ -6,7 +6,13 @@
 import { activityInfo, cancellationSignal, Context, heartbeat } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { clusterLeaseWorkflowId } from '../domain/ids';
-import { leaseStatusQuery } from '../workflows/messages';
+import { leaseStateQuery, leaseStatusQuery } from '../workflows/messages';
+
+/**
+ * What a campaign's own record says of its lease on a cluster. `none`: it never asked for it;
+ * `closed` / `missing` / `not-a-campaign`: there is no running campaign under that id to hold it.
+ */
+export type CampaignLeaseState = 'requested' | 'granted' | 'released' | 'none' | 'closed' | 'missing' | 'not-a-campaign';
 
 /** How a node workflow closed. */
 export interface NodeWorkflowRecord {
@@ -20,6 +26,17 @@ export interface NodeWorkflowRecord {
 
 /** After the first node closes, how long the others get to be reported in the same answer. */
 const GATHER_MS = 250;
+/** A lookup that takes longer fails and is retried: a query waits for a worker to answer it. */
+const LOOKUP_DEADLINE_MS = 15_000;
+
+/**
+ * One lookup bounded by a deadline and abandoned when the activity is cancelled — a worker shutting
+ * down cancels it, instead of waiting on a query that only a (stopping) worker could answer.
+ */
+function lookup<T>(call: () => Promise<T>): Promise<T> {
+  const { connection } = Context.current().client;
+  return connection.withAbortSignal(cancellationSignal(), () => connection.withDeadline(Date.now() + LOOKUP_DEADLINE_MS, call));
+}
 
 export function createTemporalLookups() {
   return {
@@ -67,11 +84,31 @@ export function createTemporalLookups() {
       }
     },
 
+    /**
+     * A campaign's lease on a cluster, as the campaign itself records it: a lease workflow frees a
+     * cluster only when its holder's own state says it let go (or the holder is not a running
+     * campaign), never on a release signal's word. A query failure is thrown and retried: until the
+     * campaign answers, the lease stays held, which is the safe side.
+     */
+    async campaignLeaseState(request: { campaignId: string; clusterId: string }): Promise<CampaignLeaseState> {
+      const handle = Context.current().client.workflow.getHandle(request.campaignId);
+      let description: Awaited<ReturnType<typeof handle.describe>>;
+      try {
+        description = await lookup(() => handle.describe());
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 'missing';
+        throw err;
+      }
+      if (description.type !== 'patchCampaignWorkflow') return 'not-a-campaign';
+      if (description.status.name !== 'RUNNING') return 'closed';
+      return (await lookup(() => handle.query(leaseStateQuery, request.clusterId))) ?? 'none';
+    },
+
     /** Who holds a cluster's lease, as the lease workflow itself says (null when nobody or no lease workflow). */
     async clusterLeaseHolder(request: { clusterId: string }): Promise<string | null> {
       const handle = Context.current().client.workflow.getHandle(clusterLeaseWorkflowId(activityInfo().taskQueue, request.clusterId));
       try {
-        return (await handle.query(leaseStatusQuery)).holder;
+        return (await lookup(() => handle.query(leaseStatusQuery))).holder;
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return null;
         throw err;

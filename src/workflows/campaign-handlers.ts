@@ -20,6 +20,7 @@ import {
   approveUpdate,
   joinAlertUpdate,
   leaseGrantedSignal,
+  leaseStateQuery,
   nodeFinishedSignal,
   pauseSignal,
   pauseUpdate,
@@ -124,6 +125,8 @@ export function registerCampaignHandlers(run: CampaignRun, input: CampaignInput)
   });
 
   setHandler(statusQuery, () => buildStatus(campaignId, state));
+  // What a lease workflow checks a release against (a query: it never touches history).
+  setHandler(leaseStateQuery, (clusterId: unknown) => (typeof clusterId === 'string' ? (state.leases[clusterId] ?? null) : null));
 
   setHandler(
     joinAlertUpdate,

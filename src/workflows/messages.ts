@@ -1,7 +1,7 @@
 /** Every signal, query and update of patchwave's workflows. Same stem on the wire as the constant. */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { NormalizedAlert } from '../domain/alert';
-import type { Approval, CampaignStatus, JoinResult, NodeFinished, NodeStatus } from './types';
+import type { Approval, CampaignStatus, JoinResult, LeaseRefusal, NodeFinished, NodeStatus } from './types';
 
 /** Finish in-flight nodes, start nothing new. */
 export const pauseSignal = defineSignal<[{ by?: string; reason?: string }?]>('pause');
@@ -40,5 +40,7 @@ export const acquireLeaseSignal = defineSignal<[{ holder: string }]>('acquireLea
 export const releaseLeaseSignal = defineSignal<[{ holder: string }]>('releaseLease');
 /** The lease workflow tells a campaign the cluster is its to patch. */
 export const leaseGrantedSignal = defineSignal<[{ clusterId: string }]>('leaseGranted');
-/** Who holds a cluster and who waits for it. */
-export const leaseStatusQuery = defineQuery<{ clusterId: string; holder: string | null; queue: string[] }>('leaseStatus');
+/** Who holds a cluster, who waits for it, and the lease messages it refused. */
+export const leaseStatusQuery = defineQuery<{ clusterId: string; holder: string | null; queue: string[]; refused?: LeaseRefusal[] }>('leaseStatus');
+/** A campaign's own record of its lease on a cluster (null: never asked for it): what a release is checked against. */
+export const leaseStateQuery = defineQuery<'requested' | 'granted' | 'released' | null, [string]>('leaseState');

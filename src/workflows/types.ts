@@ -101,6 +101,13 @@ export interface NodeFinished {
   reason?: string;
 }
 
+/** A lease message the lease workflow refused (malformed, or a release its campaign did not send). */
+export interface LeaseRefusal {
+  at: string;
+  message: 'acquireLease' | 'releaseLease';
+  reason: string;
+}
+
 export interface NodeStatus {
   nodeId: string;
   step: NodeStep;

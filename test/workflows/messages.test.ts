@@ -7,6 +7,8 @@
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignStatus, operate, OperatorRefused, startCampaign } from '../../src/client/campaigns';
+import { clusterLeaseWorkflowId } from '../../src/domain/ids';
+import { leaseStatusQuery, releaseLeaseSignal } from '../../src/workflows/messages';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startTestSim } from '../support/sim';
 import { createHarness, eventually, uniqueTaskQueue, withWorker, type Harness } from '../support/temporal';
@@ -93,6 +95,69 @@ describe('messages from outside the campaign', () => {
       expect(monitor.clusters.web.maxOutOfService).toBeLessThanOrEqual(4);
       expect(monitor.drainedNow).toEqual([]);
       expect(Object.values(monitor.patchedTimes).every((n) => n === 1)).toBe(true);
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('a forged releaseLease never frees a cluster a running campaign holds, nor a waiting campaign\'s place: refused on the lease workflow\'s record', async () => {
+    const fleet = testFleet([{ id: 'web', size: 8, tier: 1 }]);
+    fleet.latency = { ...fleet.latency, patch: 900 };
+    const sim = await startTestSim(fleet);
+    try {
+      const taskQueue = uniqueTaskQueue('forged-release');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const start = () => startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+        const first = await start();
+        const lease = harness.client.workflow.getHandle(clusterLeaseWorkflowId(taskQueue, 'web'));
+        const leaseStatus = () => lease.query(leaseStatusQuery);
+        await eventually('the first campaign to hold web', async () => (await leaseStatus().catch(() => undefined))?.holder === first.workflowId, 30_000);
+        const second = await start();
+        await eventually('the second campaign to wait for web', async () => (await leaseStatus()).queue.includes(second.workflowId), 30_000);
+
+        // Anyone who can reach the frontend: malformed releases, and well-formed ones in both campaigns' names.
+        await lease.signal('releaseLease', null as never);
+        await lease.signal('releaseLease', { holder: 7 } as never);
+        for (let round = 0; round < 3; round++) {
+          await lease.signal(releaseLeaseSignal, { holder: first.workflowId });
+          await lease.signal(releaseLeaseSignal, { holder: second.workflowId });
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        const refused = await eventually(
+          'the forged releases refused on record',
+          async () => {
+            const status = await leaseStatus();
+            const reasons = (status.refused ?? []).map((r) => `${r.message}: ${r.reason}`).join('\n');
+            return reasons.includes(`${first.workflowId} did not release web`) && reasons.includes(`${second.workflowId} did not release web`) ? { status, reasons } : undefined;
+          },
+          30_000,
+          200,
+        );
+        // Still the first campaign's, mid-campaign; the second still waits its turn.
+        expect((await campaignStatus(harness.client, first.workflowId)).counts.patched).toBeLessThan(8);
+        expect(refused.status.holder).toBe(first.workflowId);
+        expect(refused.status.queue).toEqual([second.workflowId]);
+        expect(refused.reasons).toMatch(/releaseLease: releaseLease takes \{ holder \}, got null/);
+        expect(refused.reasons).toMatch(/releaseLease: releaseLease.holder must be an id/);
+        // The holder's own record says granted — or still requested while it confirms the grant with the lease workflow.
+        const firstRefusal = refused.reasons.split('\n').find((line) => line.startsWith(`releaseLease: ${first.workflowId} did not release web`));
+        expect(firstRefusal).toMatch(/its own state says the lease is (granted|requested)$/);
+        expect(refused.reasons).toContain(`${second.workflowId} did not release web: its own state says the lease is requested`);
+        expect((await campaignStatus(harness.client, second.workflowId)).counts.running).toBe(0);
+
+        // The real releases still work: the first campaign's frees web for the second, whose own frees it for good.
+        expect((await first.result()).status).toBe('completed');
+        expect((await second.result()).status).toBe('completed');
+        await eventually('web free again', async () => (await leaseStatus()).holder === null, 30_000, 200);
+        const events = (await lease.fetchHistory()).events ?? [];
+        expect(events.filter((e) => e.workflowTaskFailedEventAttributes)).toEqual([]);
+      });
+      // The fleet's own record: never more of web out of service than one campaign's cap of 2 (25% of 8),
+      // although two campaigns patched it (the second re-patches what it planned while the first ran).
+      const monitor = await sim.admin.monitor();
+      expect(monitor.capViolations).toBe(0);
+      expect(monitor.clusters.web.maxOutOfService).toBeLessThanOrEqual(2);
+      expect(monitor.drainedNow).toEqual([]);
     } finally {
       await sim.close();
     }

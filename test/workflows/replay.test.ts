@@ -35,6 +35,12 @@ describe('replay of committed histories', () => {
     // workflow-task boundaries): its campaign history carries the check's activity.
     expect(readFileSync(path.join(dir, 'v4-campaign-rollback-resume.json'), 'utf8')).toContain('clusterLeaseHolder');
     expect(readFileSync(path.join(dir, 'v3-campaign-rollback-resume.json'), 'utf8')).not.toContain('clusterLeaseHolder');
+    // v5 is the first lease workflow that checks a release against the releasing campaign's own state
+    // (patched('verified-lease-release')); v4's freed the cluster on the signal alone.
+    const v5Lease = readFileSync(path.join(dir, 'v5-lease-granted-released.json'), 'utf8');
+    expect(v5Lease).toContain('core_patch');
+    expect(v5Lease).toContain('campaignLeaseState');
+    expect(readFileSync(path.join(dir, 'v4-lease-granted-released.json'), 'utf8')).not.toContain('campaignLeaseState');
     const campaign = readFileSync(path.join(dir, 'v1-campaign-rollback-resume.json'), 'utf8');
     expect(campaign).toContain('resumeCampaign');
     expect(campaign).toContain('nodeFinished');
