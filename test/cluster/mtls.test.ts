@@ -168,10 +168,25 @@ describe('patchwave on a Temporal server that requires mTLS', () => {
     expect(status, status.output).toMatchObject({ code: 0 });
     expect(status.output).toContain('completed');
 
-    // The UI server reads the campaign through its own client certificate.
+    // The UI server reads the campaign through its own client certificate, and decodes through the codec server.
     const listed = await fetch(`${state.uiUrl}/api/v1/namespaces/${state.namespace}/workflows?query=${encodeURIComponent(`WorkflowId="${campaign.campaignId}"`)}`);
     expect(listed.status).toBe(200);
     expect(await listed.text()).toContain(campaign.campaignId);
+    const settings = (await (await fetch(`${state.uiUrl}/api/v1/settings`)).json()) as { Codec: { Endpoint: string } };
+    expect(settings.Codec.Endpoint).toBe(state.codecEndpoint);
+    // The campaign's input, raw from the server (ciphertext), decoded by the codec server as the UI's page would ask.
+    const { history } = await connection.workflowService.getWorkflowExecutionHistory({ namespace: state.namespace, execution: { workflowId: campaign.campaignId } });
+    const input = history!.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!;
+    expect(Buffer.from(input.data!).toString()).not.toContain(cve);
+    const decode = (endpoint: string) =>
+      fetch(`${endpoint}/decode`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: state.uiUrl! },
+        body: JSON.stringify({ payloads: [{ metadata: Object.fromEntries(Object.entries(input.metadata!).map(([k, v]) => [k, Buffer.from(v).toString('base64')])), data: Buffer.from(input.data!).toString('base64') }] }),
+      });
+    const decoded = (await (await decode(state.codecEndpoint!)).json()) as { payloads: { data: string }[] };
+    expect(Buffer.from(decoded.payloads[0]!.data, 'base64').toString()).toContain(cve);
+    expect((await decode(state.codecEndpoint!.replace(/\/[^/]+$/, '/not-the-token'))).status).toBe(401);
 
     // The same command without the certificate: refused at the handshake, said in one line, exit 4.
     const refused = await patchwave(['status', campaign.campaignId], withoutTls(process.env));

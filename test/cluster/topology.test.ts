@@ -153,7 +153,8 @@ function statusCli(id: string, timeoutMs: number): Promise<{ code: number; outpu
 describe('patchwave cluster (Temporal on PostgreSQL, natively)', () => {
   it('comes up on 127.0.0.1 only, with the namespace, the search attributes, the UI and the ingress', async () => {
     const pids = Object.values(state.processes).map((p) => p.pid);
-    expect(Object.keys(state.processes).sort()).toEqual(['ingress', 'postgres', 'sim', 'temporal', 'ui', 'worker-1', 'worker-2']);
+    // The codec server too: this file encrypts (harnessKeyring), so the UI decodes through it.
+    expect(Object.keys(state.processes).sort()).toEqual(['codec-server', 'ingress', 'postgres', 'sim', 'temporal', 'ui', 'worker-1', 'worker-2']);
     for (const p of Object.values(state.processes)) expect(isRunning(p.pid, p.marker), p.name).toBe(true);
     const listening = execFileSync('ss', ['-ltnpH'], { encoding: 'utf8' })
       .split('\n')

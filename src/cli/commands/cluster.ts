@@ -38,7 +38,7 @@ export function registerClusterCommands(program: Command): void {
         console.log(
           [
             `Temporal   ${state.address} (namespace ${state.namespace}, ${state.services === 'single' ? 'one process' : 'four processes'})`,
-            `UI         ${state.uiUrl ?? 'off'}`,
+            `UI         ${state.uiUrl ?? 'off'}${state.codecEndpoint ? ` (decodes through the codec server on 127.0.0.1:${state.ports.codecServer})` : ''}`,
             `simulator  ${state.simUrl}`,
             `ingress    ${state.ingressUrl ?? 'off'}`,
             `PostgreSQL 127.0.0.1:${state.postgres.port}`,

@@ -11,7 +11,8 @@ import type { FleetSpecInput } from '../../providers/sim/fleet-spec';
 import type { Say } from '../temporal-cli';
 import { ensureClusterBinaries } from './binaries';
 import { registerNamespace } from './namespace';
-import { startIngress, startSim, startUi, startWorker, stopNamed } from './patchwave-processes';
+import { keyringFromEnvironment } from '../../temporal/keys';
+import { startCodecServer, startIngress, startSim, startUi, startWorker, stopNamed } from './patchwave-processes';
 import { chooseOffset } from './ports';
 import { crashStopPostgres, initPostgres, postmasterPid, restartPostgres, startPostgres } from './postgres';
 import { isRunning, stopProcess } from './processes';
@@ -46,7 +47,7 @@ export interface ClusterUpOptions {
 }
 
 /** Order in which `down` stops things: what depends on the server first, PostgreSQL last. */
-const STOP_ORDER = ['ingress', 'worker-', 'ui', 'sim', 'temporal-frontend', 'temporal-matching', 'temporal-worker', 'temporal-history', 'temporal', 'postgres'];
+const STOP_ORDER = ['ingress', 'worker-', 'ui', 'codec-server', 'sim', 'temporal-frontend', 'temporal-matching', 'temporal-worker', 'temporal-history', 'temporal', 'postgres'];
 
 function stopRank(name: string): number {
   const rank = STOP_ORDER.findIndex((prefix) => (prefix.endsWith('-') ? name.startsWith(prefix) : name === prefix));
@@ -63,6 +64,8 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
   // PostgreSQL runs as its own user and must be able to enter the state directory (secrets.json stays 0600).
   chmodSync(stateDir, 0o755);
   const topology = loadTopology();
+  // Read now: a malformed key stops `up` before anything starts. Workers and the ingress inherit it.
+  const encrypted = keyringFromEnvironment() !== undefined;
   const workers = options.workers ?? topology.patchwave.workers;
   const started = Date.now();
 
@@ -81,9 +84,10 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
     uiUrl: null,
     simUrl: null,
     ingressUrl: null,
+    codecEndpoint: null,
     postgres: { dataDir: '', log: '', port: ports.postgresql, binDir: '' },
     binaries,
-    tls: options.tls ? ensureClusterCertificates(options.tls.dir, say) : null,
+    tls: options.tls ? ensureClusterCertificates(options.tls.dir, topology.security.tlsServerName, say) : null,
     processes: {},
   };
   writeState(state);
@@ -103,6 +107,8 @@ export async function clusterUp(options: ClusterUpOptions): Promise<ClusterState
     writeServerConfig(temporalRoot(state), { topology, ports, password: secrets.postgresPassword, tls: state.tls });
     await startTemporal(state, state.services, say);
     await registerNamespace(state, state.namespace, retentionSeconds(topology), say);
+    // Payloads are encrypted when a keyring is configured (the workers inherit it): the UI decodes them through a codec server.
+    if ((options.ui ?? true) && encrypted) await startCodecServer(state, secrets.codecToken, say);
     if (options.ui ?? true) await startUi(state, say);
     await startSim(state, options.fleet, say);
     // Workers one after the other: each bundles the workflow code at start (CPU for ~10 s).

@@ -91,10 +91,24 @@ export async function startIngress(state: ClusterState, webhookSecret: string, s
   await waitFor('the ingress', proc, 90_000, () => answers(`${state.ingressUrl}/healthz`));
 }
 
+/**
+ * The codec server the UI decodes payloads through: the workers' keyring (inherited from this
+ * environment), CORS for the UI's origins only, loopback only, the token from secrets.json.
+ */
+export async function startCodecServer(state: ClusterState, token: string, say: Say): Promise<void> {
+  const url = `http://127.0.0.1:${state.ports.codecServer}`;
+  say(`patchwave: starting the codec server on ${url} for the UI (its token is in ${path.join(state.stateDir, 'secrets.json')})`);
+  const origins = [`http://127.0.0.1:${state.ports.ui}`, `http://localhost:${state.ports.ui}`];
+  const proc = spawnPatchwave(state, 'codec-server', ['codec-server', '--host', '127.0.0.1', '--port', String(state.ports.codecServer), '--ui-origin', ...origins], { PATCHWAVE_CODEC_TOKEN: token });
+  await waitFor('the codec server', proc, 60_000, () => answers(`${url}/`));
+  state.codecEndpoint = `${url}/${token}`;
+  writeState(state);
+}
+
 export async function startUi(state: ClusterState, say: Say): Promise<void> {
   if (!state.binaries.ui) throw new Error('the Temporal UI server was not built for this cluster');
   const root = path.join(state.stateDir, 'ui');
-  writeUiConfig(root, state.ports, state.namespace, state.tls);
+  writeUiConfig(root, state.ports, state.namespace, state.tls, state.codecEndpoint);
   state.uiUrl = `http://127.0.0.1:${state.ports.ui}`;
   say(`patchwave: starting the Temporal UI server on ${state.uiUrl}`);
   const proc = spawnDetached({ name: 'ui', command: state.binaries.ui, args: ['--root', root, '--config', 'config', '--env', 'patchwave', 'start'], log: path.join(root, 'ui.log'), cwd: root });

@@ -1,7 +1,7 @@
 /**
  * The state directory of a native cluster: `state.json` (ports, addresses and every PID `up`
- * started, so `down` stops exactly those) and `secrets.json` (the database password and the webhook
- * secret, mode 0600, generated once).
+ * started, so `down` stops exactly those) and `secrets.json` (the database password, the webhook
+ * secret and the codec server's token, mode 0600, generated once).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -27,6 +27,8 @@ export interface ClusterState {
   uiUrl: string | null;
   simUrl: string | null;
   ingressUrl: string | null;
+  /** The codec server the UI decodes through, with its token in the path; absent without a keyring. */
+  codecEndpoint?: string | null;
   postgres: { dataDir: string; log: string; port: number; binDir: string };
   binaries: { server: string; sqlTool: string; ui?: string };
   /** Certificates when the frontend requires mTLS (`up --tls`); absent in state files of older clusters. */
@@ -38,6 +40,7 @@ export interface ClusterState {
 export interface ClusterSecrets {
   postgresPassword: string;
   webhookSecret: string;
+  codecToken: string;
 }
 
 export const stateFile = (stateDir: string) => path.join(stateDir, 'state.json');
@@ -57,8 +60,13 @@ export function writeState(state: ClusterState): void {
 
 export function loadOrCreateSecrets(stateDir: string): ClusterSecrets {
   const file = path.join(stateDir, 'secrets.json');
-  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as ClusterSecrets;
-  const secrets = { postgresPassword: randomBytes(18).toString('base64url'), webhookSecret: randomBytes(32).toString('hex') };
-  writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  const existing = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Partial<ClusterSecrets>) : {};
+  const secrets: ClusterSecrets = {
+    postgresPassword: existing.postgresPassword ?? randomBytes(18).toString('base64url'),
+    webhookSecret: existing.webhookSecret ?? randomBytes(32).toString('hex'),
+    // URL-safe: the UI sends it as the first path segment of the codec endpoint.
+    codecToken: existing.codecToken ?? randomBytes(24).toString('base64url'),
+  };
+  if (Object.keys(existing).length !== Object.keys(secrets).length) writeFileSync(file, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;
 }

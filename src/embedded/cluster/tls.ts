@@ -14,9 +14,6 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-/** The name clients check the server's certificate against (TEMPORAL_TLS_SERVER_NAME); compose's service name. */
-export const CLUSTER_TLS_SERVER_NAME = 'temporal';
-
 /** Where a cluster's certificates are; every path absolute. */
 export interface ClusterTls {
   dir: string;
@@ -28,7 +25,8 @@ export interface ClusterTls {
   serverName: string;
 }
 
-export function clusterTlsFiles(dir: string): ClusterTls {
+/** The certificate files in `dir`; `serverName` is deploy/topology.yaml's security.tlsServerName. */
+export function clusterTlsFiles(dir: string, serverName: string): ClusterTls {
   const d = path.resolve(dir);
   return {
     dir: d,
@@ -37,7 +35,7 @@ export function clusterTlsFiles(dir: string): ClusterTls {
     serverKey: path.join(d, 'server.key'),
     clientCert: path.join(d, 'client.pem'),
     clientKey: path.join(d, 'client.key'),
-    serverName: CLUSTER_TLS_SERVER_NAME,
+    serverName,
   };
 }
 
@@ -99,8 +97,8 @@ export function issueCertificate(ca: { certFile: string; keyFile: string }, leaf
  * The cluster's certificates in `dir`, made where missing. The CA's key stays in the directory
  * (0600) so that `up` can issue a missing certificate later; keep the directory private.
  */
-export function ensureClusterCertificates(dir: string, say: (m: string) => void = () => undefined): ClusterTls {
-  const files = clusterTlsFiles(dir);
+export function ensureClusterCertificates(dir: string, serverName: string, say: (m: string) => void = () => undefined): ClusterTls {
+  const files = clusterTlsFiles(dir, serverName);
   mkdirSync(files.dir, { recursive: true, mode: 0o700 });
   const ca = { certFile: files.caCert, keyFile: path.join(files.dir, 'ca.key') };
   const made: string[] = [];
@@ -114,7 +112,7 @@ export function ensureClusterCertificates(dir: string, say: (m: string) => void 
   if (!existsSync(files.serverCert) || !existsSync(files.serverKey)) {
     needsCa();
     // Frontend, internode (each service is client and server of the others) and the system worker's identity.
-    issueCertificate(ca, { certFile: files.serverCert, keyFile: files.serverKey, commonName: CLUSTER_TLS_SERVER_NAME, usage: ['serverAuth', 'clientAuth'], altNames: [`DNS:${CLUSTER_TLS_SERVER_NAME}`, 'DNS:localhost', 'IP:127.0.0.1'] });
+    issueCertificate(ca, { certFile: files.serverCert, keyFile: files.serverKey, commonName: serverName, usage: ['serverAuth', 'clientAuth'], altNames: [`DNS:${serverName}`, 'DNS:localhost', 'IP:127.0.0.1'] });
     made.push('server');
   }
   if (!existsSync(files.clientCert) || !existsSync(files.clientKey)) {

@@ -40,10 +40,12 @@ const topologySchema = z.strictObject({
     postgresql: port,
     ui: port,
     ingress: port,
+    codecServer: port,
     sim: port,
     workerMetrics: port,
   }),
   patchwave: z.strictObject({ taskQueue: z.string(), workers: z.number().int().positive() }),
+  security: z.strictObject({ tlsServerName: z.string().regex(/^[a-z0-9.-]+$/) }),
 });
 
 export type Topology = z.infer<typeof topologySchema>;
