@@ -13,7 +13,8 @@ import { EXPECTED_SERVER_VERSION } from '../../src/embedded/temporal-cli';
 import { DEV_SERVER_TUNING } from '../../src/embedded/dev-server';
 import { REPO_ROOT, TSX } from '../../src/embedded/sim-process';
 import { clusterTools } from '../../src/embedded/cluster/binaries';
-import { serverConfig } from '../../src/embedded/cluster/server-config';
+import { serverConfig, uiConfig, uiOrigins } from '../../src/embedded/cluster/server-config';
+import { clientTlsEnvironment, clusterTlsFiles, serverTlsConfig } from '../../src/embedded/cluster/tls';
 import { DYNAMIC_CONFIG_FILE, loadTopology, MAX_TEMPORAL_PORT, shiftPorts } from '../../src/embedded/cluster/topology';
 
 interface Service {
@@ -24,10 +25,16 @@ interface Service {
   depends_on?: Record<string, { condition: string }>;
   ports?: string[];
   expose?: string[];
+  secrets?: string[];
+  volumes?: string[];
 }
 
-const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown>; secrets: Record<string, { file: string }> };
 const services = compose.services;
+/** The mTLS overlay (`docker compose -f docker-compose.yml -f docker-compose.mtls.yml`). */
+const mtls = parse(readFileSync(path.join(REPO_ROOT, 'docker-compose.mtls.yml'), 'utf8')) as { services: Record<string, Service> };
+/** `host:container` and `ip:host:container` port mappings as [host, container] numbers. */
+const published = (name: string) => (services[name].ports ?? []).map((p) => p.split(':').slice(-2).map(Number));
 
 describe('docker-compose.yml', () => {
   it('has Temporal on PostgreSQL, the UI, the search-attribute setup and patchwave workers', () => {
@@ -72,7 +79,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('starts patchwave services with commands the CLI really has', () => {
-    for (const name of ['patchwave-worker', 'patchwave-sim', 'patchwave-ingress']) {
+    for (const name of ['patchwave-worker', 'patchwave-sim', 'patchwave-ingress', 'patchwave-codec-server']) {
       const service = services[name];
       expect(service.build).toBe('.');
       const args = ([] as string[]).concat(service.command ?? []);
@@ -89,6 +96,18 @@ describe('docker-compose.yml', () => {
     expect(text).not.toMatch(/AWS_SECRET_ACCESS_KEY|PATCHWAVE_WEBHOOK_SECRET=\S/);
     expect(services['patchwave-ingress'].environment?.PATCHWAVE_WEBHOOK_SECRET).toMatch(/^\$\{PATCHWAVE_WEBHOOK_SECRET:\?/);
     expect(services.postgresql.environment?.POSTGRES_PASSWORD).toMatch(/^\$\{POSTGRES_PASSWORD/);
+    expect(services['patchwave-codec-server'].environment?.PATCHWAVE_CODEC_TOKEN).toMatch(/^\$\{PATCHWAVE_CODEC_TOKEN:\?/);
+    expect(compose.secrets['patchwave-codec-keys'].file).toMatch(/^\$\{PATCHWAVE_CODEC_KEYS_FILE:\?/);
+    expect(text).not.toMatch(/PATCHWAVE_CODEC_KEYS:|PATCHWAVE_CODEC_TOKEN: [^$]/);
+  });
+
+  it('encrypts payloads everywhere they are made or read: one keyring for workers, ingress and codec server', () => {
+    const holders = Object.entries(services).filter(([, s]) => s.environment?.PATCHWAVE_CODEC_KEYS_FILE !== undefined).map(([name]) => name);
+    expect(holders.sort()).toEqual(['patchwave-codec-server', 'patchwave-ingress', 'patchwave-worker']);
+    for (const name of holders) {
+      expect(services[name].environment?.PATCHWAVE_CODEC_KEYS_FILE, name).toBe('/run/secrets/patchwave-codec-keys');
+      expect(services[name].secrets, name).toEqual(['patchwave-codec-keys']);
+    }
   });
 });
 
@@ -104,7 +123,6 @@ describe('docker-compose.yml and the native cluster (deploy/topology.yaml)', () 
     dynamicConfigClient: { filepath: string };
   };
   const env = services.temporal.environment ?? {};
-  const published = (name: string) => (services[name].ports ?? []).map((p) => p.split(':').map(Number));
 
   it('runs the same versions: Temporal server, UI server and PostgreSQL major', () => {
     expect(services.temporal.image).toBe(`temporalio/auto-setup:${topology.versions.temporalServer}`);
@@ -167,6 +185,71 @@ describe('docker-compose.yml and the native cluster (deploy/topology.yaml)', () 
     const mount = ((services.temporal as Service & { volumes?: string[] }).volumes ?? []).find((v) => v.includes('dynamicconfig'))!;
     expect(path.resolve(REPO_ROOT, mount.split(':')[0])).toBe(native.dynamicConfigClient.filepath);
     expect(native.dynamicConfigClient.filepath).toBe(DYNAMIC_CONFIG_FILE);
+  });
+
+  it('points the UI at the codec server: the same port, the UI origin in its CORS list, the same token', () => {
+    const codec = services['patchwave-codec-server'];
+    const args = ([] as string[]).concat(codec.command ?? []);
+    const flag = (f: string) => args[args.indexOf(f) + 1];
+    expect(args[0]).toBe('codec-server');
+    expect(Number(flag('--port'))).toBe(topology.ports.codecServer);
+    // Published on the host's loopback only (it decrypts for whoever holds the token).
+    expect(codec.ports).toEqual([`127.0.0.1:${topology.ports.codecServer}:${topology.ports.codecServer}`]);
+    const ui = services['temporal-ui'].environment ?? {};
+    expect(ui.TEMPORAL_CODEC_ENDPOINT).toBe(`http://localhost:${topology.ports.codecServer}/${codec.environment?.PATCHWAVE_CODEC_TOKEN}`);
+    // The origin the browser sends is the UI's own, one the native cluster's codec server allows too.
+    expect(flag('--ui-origin')).toBe(ui.TEMPORAL_CORS_ORIGINS);
+    expect(uiOrigins(topology.ports)).toContain(flag('--ui-origin'));
+    const native = uiConfig(topology.ports, topology.namespace.name, null, `http://127.0.0.1:${topology.ports.codecServer}/token`) as { codec: { endpoint: string; passAccessToken: boolean } };
+    expect(new URL(native.codec.endpoint).port).toBe(String(topology.ports.codecServer));
+    expect(ui.TEMPORAL_CODEC_PASS_ACCESS_TOKEN ?? 'false').toBe(String(native.codec.passAccessToken));
+  });
+
+  it('with the mTLS overlay, the server requires client certificates as the native cluster does, and every client has one', () => {
+    const dir = '/etc/patchwave/tls';
+    const files = clusterTlsFiles(dir, topology.security.tlsServerName);
+    // Compose's service name is the name in the certificate and in every client's address.
+    expect(files.serverName).toBe('temporal');
+    expect(services).toHaveProperty(files.serverName);
+    for (const [name, service] of Object.entries(mtls.services)) {
+      expect(services, `the overlay's ${name} exists in docker-compose.yml`).toHaveProperty(name);
+      expect(service.command, `${name}: the overlay changes settings, not commands`).toBeUndefined();
+      expect(service.volumes, name).toEqual([expect.stringMatching(new RegExp(`:${dir}:ro$`))]);
+    }
+
+    const native = serverTlsConfig(files) as Record<'internode' | 'frontend', { server: { certFile: string; keyFile: string; requireClientAuth: boolean; clientCaFiles: string[] }; client: { serverName: string; rootCaFiles: string[] } }>;
+    const server = mtls.services.temporal.environment ?? {};
+    expect(server.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH).toBe(String(native.frontend.server.requireClientAuth));
+    expect(server.TEMPORAL_TLS_REQUIRE_CLIENT_AUTH).toBe(String(native.internode.server.requireClientAuth));
+    expect({ cert: server.TEMPORAL_TLS_SERVER_CERT, key: server.TEMPORAL_TLS_SERVER_KEY, ca: [server.TEMPORAL_TLS_SERVER_CA_CERT], name: server.TEMPORAL_TLS_INTERNODE_SERVER_NAME }).toEqual({
+      cert: native.internode.server.certFile,
+      key: native.internode.server.keyFile,
+      ca: native.internode.server.clientCaFiles,
+      name: native.internode.client.serverName,
+    });
+    expect({ cert: server.TEMPORAL_TLS_FRONTEND_CERT, key: server.TEMPORAL_TLS_FRONTEND_KEY, name: server.TEMPORAL_TLS_FRONTEND_SERVER_NAME }).toEqual({
+      cert: native.frontend.server.certFile,
+      key: native.frontend.server.keyFile,
+      name: native.frontend.client.serverName,
+    });
+    for (const slot of ['TEMPORAL_TLS_CLIENT1_CA_CERT', 'TEMPORAL_TLS_CLIENT2_CA_CERT']) expect(native.frontend.server.clientCaFiles).toContain(server[slot]);
+
+    // Every client of the frontend: patchwave's through exactly the variables the native cluster gives its
+    // own workers and ingress; the CLI in the server and setup images the same; the UI server its own names.
+    const client = clientTlsEnvironment(files);
+    for (const name of ['patchwave-worker', 'patchwave-ingress', 'temporal-setup', 'temporal']) expect(mtls.services[name].environment, name).toMatchObject(client);
+    for (const name of ['patchwave-worker', 'patchwave-ingress', 'temporal-setup', 'temporal-ui']) expect(services[name].environment?.TEMPORAL_ADDRESS, name).toBe(`${files.serverName}:${topology.ports.frontend}`);
+    const nativeUi = (uiConfig(topology.ports, topology.namespace.name, files) as { tls: { caFile: string; certFile: string; keyFile: string; serverName: string; enableHostVerification: boolean } }).tls;
+    expect(mtls.services['temporal-ui'].environment).toEqual({
+      TEMPORAL_TLS_CA: nativeUi.caFile,
+      TEMPORAL_TLS_CERT: nativeUi.certFile,
+      TEMPORAL_TLS_KEY: nativeUi.keyFile,
+      TEMPORAL_TLS_SERVER_NAME: nativeUi.serverName,
+      TEMPORAL_TLS_ENABLE_HOST_VERIFICATION: String(nativeUi.enableHostVerification),
+    });
+    // Whatever talks to Temporal is in the overlay: nothing left on plain gRPC.
+    const clients = Object.entries(services).filter(([, s]) => s.environment?.TEMPORAL_ADDRESS !== undefined).map(([name]) => name);
+    for (const name of clients) expect(mtls.services, `${name} talks to Temporal`).toHaveProperty(name);
   });
 
   it('runs workers and the ingress on the task queue and namespace of the topology', () => {

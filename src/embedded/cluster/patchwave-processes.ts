@@ -9,7 +9,7 @@ import type { FleetSpecInput } from '../../providers/sim/fleet-spec';
 import { REPO_ROOT } from '../sim-process';
 import type { Say } from '../temporal-cli';
 import { isRunning, spawnDetached, stopProcess, type StartedProcess } from './processes';
-import { writeUiConfig } from './server-config';
+import { uiOrigins, writeUiConfig } from './server-config';
 import { clientTlsEnvironment } from './tls';
 import { writeState, type ClusterState } from './state';
 import { tail } from './temporal-server';
@@ -98,8 +98,7 @@ export async function startIngress(state: ClusterState, webhookSecret: string, s
 export async function startCodecServer(state: ClusterState, token: string, say: Say): Promise<void> {
   const url = `http://127.0.0.1:${state.ports.codecServer}`;
   say(`patchwave: starting the codec server on ${url} for the UI (its token is in ${path.join(state.stateDir, 'secrets.json')})`);
-  const origins = [`http://127.0.0.1:${state.ports.ui}`, `http://localhost:${state.ports.ui}`];
-  const proc = spawnPatchwave(state, 'codec-server', ['codec-server', '--host', '127.0.0.1', '--port', String(state.ports.codecServer), '--ui-origin', ...origins], { PATCHWAVE_CODEC_TOKEN: token });
+  const proc = spawnPatchwave(state, 'codec-server', ['codec-server', '--host', '127.0.0.1', '--port', String(state.ports.codecServer), '--ui-origin', ...uiOrigins(state.ports)], { PATCHWAVE_CODEC_TOKEN: token });
   await waitFor('the codec server', proc, 60_000, () => answers(`${url}/`));
   state.codecEndpoint = `${url}/${token}`;
   writeState(state);
