@@ -214,7 +214,14 @@ describe('docker-compose.yml and the native cluster (deploy/topology.yaml)', () 
     for (const [name, service] of Object.entries(mtls.services)) {
       expect(services, `the overlay's ${name} exists in docker-compose.yml`).toHaveProperty(name);
       expect(service.command, `${name}: the overlay changes settings, not commands`).toBeUndefined();
-      expect(service.volumes, name).toEqual([expect.stringMatching(new RegExp(`:${dir}:ro$`))]);
+      // Every certificate file the service is told about is mounted, read-only, one file at a time:
+      // the CA's key never, the server's key only into the server.
+      const mounts = Object.fromEntries((service.volumes ?? []).map((v) => /^(.+):([^:]+):(ro|rw)$/.exec(v)!).map(([, host, container, mode]) => [container, { host, mode }]));
+      for (const value of Object.values(service.environment ?? {}).filter((v) => v.startsWith(`${dir}/`))) {
+        expect(mounts[value], `${name} mounts ${value}`).toEqual({ host: `\${PATCHWAVE_TLS_DIR:-./certs}/${path.basename(value)}`, mode: 'ro' });
+      }
+      expect(Object.keys(mounts).filter((m) => m.endsWith('ca.key') || m === dir), name).toEqual([]);
+      if (name !== 'temporal') expect(Object.keys(mounts), name).not.toContain(files.serverKey);
     }
 
     const native = serverTlsConfig(files) as Record<'internode' | 'frontend', { server: { certFile: string; keyFile: string; requireClientAuth: boolean; clientCaFiles: string[] }; client: { serverName: string; rootCaFiles: string[] } }>;

@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { clusterDown, clusterStatus, clusterUp } from '../../embedded/cluster/cluster';
 import type { ServicesMode } from '../../embedded/cluster/state';
-import { clientTlsEnvironment } from '../../embedded/cluster/tls';
+import { clientTlsEnvironment, ensureClusterCertificates } from '../../embedded/cluster/tls';
+import { loadTopology } from '../../embedded/cluster/topology';
 import { parseFleetText } from '../../providers/sim/fleet-spec';
 import { CliError } from '../context';
 
@@ -49,6 +50,19 @@ export function registerClusterCommands(program: Command): void {
             `bin/patchwave alert examples/regresshion-sim-fleet.json`,
           ].join('\n'),
         );
+      } catch (err) {
+        throw new CliError((err as Error).message, 1);
+      }
+    });
+
+  cluster
+    .command('certs')
+    .description('make (where missing) the CA and certificates `up --tls` and docker-compose.mtls.yml use, without starting anything')
+    .argument('<dir>', 'directory for ca.pem, server.pem/.key, client.pem/.key (and ca.key: keep it private)')
+    .action((dir: string) => {
+      try {
+        const tls = ensureClusterCertificates(dir, loadTopology().security.tlsServerName, (m) => console.error(m));
+        console.log(Object.entries(clientTlsEnvironment(tls)).map(([name, value]) => `export ${name}=${value}`).join('\n'));
       } catch (err) {
         throw new CliError((err as Error).message, 1);
       }
