@@ -18,7 +18,7 @@ import {
 } from '../port';
 import type { Fault, FaultInput, FleetSpecInput } from './fleet-spec';
 import type { MonitorQuery, MonitorReport } from './monitor';
-import type { NodeState, PatchCommand } from './state';
+import type { NodeState, PatchCommand } from './model';
 
 const KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict', 'throttled', 'unavailable', 'timeout', 'deadline'];
 

@@ -10,7 +10,7 @@ import Fastify from 'fastify';
 import { z } from 'zod';
 import { ProviderError, type ProviderErrorKind } from '../port';
 import { describeIssues, type FleetSpecInput } from './fleet-spec';
-import { SimFleet } from './state';
+import { SimFleet } from './fleet';
 
 export interface SimServerOptions {
   stateDir: string;
@@ -128,7 +128,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
 
   app.get<{ Querystring: { scope?: string } }>('/inventory', async (request) => sim.inventory(request.query.scope ?? 'all'));
 
-  app.get<NodeParams>('/nodes/:id/health', (request) => track(sim.health(request.params.id)));
+  app.get<NodeParams>('/nodes/:id/health', (request) => track(sim.checkHealth(request.params.id)));
   app.get<NodeParams>('/nodes/:id/manifest', (request) => track(sim.manifest(request.params.id)));
 
   app.post<NodeParams>('/nodes/:id/snapshot', (request) => {
