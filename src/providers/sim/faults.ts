@@ -11,7 +11,7 @@ import { unitDraw } from './latency';
 import { notFound, type NodeState } from './model';
 
 /** Calls the monitor does not record as operations of their own (reads, and a cancel, which acts only if a command runs). */
-const READS = new Set(['checkHealth', 'readManifest', 'getPatchStatus', 'cancelPatch', 'runCheck']);
+const READS = new Set(['checkHealth', 'readManifest', 'getPatchStatus', 'cancelPatch', 'runCheck', 'checkBundle']);
 
 /** An `api-outage` window opens when the fault arrives, unless it says when. */
 export function openWindow<F extends { kind: string; startsAt?: number }>(fault: F): F {
@@ -35,7 +35,11 @@ export class FaultInjector {
 
   /** Validates and adds faults; returns them with their ids. */
   add(inputs: unknown[]): Fault[] {
-    const known = { clusterIds: new Set(this.store.clusters.keys()), nodeIds: new Set(this.store.nodeSpecs.keys()) };
+    const known = {
+      clusterIds: new Set(this.store.clusters.keys()),
+      nodeIds: new Set(this.store.nodeSpecs.keys()),
+      bundles: new Map(this.store.fleet.bundles.map((b) => [b.name, new Set(b.files.map((f) => f.path))])),
+    };
     const schema = z.array(faultSchema.superRefine((fault, ctx) => checkFaultTargets(fault, known, ctx, [])));
     const parsed = schema.safeParse(inputs);
     if (!parsed.success) throw new ProviderError('bad-input', describeIssues(parsed.error, 'faults').join('; '));

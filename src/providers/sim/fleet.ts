@@ -5,8 +5,10 @@
  * (server.ts) only validates and routes.
  */
 import type { InventoryAsset } from '../../domain/inventory';
+import { checkBundle, describeBundleCheck, type BundleSource, type PackageSource } from '../../domain/package-source';
 import { ProviderError, type ClusterMetrics, type HealthSample, type NodeManifest, type PatchStatus, type SnapshotRecord } from '../port';
 import { assetOf, FleetSpecError, parseFleetSpec, type Fault, type FleetSpec, type FleetSpecInput } from './fleet-spec';
+import { BundleShelf } from './bundles';
 import { FaultInjector, openWindow } from './faults';
 import { HealthModel } from './health';
 import { IdempotencyEngine } from './idempotency';
@@ -31,6 +33,7 @@ export class SimFleet {
   private readonly keys: IdempotencyEngine;
   private readonly commands: PatchEngine;
   private readonly health: HealthModel;
+  private readonly bundles: BundleShelf;
 
   private constructor(
     disk: DiskStore,
@@ -40,7 +43,8 @@ export class SimFleet {
     this.store = new FleetStore(disk);
     this.faults = new FaultInjector(this.store);
     this.keys = new IdempotencyEngine(this.store, this.faults);
-    this.commands = new PatchEngine(this.store, this.faults);
+    this.bundles = new BundleShelf(this.store, this.faults);
+    this.commands = new PatchEngine(this.store, this.faults, this.bundles);
     this.health = new HealthModel(this.store, this.faults, this.commands);
   }
 
@@ -116,6 +120,16 @@ export class SimFleet {
       staleServices: [...(node.staleServices ?? [])],
       capturedAt: iso(),
     };
+  }
+
+  /** The sha256 of each manifest file in the node's copy of the bundle (null: missing); a read, recorded with its verdict. */
+  async bundleChecksums(nodeId: string, source: BundleSource): Promise<Record<string, string | null>> {
+    this.read(nodeId, 'checkBundle');
+    await this.store.pause(this.store.latency.draw(nodeId, 'manifest'), this.store.generation);
+    const sums = this.bundles.checksums(this.commands.settled(nodeId), source);
+    const check = checkBundle(source, sums);
+    this.store.recordOperation({ nodeId, op: 'checkBundle', outcome: check.ok ? 'ok' : 'failed', detail: describeBundleCheck(check) });
+    return sums;
   }
 
   /** The command's state; with `waitMs`, a long poll (see PatchEngine.status). */
@@ -203,9 +217,10 @@ export class SimFleet {
     packages: Array<{ name: string; fixedVersion: string }>,
     rebootOption: RebootOption,
     remediation: 'targeted' | 'baseline' = 'targeted',
+    source?: PackageSource,
   ): Promise<{ commandId: string }> {
     return this.keys.once('startPatch', nodeId, key, (generation) =>
-      this.commands.start(nodeId, key, { packages, rebootOption, remediation }, generation),
+      this.commands.start(nodeId, key, { packages, rebootOption, remediation, ...(source && { source }) }, generation),
     );
   }
 

@@ -64,6 +64,11 @@ export interface PatchCommand {
   remediation?: 'targeted' | 'baseline';
   /** A `repo-lag` fault active at the start: the node's mirror offers `version` (or nothing newer) for `package` (or every package). */
   lag?: { package?: string; version?: string };
+  /**
+   * Where the command installs from, when not the fleet's repository: a bundle (its verified versions,
+   * fixed when the command starts) or a mirror (which offers what the repository does). Absent: the repository.
+   */
+  source?: { kind: 'bundle'; name: string; versions: Record<string, string> } | { kind: 'mirror'; url: string };
   /** Config file a `config-drift` fault rewrites when the command succeeds. */
   driftPath?: string;
   state: 'InProgress' | 'Success' | 'Failed';

@@ -3,8 +3,10 @@
  * real run decided by the repository's state at that moment), runs for its drawn duration and then
  * lands on the node — upgraded packages, a new kernel or not, stale services, drifted config.
  */
+import { describeBundleCheck, type PackageSource } from '../../domain/package-source';
 import { compareVersions } from '../../domain/versions';
 import { ProviderError, type PatchStatus } from '../port';
+import type { BundleShelf } from './bundles';
 import { configChecksum } from './fleet-spec';
 import type { FaultInjector } from './faults';
 import type { FleetStore } from './journal';
@@ -14,6 +16,8 @@ export interface PatchRequest {
   packages: Array<{ name: string; fixedVersion: string }>;
   rebootOption: RebootOption;
   remediation: 'targeted' | 'baseline';
+  /** Absent or `default`: the fleet's repository. */
+  source?: PackageSource;
 }
 
 export class PatchEngine {
@@ -22,6 +26,7 @@ export class PatchEngine {
   constructor(
     private readonly store: FleetStore,
     private readonly faults: FaultInjector,
+    private readonly bundles: BundleShelf,
   ) {}
 
   /** Sends the command (the body of `startPatch`, run once per idempotency key). */
@@ -32,6 +37,13 @@ export class PatchEngine {
     // Checked again: the node may have rejoined or got another command while this one was being sent.
     const node = this.settled(nodeId);
     this.refuseUnpatchable(node);
+
+    const source = request.source;
+    if (source?.kind === 'bundle') {
+      // Checked again here, not only before the drain: nothing installs from a bundle that fails its manifest now.
+      const check = this.bundles.verify(node, source);
+      if (!check.ok) throw new ProviderError('conflict', `patch of node ${nodeId} refused before anything was installed: ${describeBundleCheck(check)}`);
+    }
 
     const n = node.commandCount + 1;
     const fail = this.faults.faultOn(node, 'patch-fails');
@@ -48,6 +60,8 @@ export class PatchEngine {
       key,
       packages: [...new Set(request.packages.map((p) => p.name))],
       remediation: request.remediation,
+      ...(source?.kind === 'bundle' && { source: { kind: 'bundle' as const, name: source.name, versions: this.bundles.versions(source) } }),
+      ...(source?.kind === 'mirror' && { source: { kind: 'mirror' as const, url: source.url } }),
       ...(lag && { lag: { ...(lag.package !== undefined && { package: lag.package }), ...(lag.version !== undefined && { version: lag.version }) } }),
       rebootOption: request.rebootOption,
       startedAt,
@@ -166,9 +180,15 @@ export class PatchEngine {
     if (!command || command.state !== 'InProgress') return;
     const node = store.node(command.nodeId);
     const lag = command.lag;
-    // What the node's mirror offers: the fleet's repository, unless it lags for this package.
+    const bundle = command.source?.kind === 'bundle' ? command.source : undefined;
+    // What the node installs from: a bundle offers its own versions and nothing else (air-gapped);
+    // otherwise the fleet's repository (or a mirror of it), unless it lags for this package.
     const offered = (name: string): string | undefined =>
-      lag && (lag.package === undefined || lag.package === name) ? (lag.version ?? node.packages[name]) : store.fleet.packageRepo[name];
+      bundle
+        ? bundle.versions[name]
+        : lag && (lag.package === undefined || lag.package === name)
+          ? (lag.version ?? node.packages[name])
+          : store.fleet.packageRepo[name];
     const candidates = command.remediation === 'baseline' ? Object.keys(node.packages) : command.packages;
     const applicable = candidates.filter((name) => {
       const installed = node.packages[name];
@@ -200,6 +220,7 @@ export class PatchEngine {
         : node.kernel;
     const stale = applicable.length > 0 ? this.faults.faultOn(node, 'stale-library') : undefined;
     const notes = [
+      ...(command.source ? [`installed from ${command.source.kind === 'bundle' ? `bundle ${command.source.name}` : `mirror ${command.source.url}`}`] : []),
       applicable.length > 0
         ? `upgraded ${describe(applicable)}`
         : `no applicable updates for ${command.packages.join(', ')} (not installed, or the repository has nothing newer)`,

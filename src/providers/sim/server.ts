@@ -8,6 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { z } from 'zod';
+import { bundleSourceSchema, packageSourceSchema } from '../../domain/policy';
 import { ProviderError, type ProviderErrorKind } from '../port';
 import { describeIssues, type FleetSpecInput } from './fleet-spec';
 import { SimFleet } from './fleet';
@@ -58,7 +59,10 @@ const patchBody = z.object({
   packages: z.array(z.object({ name: z.string().min(1), fixedVersion: z.string().min(1) })).min(1, 'name at least one package'),
   remediation: z.enum(['targeted', 'baseline']).default('targeted'),
   rebootOption: z.enum(['RebootIfNeeded', 'NoReboot']),
+  /** The policy's package source; absent: the fleet's repository. */
+  packageSource: packageSourceSchema.optional(),
 });
+const bundleBody = z.object({ bundle: bundleSourceSchema });
 const reapplyBody = z.object({
   ...keyed,
   baseline: z.object({
@@ -154,6 +158,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         body.packages,
         body.rebootOption,
         body.remediation,
+        body.packageSource,
       ),
     );
   });
@@ -167,6 +172,10 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   app.post<{ Params: { id: string; commandId: string } }>('/nodes/:id/patch/:commandId/cancel', async (request) => {
     sim.cancelPatch(request.params.id, request.params.commandId);
     return {};
+  });
+  app.post<NodeParams>('/nodes/:id/bundle-checksums', async (request) => {
+    const body = parse(bundleBody, request.body, 'body');
+    return { checksums: await track(sim.bundleChecksums(request.params.id, body.bundle)) };
   });
   app.post<NodeParams>('/nodes/:id/check', (request) => {
     const body = parse(checkBody, request.body, 'body');
