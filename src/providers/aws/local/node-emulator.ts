@@ -251,13 +251,21 @@ export class SsmAgentEmulator {
       // With a baseline override only its approved patches are installed (what Patch Manager does
       // with a list of approved patches and no approval rules); the object is read from moto's S3.
       let approved: Set<string> | undefined;
+      // What the package manager can install: the sandbox's repository, unless the override names a
+      // source (a mirror offers the same; a bundle only what its Packages index lists).
+      let offered = this.updates;
       const override = cmd.parameters.BaselineOverride?.[0];
       if (override) {
         const loaded = await this.readOverride(override);
         if (typeof loaded === 'string') return fail(1, loaded);
-        approved = loaded;
+        approved = loaded.approved;
+        if (loaded.source) {
+          const fromSource = await this.readSource(loaded.source);
+          if (typeof fromSource === 'string') return fail(100, fromSource);
+          offered = fromSource;
+        }
       }
-      for (const [name, version] of Object.entries(this.updates)) {
+      for (const [name, version] of Object.entries(offered)) {
         if (approved && !approved.has(name)) continue;
         if (os.packages[name] !== undefined && os.packages[name] !== version) {
           os.packages[name] = version;
@@ -293,19 +301,48 @@ export class SsmAgentEmulator {
     return ok('');
   }
 
-  /** The approved patches of an override at `s3://bucket/key`, or why it could not be used. */
-  private async readOverride(path: string): Promise<Set<string> | string> {
+  /** The approved patches of an override at `s3://bucket/key` and its Ubuntu source line, or why it could not be used. */
+  private async readOverride(path: string): Promise<{ approved: Set<string>; source?: string } | string> {
     const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(path);
     if (!match) return `BaselineOverride ${path} is not an s3:// path`;
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
-      const baselines = JSON.parse(await object.Body!.transformToString()) as Array<{ OperatingSystem?: string; ApprovedPatches?: string[] }>;
+      const baselines = JSON.parse(await object.Body!.transformToString()) as Array<{
+        OperatingSystem?: string;
+        ApprovedPatches?: string[];
+        Sources?: Array<{ Configuration?: string }>;
+      }>;
       // The emulated nodes are Ubuntu (dpkg manifests).
       const ours = baselines.find((b) => b.OperatingSystem === 'UBUNTU');
       if (!ours) return `BaselineOverride ${path} has no baseline for UBUNTU`;
-      return new Set(ours.ApprovedPatches ?? []);
+      const source = ours.Sources?.[0]?.Configuration;
+      return { approved: new Set(ours.ApprovedPatches ?? []), ...(source !== undefined && { source }) };
     } catch (err) {
       return `failed to download the baseline override ${path}: ${(err as Error).message}`;
+    }
+  }
+
+  /**
+   * Package → version a `deb` source offers. A flat repository in the sandbox's S3 (a bundle) is read
+   * from its `Packages` index there, as apt would over HTTPS; any other URL stands for a mirror of
+   * the sandbox repository.
+   */
+  private async readSource(line: string): Promise<Record<string, string> | string> {
+    const url = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/.exec(line)?.[1];
+    if (!url) return `E: Malformed entry in the patch source: ${line}`;
+    const s3 = /^https:\/\/([^./]+)\.s3\.[^./]+\.amazonaws\.com\/(.+?)\/?$/.exec(url);
+    if (!s3) return this.updates;
+    try {
+      const index = await (await this.s3.send(new GetObjectCommand({ Bucket: s3[1], Key: `${s3[2]}/Packages` }))).Body!.transformToString();
+      const offered: Record<string, string> = {};
+      for (const stanza of index.split(/\n\s*\n/)) {
+        const name = /^Package:\s*(\S+)/m.exec(stanza)?.[1];
+        const version = /^Version:\s*(\S+)/m.exec(stanza)?.[1];
+        if (name && version) offered[name] = version;
+      }
+      return offered;
+    } catch (err) {
+      return `E: Failed to fetch ${url}/Packages: ${(err as Error).message}`;
     }
   }
 
