@@ -250,7 +250,7 @@ export class AwsFleetProvider implements FleetProvider {
   }
 
   /** Every manifest file of the bundle as S3 holds it, hashed here (the nodes fetch the same objects). */
-  readBundleChecksums(nodeId: string, bundle: BundleSource, ctx: OperationContext): Promise<Record<string, string | null>> {
+  async readBundleChecksums(nodeId: string, bundle: BundleSource, ctx: OperationContext): Promise<Record<string, string | null>> {
     return bundleChecksums(this.clients, this.bundleLocation(nodeId), bundle, ctx.signal);
   }
 
