@@ -295,12 +295,13 @@ export class AwsFleetProvider implements FleetProvider {
   }
 
   /**
-   * `systemctl restart` of each service through `AWS-RunShellScript`. (The manifest does not yet
-   * report stale services on AWS — docs/aws.md — so verify only asks for this when told by policy.)
+   * `systemctl restart` of each service through `AWS-RunShellScript`: the units the manifest reported
+   * as still running replaced code (`needrestart -b` / `needs-restarting -s`, stale-services.ts).
    */
   async restartServices(nodeId: string, services: string[], ctx: OperationContext): Promise<void> {
-    const bad = services.find((s) => !/^[A-Za-z0-9@._-]+$/.test(s));
-    if (bad !== undefined) throw new ProviderError('bad-input', `service name ${JSON.stringify(bad)} on ${nodeId}: use a systemd unit name ([A-Za-z0-9@._-])`);
+    // Unit names as systemd escapes them (`\\x2d`, `:`): all safe inside the single quotes below.
+    const bad = services.find((s) => !/^[A-Za-z0-9@._:\\-]+$/.test(s));
+    if (bad !== undefined) throw new ProviderError('bad-input', `service name ${JSON.stringify(bad)} on ${nodeId}: use a systemd unit name ([A-Za-z0-9@._:\\-])`);
     await this.runScript(nodeId, 'restart-services', ['set -eu', ...services.map((s) => `systemctl restart -- '${s}'`)], ctx);
   }
 

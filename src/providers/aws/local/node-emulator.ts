@@ -31,6 +31,8 @@ export interface NodeOs {
   files: Record<string, string>;
   /** The content-addressed backups our manifest script keeps. */
   backups: Set<string>;
+  /** Service units still running code a patch replaced (what needrestart reports); absent: none. */
+  stale?: string[];
 }
 
 interface Invocation {
@@ -86,6 +88,7 @@ export class SsmAgentEmulator {
   private readonly snapshots = new Map<string, NodeOs>();
   private readonly failures = new Map<string, string>();
   private readonly drifts = new Map<string, string[]>();
+  private readonly staleUnits = new Map<string, string[]>();
   private readonly ec2: EC2Client;
   private readonly s3: S3Client;
   updates: Record<string, string>;
@@ -121,6 +124,7 @@ export class SsmAgentEmulator {
     this.snapshots.clear();
     this.failures.clear();
     this.drifts.clear();
+    this.staleUnits.clear();
   }
 
   destroy(): void {
@@ -141,6 +145,11 @@ export class SsmAgentEmulator {
   /** The next successful patch on this instance rewrites these config files (a package resetting its config). */
   driftOnPatch(instanceId: string, ...paths: string[]): void {
     this.drifts.set(instanceId, paths);
+  }
+
+  /** The next successful patch on this instance leaves these units running the replaced library, until restarted. */
+  staleOnPatch(instanceId: string, ...units: string[]): void {
+    this.staleUnits.set(instanceId, units);
   }
 
   async node(instanceId: string): Promise<NodeOs> {
@@ -274,6 +283,8 @@ export class SsmAgentEmulator {
       }
       for (const path of this.drifts.get(instanceId) ?? []) os.files[path] = sha256(`${path}: reset by the package\n`);
       this.drifts.delete(instanceId);
+      if (changed.length > 0) os.stale = [...new Set([...(os.stale ?? []), ...(this.staleUnits.get(instanceId) ?? [])])];
+      this.staleUnits.delete(instanceId);
       return ok(`Patch operation Install, reboot ${cmd.parameters.RebootOption?.[0] ?? 'RebootIfNeeded'}: ${changed.length ? `installed ${changed.join(', ')}` : 'nothing to install'}`);
     }
     const script = (cmd.parameters.commands ?? []).join('\n');
@@ -285,8 +296,17 @@ export class SsmAgentEmulator {
         checksums[path] = sum;
       }
       const listing = Object.entries(os.packages).map(([n, v]) => `${n}\t${v}\n`).join('');
-      const manifest = { format: MANIFEST_FORMAT, kernel: os.kernel, packageFormat: 'dpkg', packagesGzB64: gzipSync(listing).toString('base64'), configChecksums: checksums, end: true };
+      // Ubuntu server ships needrestart: the script's batch-mode call answers as needrestart 3.6 does.
+      const stale = script.includes('needrestart -b')
+        ? { staleTool: 'needrestart', staleGzB64: gzipSync(['NEEDRESTART-VER: 3.6', `NEEDRESTART-KCUR: ${os.kernel}`, `NEEDRESTART-KEXP: ${os.kernel}`, 'NEEDRESTART-KSTA: 1', ...(os.stale ?? []).map((u) => `NEEDRESTART-SVC: ${u}`), ''].join('\n')).toString('base64') }
+        : {};
+      const manifest = { format: MANIFEST_FORMAT, kernel: os.kernel, packageFormat: 'dpkg', packagesGzB64: gzipSync(listing).toString('base64'), configChecksums: checksums, ...stale, end: true };
       return ok(`${JSON.stringify(manifest)}\n`);
+    }
+    const restarted = [...script.matchAll(/^systemctl restart -- '([^']+)'$/gm)].map((m) => m[1]!);
+    if (restarted.length > 0) {
+      os.stale = (os.stale ?? []).filter((unit) => !restarted.includes(unit));
+      return ok('');
     }
     if (/^restore '/m.test(script)) {
       const out: string[] = [];
