@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_UNAVAILABLE_FRACTION } from './cap';
 import { parseDurationMs } from './duration';
-import { BUNDLE_NAME, type PackageSource } from './package-source';
+import { readPackageSource, type PackageSource } from './package-source';
 
 export { clusterCap, MAX_UNAVAILABLE_FRACTION } from './cap';
 
@@ -15,56 +15,18 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
   }
 });
 
-const BUNDLE_PATH = /^[A-Za-z0-9._+~%@-]+(\/[A-Za-z0-9._+~%@-]+)*$/;
-
-/** Why a file name cannot be a path inside a bundle (it becomes an S3 key and a repository path), or undefined. */
-function badBundlePath(file: string): string | undefined {
-  if (file.length > 512) return 'at most 512 characters';
-  if (!BUNDLE_PATH.test(file)) return 'a relative path inside the bundle, e.g. "openssh-server_9.8p1-1_amd64.deb" or "repodata/repomd.xml" (letters, digits, . _ + ~ % @ - and / between names)';
-  if (file.split('/').some((part) => part === '.' || part === '..')) return 'no "." or ".." in a bundle path';
-  return undefined;
-}
-
-/** A bundle source: a named offline artefact and its checksum manifest. */
-export const bundleSourceSchema = z.strictObject({
-  kind: z.literal('bundle'),
-  name: z.string({ error: 'name the bundle the fleet holds, e.g. "openssh-2024-07"' }).regex(BUNDLE_NAME, '3 to 50 letters, digits, . _ or - (the name of the bundle the fleet holds, e.g. "openssh-2024-07")'),
-  manifest: z
-    .record(z.string(), z.string().regex(/^[0-9a-fA-F]{64}$/, 'a sha256 checksum: 64 hex digits').transform((sum) => sum.toLowerCase()))
-    .refine((manifest) => Object.keys(manifest).length > 0, 'list every file of the bundle with its sha256: an empty manifest verifies nothing')
-    .refine((manifest) => Object.keys(manifest).length <= 500, 'at most 500 files (the manifest travels with every node\'s input)')
-    .superRefine((manifest, ctx) => {
-      for (const file of Object.keys(manifest)) {
-        const why = badBundlePath(file);
-        // The issue sits on the file's entry; `received` makes the error quote the name, not its checksum.
-        if (why) ctx.addIssue({ code: 'custom', path: [file], message: `file name ${JSON.stringify(file)}: ${why}`, params: { received: file } });
-      }
-    }),
-});
-
-/** The policy's `packageSource` (docs/policy.md): where the patch installs from. */
-export const packageSourceSchema = z.discriminatedUnion(
-  'kind',
-  [
-    z.strictObject({ kind: z.literal('default') }),
-    z.strictObject({
-      kind: z.literal('mirror'),
-      // No whitespace or quotes: the URL is written into a repository configuration on the node.
-      url: z
-        .string({ error: 'give the URL of the internal repository, e.g. "https://mirror.corp.internal/ubuntu"' })
-        .max(900, 'at most 900 characters (a repository configuration is at most 1,024)')
-        .regex(/^https?:\/\/[^\s'"`$\\]+$/, 'an http(s) URL of the internal repository without spaces or quotes, e.g. "https://mirror.corp.internal/ubuntu"'),
-      apt: z
-        .strictObject({
-          suite: z.string().regex(/^[A-Za-z0-9._\/-]{1,100}$/, 'a suite such as "jammy-security"'),
-          components: z.array(z.string().regex(/^[A-Za-z0-9._-]{1,50}$/, 'a component such as "main"')).min(1, 'name at least one component, e.g. ["main"]').max(10),
-        })
-        .optional(),
-    }),
-    bundleSourceSchema,
-  ],
-  { error: 'expected kind "default" (the node\'s repositories), "mirror" (with url) or "bundle" (with name and manifest)' },
-);
+/** The policy's `packageSource` (docs/policy.md): checked by `readPackageSource`, which has no schema library in it. */
+const packageSourceField = z
+  .custom<PackageSource>(() => true)
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined) return { kind: 'default' } as PackageSource;
+    const read = readPackageSource(value);
+    if (read.ok) return read.value;
+    // The message quotes the offending values itself: no "(got …)" of the whole source (a manifest can be long).
+    ctx.addIssue({ code: 'custom', message: read.expected, params: { received: undefined } });
+    return z.NEVER;
+  });
 
 export const policySchema = z
   .object({
@@ -131,7 +93,7 @@ export const policySchema = z
      * offline `bundle` verified against its checksum manifest before the node is drained
      * (docs/policy.md).
      */
-    packageSource: packageSourceSchema.default({ kind: 'default' }),
+    packageSource: packageSourceField,
     /**
      * Services still running the replaced library or binary after the patch: `restart` them (their
      * health is then checked by cool-off) and verify again, or `record` the node as `restart-pending`.
@@ -174,9 +136,6 @@ export const policySchema = z
 export type PolicyInput = z.input<typeof policySchema>;
 export type Policy = z.output<typeof policySchema>;
 
-// The schema's output is the domain's PackageSource: the workflows use the type without zod.
-const _sameShape: PackageSource = {} as Policy['packageSource'];
-void _sameShape;
 
 export class PolicyError extends Error {
   constructor(readonly issues: string[]) {
@@ -192,8 +151,8 @@ export function parsePolicy(input: unknown): Policy {
   throw new PolicyError(
     result.error.issues.map((issue) => {
       const path = issue.path.length > 0 ? issue.path.join('.') : '(policy)';
-      const stated = issue.code === 'custom' ? (issue.params as { received?: unknown } | undefined)?.received : undefined;
-      const received = stated ?? issue.path.reduce<unknown>(
+      const params = issue.code === 'custom' ? (issue.params as Record<string, unknown> | undefined) : undefined;
+      const received = params && 'received' in params ? params.received : issue.path.reduce<unknown>(
         (value, key) => (value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined),
         input,
       );

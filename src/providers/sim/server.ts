@@ -8,7 +8,7 @@
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { z } from 'zod';
-import { bundleSourceSchema, packageSourceSchema } from '../../domain/policy';
+import { readPackageSource, type BundleSource, type PackageSource } from '../../domain/package-source';
 import { ProviderError, type ProviderErrorKind } from '../port';
 import { describeIssues, type FleetSpecInput } from './fleet-spec';
 import { SimFleet } from './fleet';
@@ -59,10 +59,17 @@ const patchBody = z.object({
   packages: z.array(z.object({ name: z.string().min(1), fixedVersion: z.string().min(1) })).min(1, 'name at least one package'),
   remediation: z.enum(['targeted', 'baseline']).default('targeted'),
   rebootOption: z.enum(['RebootIfNeeded', 'NoReboot']),
-  /** The policy's package source; absent: the fleet's repository. */
-  packageSource: packageSourceSchema.optional(),
+  /** The policy's package source (checked with readPackageSource); absent: the fleet's repository. */
+  packageSource: z.unknown().optional(),
 });
-const bundleBody = z.object({ bundle: bundleSourceSchema });
+const bundleBody = z.object({ bundle: z.unknown() });
+
+/** A package source from a request, checked as the policy checks it. */
+function packageSourceOf(value: unknown, what: string): PackageSource {
+  const read = readPackageSource(value);
+  if (!read.ok) throw new ProviderError('bad-input', `${what}: ${read.expected}`);
+  return read.value;
+}
 const reapplyBody = z.object({
   ...keyed,
   baseline: z.object({
@@ -158,7 +165,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         body.packages,
         body.rebootOption,
         body.remediation,
-        body.packageSource,
+        body.packageSource === undefined ? undefined : packageSourceOf(body.packageSource, 'body.packageSource'),
       ),
     );
   });
@@ -175,7 +182,9 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   });
   app.post<NodeParams>('/nodes/:id/bundle-checksums', async (request) => {
     const body = parse(bundleBody, request.body, 'body');
-    return { checksums: await track(sim.bundleChecksums(request.params.id, body.bundle)) };
+    const bundle = packageSourceOf(body.bundle, 'body.bundle');
+    if (bundle.kind !== 'bundle') throw new ProviderError('bad-input', `body.bundle: kind must be "bundle" (got ${JSON.stringify(bundle.kind)})`);
+    return { checksums: await track(sim.bundleChecksums(request.params.id, bundle satisfies BundleSource)) };
   });
   app.post<NodeParams>('/nodes/:id/check', (request) => {
     const body = parse(checkBody, request.body, 'body');
