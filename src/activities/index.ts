@@ -8,6 +8,7 @@ import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
 import type { MetricsSample } from '../domain/gate';
 import type { CampaignPlan, Planner } from '../domain/plan';
 import { planCampaign } from '../domain/planner';
+import { checkBundle, type BundleCheck, type BundleSource, type PackageSource } from '../domain/package-source';
 import type { Policy } from '../domain/policy';
 import { verifyManifest, type VerifyFindings } from '../domain/verify';
 import type { FleetProvider, HealthSample, NodeManifest, Remediation, SnapshotRecord } from '../providers/port';
@@ -104,6 +105,12 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
       return { health, manifest };
     },
 
+    /** The bundle as this node would install it, against the policy's manifest: before the drain, so a mismatch changes nothing. */
+    async checkBundle(call: NodeCall & { bundle: BundleSource }): Promise<BundleCheck> {
+      const sums = await withHeartbeat(() => patiently(`bundle ${call.bundle.name} on ${call.nodeId}`, () => provider.readBundleChecksums(call.nodeId, call.bundle, ctx(call)), patience(call)));
+      return checkBundle(call.bundle, sums);
+    },
+
     /** Data volumes and configuration, tagged with CVE, campaign and retention; heartbeats while it waits. */
     async snapshotNode(call: NodeCall & { retentionDays: number }): Promise<SnapshotRecord> {
       return withHeartbeat(() => patiently(`snapshot of ${call.nodeId}`, () => provider.snapshotNode(call.nodeId, { ...ctx(call), retentionDays: call.retentionDays }), patience(call)));
@@ -121,12 +128,12 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
      * it cancels the command and waits until the provider reports it stopped, so a rollback never
      * starts under a running patch. A provider that is unreachable meanwhile is waited for.
      */
-    async runPatch(call: NodeCall & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot'; timeoutMs: number; pollMs?: number }): Promise<{ commandId: string; detail?: string }> {
+    async runPatch(call: NodeCall & { packages: AffectedPackage[]; remediation?: Remediation; packageSource?: PackageSource; rebootOption: 'RebootIfNeeded' | 'NoReboot'; timeoutMs: number; pollMs?: number }): Promise<{ commandId: string; detail?: string }> {
       const resumed = activityInfo().heartbeatDetails as { commandId?: string; startedAt: number } | undefined;
       const startedAt = resumed?.startedAt ?? Date.now();
       let commandId = resumed?.commandId;
       const waitFor = patience(call, () => heartbeat({ commandId, startedAt }));
-      commandId ??= (await patiently(`patch of ${call.nodeId}`, () => provider.startPatch(call.nodeId, { ...ctx(call), packages: call.packages, remediation: call.remediation ?? 'targeted', rebootOption: call.rebootOption }), waitFor)).commandId;
+      commandId ??= (await patiently(`patch of ${call.nodeId}`, () => provider.startPatch(call.nodeId, { ...ctx(call), packages: call.packages, remediation: call.remediation ?? 'targeted', rebootOption: call.rebootOption, ...(call.packageSource && { packageSource: call.packageSource }) }), waitFor)).commandId;
       const id = commandId;
       const pollMs = call.pollMs ?? 250;
       const status = () => patiently(`patch status of ${call.nodeId}`, () => provider.getPatchStatus(call.nodeId, id, cancellationSignal()), waitFor);

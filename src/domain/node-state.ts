@@ -14,8 +14,8 @@ export type NodeOutcome =
   | 'failed' // failed before anything changed (e.g. the snapshot): still in service on the old version
   | 'skipped'; // an operator chose to skip it
 
-/** The steps of the node saga, in order; `rollback` is the compensation path. */
-export const NODE_STEPS = ['preflight', 'snapshot', 'drain', 'patch', 'verify', 'cool-off', 'rejoin'] as const;
+/** The steps of the node saga, in order (`bundle-check` only with a bundle package source); `rollback` is the compensation path. */
+export const NODE_STEPS = ['preflight', 'bundle-check', 'snapshot', 'drain', 'patch', 'verify', 'cool-off', 'rejoin'] as const;
 export type NodeStep = (typeof NODE_STEPS)[number] | 'rollback' | 'quarantine' | 'done';
 
 export function isTerminal(outcome: NodeOutcome): boolean {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { MAX_UNAVAILABLE_FRACTION } from './cap';
 import { parseDurationMs } from './duration';
+import { readPackageSource, type PackageSource } from './package-source';
 
 export { clusterCap, MAX_UNAVAILABLE_FRACTION } from './cap';
 
@@ -13,6 +14,19 @@ const duration = z.union([z.number(), z.string()]).transform((value, ctx) => {
     return z.NEVER;
   }
 });
+
+/** The policy's `packageSource` (docs/policy.md): checked by `readPackageSource`, which has no schema library in it. */
+const packageSourceField = z
+  .custom<PackageSource>(() => true)
+  .optional()
+  .transform((value, ctx) => {
+    if (value === undefined) return { kind: 'default' } as PackageSource;
+    const read = readPackageSource(value);
+    if (read.ok) return read.value;
+    // The message quotes the offending values itself: no "(got …)" of the whole source (a manifest can be long).
+    ctx.addIssue({ code: 'custom', message: read.expected, params: { received: undefined } });
+    return z.NEVER;
+  });
 
 export const policySchema = z
   .object({
@@ -75,6 +89,12 @@ export const policySchema = z
      */
     remediation: z.enum(['targeted', 'baseline']).default('targeted'),
     /**
+     * Where the patch installs from: the node's repositories (`default`), an internal `mirror`, or an
+     * offline `bundle` verified against its checksum manifest before the node is drained
+     * (docs/policy.md).
+     */
+    packageSource: packageSourceField,
+    /**
      * Services still running the replaced library or binary after the patch: `restart` them (their
      * health is then checked by cool-off) and verify again, or `record` the node as `restart-pending`.
      */
@@ -116,6 +136,7 @@ export const policySchema = z
 export type PolicyInput = z.input<typeof policySchema>;
 export type Policy = z.output<typeof policySchema>;
 
+
 export class PolicyError extends Error {
   constructor(readonly issues: string[]) {
     super(`invalid policy: ${issues.join('; ')}`);
@@ -130,7 +151,8 @@ export function parsePolicy(input: unknown): Policy {
   throw new PolicyError(
     result.error.issues.map((issue) => {
       const path = issue.path.length > 0 ? issue.path.join('.') : '(policy)';
-      const received = issue.path.reduce<unknown>(
+      const params = issue.code === 'custom' ? (issue.params as Record<string, unknown> | undefined) : undefined;
+      const received = params && 'received' in params ? params.received : issue.path.reduce<unknown>(
         (value, key) => (value && typeof value === 'object' ? (value as Record<PropertyKey, unknown>)[key as PropertyKey] : undefined),
         input,
       );

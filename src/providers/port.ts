@@ -10,6 +10,7 @@
 import type { InventoryAsset } from '../domain/inventory';
 import type { AffectedPackage } from '../domain/alert';
 import type { MetricName } from '../domain/gate';
+import type { BundleSource, PackageSource } from '../domain/package-source';
 
 export interface NodeManifest {
   nodeId: string;
@@ -118,8 +119,13 @@ export interface FleetProvider {
   /** Starts the patch command; returns its id. Re-sending the same key returns the same command. */
   startPatch(
     nodeId: string,
-    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
+    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot'; packageSource?: PackageSource },
   ): Promise<{ commandId: string }>;
+  /**
+   * The sha256 of each file the bundle's manifest names, as this node would install it (null: not
+   * there). A read; the caller compares it with the manifest (src/domain/package-source.ts).
+   */
+  readBundleChecksums(nodeId: string, bundle: BundleSource, ctx: OperationContext): Promise<Record<string, string | null>>;
   getPatchStatus(nodeId: string, commandId: string, signal?: AbortSignal): Promise<PatchStatus>;
   cancelPatch(nodeId: string, commandId: string): Promise<void>;
   /** Runs the policy's per-CVE check command on the node (a read: run again on every call). */

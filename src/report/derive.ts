@@ -3,6 +3,7 @@
  * cluster, timeline bars per node, and the evidence chain an auditor reads. No I/O, no clock: the
  * report's own `generatedAt` stands in for "now" (open intervals end there).
  */
+import { describePackageSource } from '../domain/package-source';
 import { describeFindings } from '../domain/findings';
 import type { StepRecord } from '../workflows/types';
 import {
@@ -259,6 +260,7 @@ export function evidenceChain(report: CampaignReport, capacity: ClusterCapacity[
       requireApproval: status.policy.requireApproval,
       approvers: status.policy.approvers,
       mode: status.policy.mode,
+      packageSource: describePackageSource(status.policy.packageSource),
     },
     approvals: status.approvals.map((a) => ({ by: a.by, at: a.at, reason: a.reason, scope: a.cluster ? `cluster ${a.cluster}` : 'campaign' })),
     operatorLog: status.operatorLog,

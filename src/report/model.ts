@@ -169,7 +169,7 @@ export interface EvidenceChain {
       needsApproval?: boolean;
     }[];
   }[];
-  policy: { maxUnavailableFraction: number; haltAfterFailures: number; requireApproval: boolean; approvers: string[]; mode: string };
+  policy: { maxUnavailableFraction: number; haltAfterFailures: number; requireApproval: boolean; approvers: string[]; mode: string; packageSource: string };
   approvals: { by: string; at: string; reason: string; scope: string }[];
   operatorLog: { at: string; action: string; detail?: string }[];
   alertsJoined: { at: string; source: string; addedNodes: string[] }[];

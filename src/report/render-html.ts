@@ -343,6 +343,7 @@ export function renderHtml(report: CampaignReport, view: ReportView = deriveRepo
           `at most ${Math.round(e.policy.maxUnavailableFraction * 100)}% of a cluster out of service, ${e.policy.mode} window, halt after ${e.policy.haltAfterFailures} failure(s), approval ${e.policy.requireApproval ? `required (approvers: ${e.policy.approvers.join(', ') || 'anyone'})` : 'not required'}`,
         ),
       ],
+      ['Package source', h(e.policy.packageSource)],
     ]),
     htmlTable(
       ['tier', 'cluster', 'nodes / size', 'cap', 'canary', 'rescue', 'urgency', 'deadline', 'why'],

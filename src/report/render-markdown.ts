@@ -52,6 +52,7 @@ export function renderMarkdown(report: CampaignReport, view: ReportView = derive
   out.push(
     `- **Policy:** at most ${Math.round(e.policy.maxUnavailableFraction * 100)}% of a cluster out of service, ${md(e.policy.mode)} window, halt after ${e.policy.haltAfterFailures} failure(s), approval ${e.policy.requireApproval ? `required (approvers: ${list(e.policy.approvers)})` : 'not required'}`,
   );
+  out.push(`- **Package source:** ${md(e.policy.packageSource)}`);
   out.push('');
   out.push(
     ...table(

@@ -150,6 +150,8 @@ export class CampaignRun {
               remediation: state.policy.remediation,
               onStaleServices: state.policy.onStaleServices,
               ...(state.policy.checkCommand !== undefined && { checkCommand: state.policy.checkCommand }),
+              // Absent in the policy of a campaign started before package sources existed.
+              ...(state.policy.packageSource !== undefined && state.policy.packageSource.kind !== 'default' && { packageSource: state.policy.packageSource }),
             },
           },
         ],

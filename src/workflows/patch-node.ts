@@ -15,6 +15,7 @@ import {
 import { stepKey } from '../domain/ids';
 import type { NodeStep } from '../domain/node-state';
 import { blocksPatch, describeFindings } from '../domain/findings';
+import { describeBundleCheck } from '../domain/package-source';
 import type { Activities } from '../activities';
 import type { NodeManifest, SnapshotRecord } from '../providers/port';
 import { localCall, nodeStep } from './activity-options';
@@ -61,6 +62,8 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   const short = proxyActivities<Activities>(nodeStep(20_000, WAIT_WHILE_DRAINED_MS));
   const commandCall = proxyActivities<Activities>(nodeStep(policy.commandTimeout, WAIT_WHILE_DRAINED_MS));
   const snapshotCall = proxyActivities<Activities>(nodeStep(policy.snapshotTimeout, window));
+  // Hashing a bundle reads every file: a heartbeating activity, bounded like a command on the node.
+  const bundleCall = proxyActivities<Activities>(nodeStep(policy.commandTimeout, window));
   const drainCall = proxyActivities<Activities>(nodeStep(policy.drainTimeout, WAIT_WHILE_DRAINED_MS));
   const patchCall = proxyActivities<Activities>(nodeStep(policy.patchTimeout, WAIT_WHILE_DRAINED_MS));
   const coolOffCall = proxyActivities<Activities>(nodeStep(policy.coolOffMax, WAIT_WHILE_DRAINED_MS));
@@ -127,6 +130,18 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
       result.reason = `unhealthy before patching: ${preflight.health.detail ?? 'failed its health check'}`;
       return await finish(result);
     }
+    const source = input.policy.packageSource;
+    if (source?.kind === 'bundle') {
+      // Before the snapshot and the drain: a bundle that fails its manifest leaves the node in service
+      // and untouched, and the failure halts its cluster like any failed node. (Campaigns started before
+      // package sources have no `packageSource`: their histories never reach this call.)
+      await run('bundle-check', async () => {
+        const check = await bundleCall.checkBundle({ ...call('bundle-check', window), bundle: source });
+        result.bundleCheck = check;
+        if (!check.ok) throw new StepFailure('bundle-check', `${describeBundleCheck(check)}; nothing was installed and the node stayed in service — replace the bundle or correct the manifest, then retry the node`);
+        return check;
+      }, describeBundleCheck);
+    }
     snapshot = await run('snapshot', () => snapshotCall.snapshotNode({ ...call('snapshot', window), retentionDays: policy.snapshotRetentionDays }), (s) => s.snapshotIds.join(','));
     result.snapshot = snapshot;
     drained = true; // set before the call: a drain that times out may still have taken the node out
@@ -139,7 +154,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     }
     patchStarted = true;
     await run('patch', () =>
-      patchCall.runPatch({ ...call('patch'), packages: input.packages, remediation: input.policy.remediation ?? 'targeted', rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout, pollMs: policy.patchPollInterval }),
+      patchCall.runPatch({ ...call('patch'), packages: input.packages, remediation: input.policy.remediation ?? 'targeted', ...(source && source.kind !== 'default' && { packageSource: source }), rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout, pollMs: policy.patchPollInterval }),
     (p) => `command ${p.commandId}`);
     let restarted: string[] | undefined;
     const verified = await run('verify', async () => {

@@ -2,6 +2,7 @@ import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
 import type { Policy, PolicyInput } from '../domain/policy';
 import type { NodeOutcome, NodeStep } from '../domain/node-state';
 import type { VerifyFindings } from '../domain/findings';
+import type { BundleCheck } from '../domain/package-source';
 import type { NodeManifest, SnapshotRecord } from '../providers/port';
 import type { CampaignPhase, CampaignState, NodeCounts } from '../domain/campaign/types';
 
@@ -64,7 +65,7 @@ export interface PatchNodeInput {
     | 'onConfigDrift'
     | 'snapshotRetentionDays'
   > &
-    Partial<Pick<Policy, 'providerRetryWindow' | 'remediation' | 'onStaleServices' | 'checkCommand'>>;
+    Partial<Pick<Policy, 'providerRetryWindow' | 'remediation' | 'onStaleServices' | 'checkCommand' | 'packageSource'>>;
 }
 
 export interface StepRecord {
@@ -89,6 +90,8 @@ export interface NodeResult {
   drift: string[];
   /** What verification found first, and what was done about it (restarts, re-applied config). */
   verification?: { first: VerifyFindings; final: VerifyFindings; restarted?: string[] };
+  /** The bundle's files checked against the policy's manifest before the drain (package source `bundle`). */
+  bundleCheck?: BundleCheck;
   compensation: { step: string; ok: boolean; detail?: string }[];
   timeline: StepRecord[];
 }

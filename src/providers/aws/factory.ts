@@ -23,9 +23,11 @@ export function createAwsProvider(config: AwsProviderConfig = {}): AwsFleetProvi
     throw new Error(`package source must be ssm-inventory or tags, got ${JSON.stringify(source)} (PATCHWAVE_AWS_PACKAGE_SOURCE)`);
   }
   const overrideBucket = config.provider?.baselineOverrideBucket ?? process.env.PATCHWAVE_AWS_OVERRIDE_BUCKET;
+  const bundleBucket = config.provider?.bundleBucket ?? process.env.PATCHWAVE_AWS_BUNDLE_BUCKET;
   return new AwsFleetProvider({
     ...config.provider,
     ...(overrideBucket && { baselineOverrideBucket: overrideBucket }),
+    ...(bundleBucket && { bundleBucket }),
     packageSource: source,
     clientOptions: {
       region: config.region ?? (testPeer ? (process.env.AWS_REGION ?? 'us-east-1') : undefined),

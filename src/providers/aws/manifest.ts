@@ -6,6 +6,10 @@
  * the first 24,000 characters of stdout: a plain dpkg list of a typical server (~1,500 packages) does
  * not fit, compressed it does with room to spare. A missing end marker means the output was cut.
  *
+ * Services still running replaced code come from the node's own tool (`needrestart -b -r l` on
+ * Debian/Ubuntu, `needs-restarting -s` on the RHEL family), its output carried gzip+base64 like the
+ * package list and read by stale-services.ts; a node with neither reports none checked.
+ *
  * The script also keeps a content-addressed copy of every critical config file
  * (`<backupDir>/<sha256>`, root-only). A manifest taken before the patch therefore backs up exactly
  * the baseline content, and re-applying the baseline later copies the file whose name is the
@@ -14,6 +18,7 @@
 import { gunzipSync } from 'node:zlib';
 import { compareVersions } from '../../domain/versions';
 import { ProviderError, type NodeManifest } from '../port';
+import { parseStaleServices, type StaleServicesTool } from './stale-services';
 import { checkConfigPath } from './tags';
 
 export const MANIFEST_FORMAT = 'patchwave-manifest/1';
@@ -41,6 +46,13 @@ export function manifestScript(instanceId: string, configFiles: string[], backup
     'else',
     '  echo "neither dpkg nor rpm found: patchwave manifests support Debian/Ubuntu and RPM-based Linux" >&2; exit 3',
     'fi',
+    // List only (`-r l`): batch mode never restarts anything either, but the listing must not depend on it.
+    'stale_tool=none; stale=""',
+    'if command -v needrestart >/dev/null 2>&1; then',
+    '  stale_tool=needrestart; stale=$(needrestart -b -r l 2>/dev/null | gzip -9c | base64 -w0) || stale_tool=failed',
+    'elif command -v needs-restarting >/dev/null 2>&1; then',
+    '  stale_tool=needs-restarting; stale=$(needs-restarting -s 2>/dev/null | gzip -9c | base64 -w0) || stale_tool=failed',
+    'fi',
     'sums=""',
     'checksum() {',
     '  local path=$1 sum',
@@ -48,7 +60,7 @@ export function manifestScript(instanceId: string, configFiles: string[], backup
     '  sums="$sums${sums:+,}\\"$path\\":\\"$sum\\""',
     '}',
     ...files.map((f) => `checksum ${quote(f)}`),
-    `printf '{"format":"${MANIFEST_FORMAT}","kernel":"%s","packageFormat":"%s","packagesGzB64":"%s","configChecksums":{%s},"end":true}\\n' "$(uname -r)" "$fmt" "$pkgs" "$sums"`,
+    `printf '{"format":"${MANIFEST_FORMAT}","kernel":"%s","packageFormat":"%s","packagesGzB64":"%s","configChecksums":{%s},"staleTool":"%s","staleGzB64":"%s","end":true}\\n' "$(uname -r)" "$fmt" "$pkgs" "$sums" "$stale_tool" "$stale"`,
   ];
 }
 
@@ -58,6 +70,8 @@ interface RawManifest {
   packageFormat?: string;
   packagesGzB64?: string;
   configChecksums?: Record<string, string>;
+  staleTool?: StaleServicesTool;
+  staleGzB64?: string;
   end?: boolean;
 }
 
@@ -88,7 +102,9 @@ export function parseManifest(nodeId: string, stdout: string, capturedAt: string
     // Several kernels (or multilib copies) can be installed at once; the newest is the one that counts.
     if (packages[name] === undefined || compareVersions(version, packages[name]) > 0) packages[name] = version;
   }
-  return { nodeId, packages, kernel: raw.kernel ?? '', configChecksums: raw.configChecksums ?? {}, capturedAt };
+  const staleOutput = raw.staleGzB64 ? gunzipSync(Buffer.from(raw.staleGzB64, 'base64')).toString('utf8') : '';
+  const staleServices = parseStaleServices(raw.staleTool, staleOutput);
+  return { nodeId, packages, kernel: raw.kernel ?? '', configChecksums: raw.configChecksums ?? {}, ...(staleServices && { staleServices }), capturedAt };
 }
 
 /** Re-applies each drifted file from the content-addressed backup of its baseline checksum. */

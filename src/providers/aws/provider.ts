@@ -6,6 +6,7 @@
 import { CancelCommandCommand } from '@aws-sdk/client-ssm';
 import type { AffectedPackage } from '../../domain/alert';
 import type { InventoryAsset } from '../../domain/inventory';
+import { checkBundle, describeBundleCheck, type BundleSource, type PackageSource as PatchSource } from '../../domain/package-source';
 import {
   ProviderError,
   type ClusterMetrics,
@@ -18,8 +19,9 @@ import {
   type SnapshotRecord,
 } from '../port';
 import { createAwsClients, type AwsClientOptions, type AwsClients } from './clients';
-import { writeBaselineOverride } from './override';
-import { commandComment, getInvocation, keyHash, invocationStatus, sendKeyedCommand, waitForInvocation } from './commands';
+import { bundleChecksums, bundleRepositoryUrl, type BundleLocation } from './bundle';
+import { sourceRepository, writeBaselineOverride, type OverrideOperatingSystem } from './override';
+import { commandComment, findKeyedCommands, getInvocation, keyHash, invocationStatus, sendKeyedCommand, waitForInvocation } from './commands';
 import { awsSend, hasCode } from './errors';
 import { describeInstance } from './fleet';
 import { listInventory, type PackageSource } from './inventory';
@@ -67,6 +69,17 @@ export interface AwsProviderOptions {
   baselineOverrideBucket?: string;
   /** Key prefix of the override objects. */
   baselineOverridePrefix?: string;
+  /**
+   * Where offline bundles live (policy `packageSource: bundle`): `s3://<bundleBucket>/<bundlePrefix><name>/<file>`.
+   * Required for a bundle; the worker reads the objects to check them against the manifest.
+   */
+  bundleBucket?: string;
+  /** Key prefix of the bundles. */
+  bundlePrefix?: string;
+  /** The URL the nodes fetch bundles from (before `<name>`); default the bucket's regional HTTPS endpoint and prefix. */
+  bundleBaseUrl?: string;
+  /** Product names a mirror or bundle applies to, per operating system (override.ts `DEFAULT_SOURCE_PRODUCTS`). */
+  patchSourceProducts?: Partial<Record<OverrideOperatingSystem, string[]>>;
   now?: () => Date;
 }
 
@@ -82,12 +95,21 @@ const DEFAULTS = {
   commandDeliveryTimeoutSeconds: 600,
   healthUrlTimeoutMs: 5_000,
   baselineOverridePrefix: 'patchwave/baseline-override/',
+  bundlePrefix: 'patchwave/bundles/',
+};
+
+type Options = typeof DEFAULTS & {
+  now: () => Date;
+  baselineOverrideBucket?: string;
+  bundleBucket?: string;
+  bundleBaseUrl?: string;
+  patchSourceProducts?: Partial<Record<OverrideOperatingSystem, string[]>>;
 };
 
 export class AwsFleetProvider implements FleetProvider {
   readonly name = 'aws' as const;
   readonly clients: AwsClients;
-  private readonly options: typeof DEFAULTS & { now: () => Date; baselineOverrideBucket?: string };
+  private readonly options: Options;
   /** Instance id → platform: it never changes, and getPatchStatus is polled every few seconds. */
   private readonly platforms = new Map<string, string>();
 
@@ -95,7 +117,7 @@ export class AwsFleetProvider implements FleetProvider {
     const { clients, clientOptions, ...rest } = options;
     this.clients = clients ?? createAwsClients(clientOptions);
     const defined = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined));
-    this.options = { ...DEFAULTS, now: () => new Date(), ...defined } as typeof DEFAULTS & { now: () => Date; baselineOverrideBucket?: string };
+    this.options = { ...DEFAULTS, now: () => new Date(), ...defined } as Options;
   }
 
   private timing(timeoutMs: number) {
@@ -158,15 +180,29 @@ export class AwsFleetProvider implements FleetProvider {
 
   /**
    * `AWS-RunPatchBaseline` with `Install`. Targeted (the default): with a `BaselineOverride` in S3
-   * approving exactly the alert's packages. Baseline: the node's own patch baseline decides, so the
-   * fix must be approved there (docs/aws.md). Verify checks the packages afterwards at the OS level.
+   * approving exactly the alert's packages — and, for a mirror or a bundle, naming it in `Sources`.
+   * Baseline: the node's own patch baseline decides, so the fix must be approved there (docs/aws.md).
+   * A bundle is checked against its manifest again right before the command is sent: nothing runs
+   * from a bundle that fails it. Verify checks the packages afterwards at the OS level.
    */
   async startPatch(
     nodeId: string,
-    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
+    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot'; packageSource?: PatchSource },
   ): Promise<{ commandId: string }> {
+    const source = ctx.packageSource?.kind === 'default' ? undefined : ctx.packageSource;
+    const remediation = ctx.remediation ?? 'targeted';
+    if (source && remediation === 'baseline') {
+      throw new ProviderError(
+        'bad-input',
+        `remediation: baseline runs ${nodeId}'s own patch baseline, whose repositories are its own; to install from the policy's ${source.kind} use remediation: targeted (the override carries the source), or configure the source in the node's patch baseline`,
+      );
+    }
+    // A retry of a step whose command was sent returns that command, whatever became of the bundle since.
+    const [earlier] = await findKeyedCommands(this.clients, nodeId, PATCH_DOCUMENT, ctx.idempotencyKey, ctx.signal);
+    if (earlier?.CommandId) return { commandId: earlier.CommandId };
+
     const parameters: Record<string, string[]> = { Operation: ['Install'], RebootOption: [ctx.rebootOption] };
-    if ((ctx.remediation ?? 'targeted') === 'targeted') {
+    if (remediation === 'targeted') {
       const bucket = this.options.baselineOverrideBucket;
       if (!bucket) {
         throw new ProviderError(
@@ -174,10 +210,24 @@ export class AwsFleetProvider implements FleetProvider {
           `targeted remediation of ${nodeId} needs an S3 bucket for the patch baseline override: set PATCHWAVE_AWS_OVERRIDE_BUCKET (or the provider option baselineOverrideBucket), or choose policy remediation: baseline to run the node's whole baseline`,
         );
       }
+      let bundleUrl = (name: string): string => name;
+      if (source?.kind === 'bundle') {
+        const location = this.bundleLocation(nodeId);
+        const check = checkBundle(source, await bundleChecksums(this.clients, location, source, ctx.signal));
+        if (!check.ok) throw new ProviderError('conflict', `patch of ${nodeId} refused before any command was sent: ${describeBundleCheck(check)}`);
+        const region = await this.clients.s3.config.region();
+        bundleUrl = (name) => bundleRepositoryUrl(location, name, region, this.options.bundleBaseUrl);
+      }
       const path = await writeBaselineOverride(
         this.clients,
         { bucket, prefix: this.options.baselineOverridePrefix },
-        { cveId: ctx.cveId, keyHash: keyHash(ctx.idempotencyKey), packages: ctx.packages },
+        {
+          cveId: ctx.cveId,
+          keyHash: keyHash(ctx.idempotencyKey),
+          packages: ctx.packages,
+          repository: sourceRepository(source, bundleUrl),
+          ...(this.options.patchSourceProducts && { products: this.options.patchSourceProducts }),
+        },
         ctx.signal,
       );
       parameters.BaselineOverride = [path];
@@ -197,6 +247,22 @@ export class AwsFleetProvider implements FleetProvider {
       ctx.signal,
     );
     return { commandId };
+  }
+
+  /** Every manifest file of the bundle as S3 holds it, hashed here (the nodes fetch the same objects). */
+  async readBundleChecksums(nodeId: string, bundle: BundleSource, ctx: OperationContext): Promise<Record<string, string | null>> {
+    return bundleChecksums(this.clients, this.bundleLocation(nodeId), bundle, ctx.signal);
+  }
+
+  private bundleLocation(nodeId: string): BundleLocation {
+    const bucket = this.options.bundleBucket;
+    if (!bucket) {
+      throw new ProviderError(
+        'bad-input',
+        `package source bundle for ${nodeId} needs the S3 bucket the bundles live in: set PATCHWAVE_AWS_BUNDLE_BUCKET (or the provider option bundleBucket); a bundle is s3://<bucket>/${this.options.bundlePrefix}<name>/<file>`,
+      );
+    }
+    return { bucket, prefix: this.options.bundlePrefix };
   }
 
   async getPatchStatus(nodeId: string, commandId: string, signal?: AbortSignal): Promise<PatchStatus> {
@@ -229,12 +295,13 @@ export class AwsFleetProvider implements FleetProvider {
   }
 
   /**
-   * `systemctl restart` of each service through `AWS-RunShellScript`. (The manifest does not yet
-   * report stale services on AWS — docs/aws.md — so verify only asks for this when told by policy.)
+   * `systemctl restart` of each service through `AWS-RunShellScript`: the units the manifest reported
+   * as still running replaced code (`needrestart -b` / `needs-restarting -s`, stale-services.ts).
    */
   async restartServices(nodeId: string, services: string[], ctx: OperationContext): Promise<void> {
-    const bad = services.find((s) => !/^[A-Za-z0-9@._-]+$/.test(s));
-    if (bad !== undefined) throw new ProviderError('bad-input', `service name ${JSON.stringify(bad)} on ${nodeId}: use a systemd unit name ([A-Za-z0-9@._-])`);
+    // Unit names as systemd escapes them (`\\x2d`, `:`): all safe inside the single quotes below.
+    const bad = services.find((s) => !/^[A-Za-z0-9@._:\\-]+$/.test(s));
+    if (bad !== undefined) throw new ProviderError('bad-input', `service name ${JSON.stringify(bad)} on ${nodeId}: use a systemd unit name ([A-Za-z0-9@._:\\-])`);
     await this.runScript(nodeId, 'restart-services', ['set -eu', ...services.map((s) => `systemctl restart -- '${s}'`)], ctx);
   }
 

@@ -4,6 +4,7 @@
  */
 import type { AffectedPackage } from '../../domain/alert';
 import type { InventoryAsset } from '../../domain/inventory';
+import type { BundleSource, PackageSource } from '../../domain/package-source';
 import {
   ProviderError,
   type ClusterMetrics,
@@ -18,7 +19,7 @@ import {
 } from '../port';
 import type { Fault, FaultInput, FleetSpecInput } from './fleet-spec';
 import type { MonitorQuery, MonitorReport } from './monitor';
-import type { NodeState, PatchCommand } from './state';
+import type { NodeState, PatchCommand } from './model';
 
 const KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict', 'throttled', 'unavailable', 'timeout', 'deadline'];
 
@@ -126,14 +127,24 @@ export class SimFleetProvider implements FleetProvider {
 
   startPatch(
     nodeId: string,
-    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot' },
+    ctx: OperationContext & { packages: AffectedPackage[]; remediation?: Remediation; rebootOption: 'RebootIfNeeded' | 'NoReboot'; packageSource?: PackageSource },
   ): Promise<{ commandId: string }> {
     return this.http.request(
       'POST',
       `/nodes/${enc(nodeId)}/patch`,
-      { ...keyed(ctx), packages: ctx.packages.map((p) => ({ name: p.name, fixedVersion: p.fixedVersion })), remediation: ctx.remediation ?? 'targeted', rebootOption: ctx.rebootOption },
+      {
+        ...keyed(ctx),
+        packages: ctx.packages.map((p) => ({ name: p.name, fixedVersion: p.fixedVersion })),
+        remediation: ctx.remediation ?? 'targeted',
+        rebootOption: ctx.rebootOption,
+        ...(ctx.packageSource && ctx.packageSource.kind !== 'default' && { packageSource: ctx.packageSource }),
+      },
       ctx.signal,
     );
+  }
+
+  async readBundleChecksums(nodeId: string, bundle: BundleSource, ctx: OperationContext): Promise<Record<string, string | null>> {
+    return (await this.http.request<{ checksums: Record<string, string | null> }>('POST', `/nodes/${enc(nodeId)}/bundle-checksums`, { bundle }, ctx.signal)).checksums;
   }
 
   /** A long poll: the simulator answers when the command finishes, or after a second. */

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { InventoryAsset } from '../../domain/inventory';
+import { BUNDLE_NAME } from '../../domain/package-source';
 import { latencyTableSchema } from './latency';
 
 /** Which nodes a fault hits: named nodes, a whole cluster, or everything; `rate` keeps a seeded fraction of those. */
@@ -87,6 +88,11 @@ export const faultSchema = z.discriminatedUnion('kind', [
     /** Epoch ms the window opens; set by the simulator when absent. */
     startsAt: z.number().int().optional(),
   }),
+  /**
+   * The node's copy of a bundle is corrupt: `file` (default the bundle's first) reads with another
+   * checksum there, so the bundle fails its manifest on the targeted nodes (all of them when untargeted).
+   */
+  z.strictObject({ kind: z.literal('bundle-corrupt'), ...faultTarget, bundle: z.string().min(1), file: z.string().min(1).optional() }),
   /** Calls on the node are refused with 429 with this probability (seeded per call). */
   z.strictObject({
     kind: z.literal('throttle'),
@@ -109,6 +115,26 @@ const nodeSchema = z.strictObject({
   patchGroup: z.string().min(1).optional(),
   dependsOn: z.array(z.string().min(1)).optional(),
   healthy: z.boolean().default(true),
+});
+
+/**
+ * An offline bundle the fleet holds (policy `packageSource: bundle`): files with their checksums
+ * and, for package files, the package and version a patch installs from it. A file's checksum is
+ * `sha256`, else the sha256 of `content`, else the sha256 of `<bundle name>/<path>`.
+ */
+const bundleSchema = z.strictObject({
+  name: z.string().regex(BUNDLE_NAME, '3 to 50 letters, digits, . _ or -'),
+  files: z
+    .array(
+      z.strictObject({
+        path: z.string().min(1),
+        content: z.string().optional(),
+        sha256: z.string().regex(/^[0-9a-f]{64}$/, '64 lowercase hex digits').optional(),
+        package: z.string().min(1).optional(),
+        version: z.string().min(1).optional(),
+      }),
+    )
+    .min(1, 'a bundle needs at least one file'),
 });
 
 const clusterSchema = z.strictObject({
@@ -137,6 +163,8 @@ export const fleetSpecSchema = z
     /** Kernel a `RebootIfNeeded` patch installs (and reboots into) when it differs from the node's. */
     availableKernel: z.string().min(1).optional(),
     clusters: z.array(clusterSchema),
+    /** Offline bundles a `packageSource: bundle` policy installs from. */
+    bundles: z.array(bundleSchema).default([]),
     faults: z.array(faultSchema).default([]),
   })
   .superRefine((spec, ctx) => {
@@ -166,7 +194,12 @@ export const fleetSpecSchema = z
         }
       }),
     );
-    spec.faults.forEach((fault, fi) => checkFaultTargets(fault, { clusterIds, nodeIds }, ctx, ['faults', fi]));
+    const bundles = new Map<string, Set<string>>();
+    spec.bundles.forEach((bundle, bi) => {
+      if (bundles.has(bundle.name)) ctx.addIssue({ code: 'custom', path: ['bundles', bi, 'name'], message: `duplicate bundle name "${bundle.name}"` });
+      bundles.set(bundle.name, new Set(bundle.files.map((f) => f.path)));
+    });
+    spec.faults.forEach((fault, fi) => checkFaultTargets(fault, { clusterIds, nodeIds, bundles }, ctx, ['faults', fi]));
   })
   .transform((spec) => ({ ...spec, faults: assignFaultIds(spec.faults, []) }));
 
@@ -178,7 +211,7 @@ export type NodeSpec = ClusterSpec['nodes'][number];
 /** Reports a fault that names a node or cluster the fleet does not have: a typo would silently inject nothing. */
 export function checkFaultTargets(
   fault: z.output<typeof faultSchema>,
-  known: { clusterIds: ReadonlySet<string>; nodeIds: ReadonlySet<string> },
+  known: { clusterIds: ReadonlySet<string>; nodeIds: ReadonlySet<string>; bundles: ReadonlyMap<string, ReadonlySet<string>> },
   ctx: z.RefinementCtx,
   path: Array<string | number>,
 ): void {
@@ -189,6 +222,13 @@ export function checkFaultTargets(
   }
   if (fault.cluster && !known.clusterIds.has(fault.cluster)) {
     ctx.addIssue({ code: 'custom', path, message: `${fault.kind} fault targets cluster "${fault.cluster}", which is not in the fleet` });
+  }
+  if (fault.kind === 'bundle-corrupt') {
+    const files = known.bundles.get(fault.bundle);
+    if (!files) ctx.addIssue({ code: 'custom', path, message: `bundle-corrupt fault names bundle "${fault.bundle}", which the fleet does not hold` });
+    else if (fault.file !== undefined && !files.has(fault.file)) {
+      ctx.addIssue({ code: 'custom', path, message: `bundle-corrupt fault names file "${fault.file}", which is not in bundle "${fault.bundle}"` });
+    }
   }
 }
 
@@ -238,6 +278,13 @@ export function parseFleetText(text: string, fileName: string): FleetSpec {
 }
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+export type BundleSpec = FleetSpec['bundles'][number];
+
+/** A bundle file's checksum as the fleet file defines it (see the bundle schema). */
+export function bundleFileChecksum(bundle: BundleSpec, file: BundleSpec['files'][number]): string {
+  return file.sha256 ?? createHash('sha256').update(file.content ?? `${bundle.name}/${file.path}`).digest('hex');
+}
 
 /** A config file entry is either its content or already its checksum. */
 export function configChecksum(contentOrChecksum: string): string {

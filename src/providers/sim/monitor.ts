@@ -19,6 +19,8 @@ export type OperationName =
   | 'restartServices'
   // The policy's vulnerability check (a read, recorded so tests see it ran and what it answered).
   | 'runCheck'
+  // A bundle's files checked against the policy's manifest before the drain (a read, recorded with its verdict).
+  | 'checkBundle'
   | 'restoreConfig'
   | 'restoreData'
   | 'rejoin'

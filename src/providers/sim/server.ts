@@ -8,9 +8,10 @@
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import { z } from 'zod';
+import { readPackageSource, type BundleSource, type PackageSource } from '../../domain/package-source';
 import { ProviderError, type ProviderErrorKind } from '../port';
 import { describeIssues, type FleetSpecInput } from './fleet-spec';
-import { SimFleet } from './state';
+import { SimFleet } from './fleet';
 
 export interface SimServerOptions {
   stateDir: string;
@@ -58,7 +59,17 @@ const patchBody = z.object({
   packages: z.array(z.object({ name: z.string().min(1), fixedVersion: z.string().min(1) })).min(1, 'name at least one package'),
   remediation: z.enum(['targeted', 'baseline']).default('targeted'),
   rebootOption: z.enum(['RebootIfNeeded', 'NoReboot']),
+  /** The policy's package source (checked with readPackageSource); absent: the fleet's repository. */
+  packageSource: z.unknown().optional(),
 });
+const bundleBody = z.object({ bundle: z.unknown() });
+
+/** A package source from a request, checked as the policy checks it. */
+function packageSourceOf(value: unknown, what: string): PackageSource {
+  const read = readPackageSource(value);
+  if (!read.ok) throw new ProviderError('bad-input', `${what}: ${read.expected}`);
+  return read.value;
+}
 const reapplyBody = z.object({
   ...keyed,
   baseline: z.object({
@@ -128,7 +139,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
 
   app.get<{ Querystring: { scope?: string } }>('/inventory', async (request) => sim.inventory(request.query.scope ?? 'all'));
 
-  app.get<NodeParams>('/nodes/:id/health', (request) => track(sim.health(request.params.id)));
+  app.get<NodeParams>('/nodes/:id/health', (request) => track(sim.checkHealth(request.params.id)));
   app.get<NodeParams>('/nodes/:id/manifest', (request) => track(sim.manifest(request.params.id)));
 
   app.post<NodeParams>('/nodes/:id/snapshot', (request) => {
@@ -154,6 +165,7 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
         body.packages,
         body.rebootOption,
         body.remediation,
+        body.packageSource === undefined ? undefined : packageSourceOf(body.packageSource, 'body.packageSource'),
       ),
     );
   });
@@ -167,6 +179,12 @@ export async function startSimServer(options: SimServerOptions): Promise<SimServ
   app.post<{ Params: { id: string; commandId: string } }>('/nodes/:id/patch/:commandId/cancel', async (request) => {
     sim.cancelPatch(request.params.id, request.params.commandId);
     return {};
+  });
+  app.post<NodeParams>('/nodes/:id/bundle-checksums', async (request) => {
+    const body = parse(bundleBody, request.body, 'body');
+    const bundle = packageSourceOf(body.bundle, 'body.bundle');
+    if (bundle.kind !== 'bundle') throw new ProviderError('bad-input', `body.bundle: kind must be "bundle" (got ${JSON.stringify(bundle.kind)})`);
+    return { checksums: await track(sim.bundleChecksums(request.params.id, bundle satisfies BundleSource)) };
   });
   app.post<NodeParams>('/nodes/:id/check', (request) => {
     const body = parse(checkBody, request.body, 'body');

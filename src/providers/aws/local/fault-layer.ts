@@ -15,14 +15,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
-export type AwsProtocol = 'json' | 'ec2' | 'query';
+/** `rest`: S3 (path-style), whose operation comes from the method and the SDK's `x-id`. */
+export type AwsProtocol = 'json' | 'ec2' | 'query' | 'rest';
 
 export interface AwsRequest {
   /** IAM-style service prefix from the signature scope: `ssm`, `ec2`, `autoscaling`, `elasticloadbalancing`. */
   service: string;
   operation: string;
   protocol: AwsProtocol;
-  /** JSON body (SSM) or form fields (query protocols; repeated keys keep the last value). */
+  /** JSON body (SSM), form fields (query protocols; repeated keys keep the last value), or S3's Bucket and Key. */
   params: Record<string, any>;
   /** The raw form for query protocols (`Filter.1.Name`, …). */
   form?: URLSearchParams;
@@ -88,8 +89,16 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-export function parseAwsRequest(headers: IncomingMessage['headers'], body: string): AwsRequest {
+export function parseAwsRequest(headers: IncomingMessage['headers'], body: string, method = 'POST', url = '/'): AwsRequest {
   const scope = /Credential=[^/]+\/\d+\/[^/]+\/([^/]+)\/aws4_request/.exec(String(headers.authorization ?? ''))?.[1];
+  if (scope === 's3') {
+    // REST, path-style (the sandbox's clients): /bucket/key; the SDK names the operation in `x-id`.
+    const parsed = new URL(url, 'http://sandbox');
+    const [bucket = '', ...key] = parsed.pathname.split('/').slice(1).map(decodeURIComponent);
+    const fallback: Record<string, string> = { GET: key.length ? 'GetObject' : 'ListObjects', PUT: key.length ? 'PutObject' : 'CreateBucket', HEAD: 'HeadObject', DELETE: 'DeleteObject' };
+    const operation = parsed.searchParams.get('x-id') ?? fallback[method] ?? 'Unknown';
+    return { service: 's3', operation, protocol: 'rest', params: { Bucket: bucket, ...(key.length > 0 && { Key: key.join('/') }) }, body };
+  }
   const target = headers['x-amz-target'];
   if (typeof target === 'string' && target.includes('.')) {
     const [prefix, operation] = target.split('.');
@@ -138,6 +147,13 @@ export function render(req: AwsRequest, answer: Exclude<FaultAnswer, { kind: 'fo
           status,
           headers: { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-requestid': requestId, 'x-amzn-errortype': answer.code },
           body: JSON.stringify({ __type: answer.code, message: answer.message }),
+        };
+      }
+      if (req.protocol === 'rest') {
+        return {
+          status,
+          headers: { 'content-type': 'application/xml' },
+          body: `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${xmlEscape(answer.code)}</Code><Message>${xmlEscape(answer.message)}</Message><RequestId>${requestId}</RequestId></Error>`,
         };
       }
       if (req.protocol === 'ec2') {
@@ -251,7 +267,7 @@ export class AwsFaultLayer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
-    const aws = parseAwsRequest(req.headers, body);
+    const aws = parseAwsRequest(req.headers, body, req.method, req.url);
     let forwarded = false;
     const forward: Forward = () => {
       forwarded = true;

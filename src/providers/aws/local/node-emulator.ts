@@ -31,6 +31,8 @@ export interface NodeOs {
   files: Record<string, string>;
   /** The content-addressed backups our manifest script keeps. */
   backups: Set<string>;
+  /** Service units still running code a patch replaced (what needrestart reports); absent: none. */
+  stale?: string[];
 }
 
 interface Invocation {
@@ -86,6 +88,7 @@ export class SsmAgentEmulator {
   private readonly snapshots = new Map<string, NodeOs>();
   private readonly failures = new Map<string, string>();
   private readonly drifts = new Map<string, string[]>();
+  private readonly staleUnits = new Map<string, string[]>();
   private readonly ec2: EC2Client;
   private readonly s3: S3Client;
   updates: Record<string, string>;
@@ -121,6 +124,7 @@ export class SsmAgentEmulator {
     this.snapshots.clear();
     this.failures.clear();
     this.drifts.clear();
+    this.staleUnits.clear();
   }
 
   destroy(): void {
@@ -141,6 +145,11 @@ export class SsmAgentEmulator {
   /** The next successful patch on this instance rewrites these config files (a package resetting its config). */
   driftOnPatch(instanceId: string, ...paths: string[]): void {
     this.drifts.set(instanceId, paths);
+  }
+
+  /** The next successful patch on this instance leaves these units running the replaced library, until restarted. */
+  staleOnPatch(instanceId: string, ...units: string[]): void {
+    this.staleUnits.set(instanceId, units);
   }
 
   async node(instanceId: string): Promise<NodeOs> {
@@ -251,13 +260,21 @@ export class SsmAgentEmulator {
       // With a baseline override only its approved patches are installed (what Patch Manager does
       // with a list of approved patches and no approval rules); the object is read from moto's S3.
       let approved: Set<string> | undefined;
+      // What the package manager can install: the sandbox's repository, unless the override names a
+      // source (a mirror offers the same; a bundle only what its Packages index lists).
+      let offered = this.updates;
       const override = cmd.parameters.BaselineOverride?.[0];
       if (override) {
         const loaded = await this.readOverride(override);
         if (typeof loaded === 'string') return fail(1, loaded);
-        approved = loaded;
+        approved = loaded.approved;
+        if (loaded.source) {
+          const fromSource = await this.readSource(loaded.source);
+          if (typeof fromSource === 'string') return fail(100, fromSource);
+          offered = fromSource;
+        }
       }
-      for (const [name, version] of Object.entries(this.updates)) {
+      for (const [name, version] of Object.entries(offered)) {
         if (approved && !approved.has(name)) continue;
         if (os.packages[name] !== undefined && os.packages[name] !== version) {
           os.packages[name] = version;
@@ -266,6 +283,8 @@ export class SsmAgentEmulator {
       }
       for (const path of this.drifts.get(instanceId) ?? []) os.files[path] = sha256(`${path}: reset by the package\n`);
       this.drifts.delete(instanceId);
+      if (changed.length > 0) os.stale = [...new Set([...(os.stale ?? []), ...(this.staleUnits.get(instanceId) ?? [])])];
+      this.staleUnits.delete(instanceId);
       return ok(`Patch operation Install, reboot ${cmd.parameters.RebootOption?.[0] ?? 'RebootIfNeeded'}: ${changed.length ? `installed ${changed.join(', ')}` : 'nothing to install'}`);
     }
     const script = (cmd.parameters.commands ?? []).join('\n');
@@ -277,8 +296,17 @@ export class SsmAgentEmulator {
         checksums[path] = sum;
       }
       const listing = Object.entries(os.packages).map(([n, v]) => `${n}\t${v}\n`).join('');
-      const manifest = { format: MANIFEST_FORMAT, kernel: os.kernel, packageFormat: 'dpkg', packagesGzB64: gzipSync(listing).toString('base64'), configChecksums: checksums, end: true };
+      // Ubuntu server ships needrestart: the script's batch-mode call answers as needrestart 3.6 does.
+      const stale = script.includes('needrestart -b')
+        ? { staleTool: 'needrestart', staleGzB64: gzipSync(['NEEDRESTART-VER: 3.6', `NEEDRESTART-KCUR: ${os.kernel}`, `NEEDRESTART-KEXP: ${os.kernel}`, 'NEEDRESTART-KSTA: 1', ...(os.stale ?? []).map((u) => `NEEDRESTART-SVC: ${u}`), ''].join('\n')).toString('base64') }
+        : {};
+      const manifest = { format: MANIFEST_FORMAT, kernel: os.kernel, packageFormat: 'dpkg', packagesGzB64: gzipSync(listing).toString('base64'), configChecksums: checksums, ...stale, end: true };
       return ok(`${JSON.stringify(manifest)}\n`);
+    }
+    const restarted = [...script.matchAll(/^systemctl restart -- '([^']+)'$/gm)].map((m) => m[1]!);
+    if (restarted.length > 0) {
+      os.stale = (os.stale ?? []).filter((unit) => !restarted.includes(unit));
+      return ok('');
     }
     if (/^restore '/m.test(script)) {
       const out: string[] = [];
@@ -293,19 +321,48 @@ export class SsmAgentEmulator {
     return ok('');
   }
 
-  /** The approved patches of an override at `s3://bucket/key`, or why it could not be used. */
-  private async readOverride(path: string): Promise<Set<string> | string> {
+  /** The approved patches of an override at `s3://bucket/key` and its Ubuntu source line, or why it could not be used. */
+  private async readOverride(path: string): Promise<{ approved: Set<string>; source?: string } | string> {
     const match = /^s3:\/\/([^/]+)\/(.+)$/.exec(path);
     if (!match) return `BaselineOverride ${path} is not an s3:// path`;
     try {
       const object = await this.s3.send(new GetObjectCommand({ Bucket: match[1], Key: match[2] }));
-      const baselines = JSON.parse(await object.Body!.transformToString()) as Array<{ OperatingSystem?: string; ApprovedPatches?: string[] }>;
+      const baselines = JSON.parse(await object.Body!.transformToString()) as Array<{
+        OperatingSystem?: string;
+        ApprovedPatches?: string[];
+        Sources?: Array<{ Configuration?: string }>;
+      }>;
       // The emulated nodes are Ubuntu (dpkg manifests).
       const ours = baselines.find((b) => b.OperatingSystem === 'UBUNTU');
       if (!ours) return `BaselineOverride ${path} has no baseline for UBUNTU`;
-      return new Set(ours.ApprovedPatches ?? []);
+      const source = ours.Sources?.[0]?.Configuration;
+      return { approved: new Set(ours.ApprovedPatches ?? []), ...(source !== undefined && { source }) };
     } catch (err) {
       return `failed to download the baseline override ${path}: ${(err as Error).message}`;
+    }
+  }
+
+  /**
+   * Package → version a `deb` source offers. A flat repository in the sandbox's S3 (a bundle) is read
+   * from its `Packages` index there, as apt would over HTTPS; any other URL stands for a mirror of
+   * the sandbox repository.
+   */
+  private async readSource(line: string): Promise<Record<string, string> | string> {
+    const url = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)/.exec(line)?.[1];
+    if (!url) return `E: Malformed entry in the patch source: ${line}`;
+    const s3 = /^https:\/\/([^./]+)\.s3\.[^./]+\.amazonaws\.com\/(.+?)\/?$/.exec(url);
+    if (!s3) return this.updates;
+    try {
+      const index = await (await this.s3.send(new GetObjectCommand({ Bucket: s3[1], Key: `${s3[2]}/Packages` }))).Body!.transformToString();
+      const offered: Record<string, string> = {};
+      for (const stanza of index.split(/\n\s*\n/)) {
+        const name = /^Package:\s*(\S+)/m.exec(stanza)?.[1];
+        const version = /^Version:\s*(\S+)/m.exec(stanza)?.[1];
+        if (name && version) offered[name] = version;
+      }
+      return offered;
+    } catch (err) {
+      return `E: Failed to fetch ${url}/Packages: ${(err as Error).message}`;
     }
   }
 
