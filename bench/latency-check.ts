@@ -4,10 +4,14 @@
  * procedure durations, the lower bound and the greedy replay.
  *
  *   node_modules/.bin/tsx bench/latency-check.ts --nodes 1000 [--seed 1] [--max-in-flight 100]
+ *
+ * Also prints the pipelined replay (preparation ahead of the slot, docs/performance.md "Next") for a
+ * few look-ahead rules, with nodes that wait prepared counted in flight or not.
  */
 import { parseArgs } from 'node:util';
 import { benchAlert, benchFleet, benchPolicy, HEALTH_CHECK_INTERVAL_MS, HEALTHY_CHECKS_REQUIRED } from './lib/fleet';
-import { computeYardstick, nodeDuration, nodeTime, summarize } from './lib/floor';
+import type { ClusterPlan } from '../src/domain/plan';
+import { computeYardstick, nodeDuration, nodeTime, pipelinedReplayTier, summarize, tierGate } from './lib/floor';
 import { localPlan, predictedDraws } from './lib/plan';
 
 const { values } = parseArgs({
@@ -39,4 +43,28 @@ for (const mode of ['sliding', 'waves'] as const) {
 if (maxNodesInFlight > 0) {
   const planOrder = computeYardstick(plan.tiers, draws, { ...policyOptions, allocation: 'plan-order', healthCheckIntervalMs: HEALTH_CHECK_INTERVAL_MS });
   console.log(`sliding, budget handed out in plan order (before clustersInBudgetOrder): greedy replay ${(planOrder.greedyMs / 1000).toFixed(1)} s`);
+}
+
+// Pipelining in-service work (docs/performance.md, "Next"): the same rules with preparation ahead of
+// the slot, for a few look-ahead rules per cluster.
+const y = computeYardstick(plan.tiers, draws, { ...policyOptions, healthCheckIntervalMs: HEALTH_CHECK_INTERVAL_MS });
+const proportional = (c: ClusterPlan) => {
+  let a = 0;
+  let b = 0;
+  for (const id of c.nodes) {
+    a += y.times.get(id)!.inServiceMs;
+    b += y.times.get(id)!.outOfServiceMs;
+  }
+  return Math.ceil((c.cap * a) / Math.max(1, b)) + 1;
+};
+const rules: [string, (c: ClusterPlan) => number][] = [['2', () => 2], ['cap', (c) => c.cap], ['⌈cap·a/b⌉+1', proportional]];
+for (const [name, lookAhead] of rules) {
+  for (const readyCountsInFlight of [true, false]) {
+    let ms = 0;
+    for (const tier of plan.tiers) {
+      const gate = tierGate(draws, tier, policyOptions.tierMonitoringWindowMs);
+      ms += pipelinedReplayTier(tier, (id) => y.times.get(id)!, { ...policyOptions, lookAhead, readyCountsInFlight }, gate.before).endMs + gate.after;
+    }
+    console.log(`pipelined replay, look-ahead ${name}, waiting prepared ${readyCountsInFlight ? 'counts' : 'does not count'} in flight: ${(ms / 1000).toFixed(1)} s`);
+  }
 }

@@ -197,6 +197,123 @@ export function greedyReplayTier(tier: TierPlan, dur: (id: string) => number, po
   return now;
 }
 
+/** One node's times in a schedule: preparation begins, out of service begins (it ends `outOfServiceMs` later). */
+export interface ScheduledNode {
+  prepStart: number;
+  outStart: number;
+}
+
+/**
+ * What pipelining in-service work would do (issue 16 §2, docs/performance.md "Next"), replayed with
+ * zero overhead: a node prepares (preflight, snapshot) while still in service and holds its cluster's
+ * slot only from drain to rejoin. Per cluster at most `lookAhead` nodes prepare or wait prepared
+ * beyond those out of service; a middle node prepares only once the canary has begun, the rescue
+ * once every other node has (so a node that holds a place in flight never waits for one that
+ * cannot start). The fleet-wide limit counts every node in flight, preparing or out. Clusters draw
+ * on the budget in `clustersInBudgetOrder`. Returns the tier's end (relative ms) and the schedule.
+ */
+export function pipelinedReplayTier(
+  tier: TierPlan,
+  time: (id: string) => NodeTime,
+  policy: Pick<YardstickPolicy, 'maxNodesInFlight' | 'clusterSettleMs'> & {
+    lookAhead?: (cluster: ClusterPlan) => number;
+    /** False: a node waiting prepared does not count against the fleet-wide limit (only preparing and out do). */
+    readyCountsInFlight?: boolean;
+  },
+  beforeMs = 0,
+): { endMs: number; schedule: Map<string, ScheduledNode> } {
+  type Phase = 'pending' | 'preparing' | 'ready' | 'out' | 'done';
+  const phase = new Map<string, Phase>();
+  const until = new Map<string, number>();
+  const release = new Map<string, number>();
+  const schedule = new Map<string, ScheduledNode>();
+  const limit = policy.maxNodesInFlight > 0 ? policy.maxNodesInFlight : Infinity;
+  const lookAhead = policy.lookAhead ?? ((c: ClusterPlan) => c.cap);
+  const of = (id: string) => phase.get(id) ?? 'pending';
+  let inFlight = 0;
+  let now = 0;
+  let end = beforeMs;
+  const outcomes = (): Record<string, NodeOutcome> => {
+    // What clustersInBudgetOrder looks at: pending until the node begins preparing, done when back.
+    const o: Record<string, NodeOutcome> = {};
+    for (const [id, p] of phase) o[id] = p === 'done' ? 'patched' : p === 'pending' ? 'pending' : 'running';
+    return o;
+  };
+  for (let guard = 0; guard < 10_000_000; guard++) {
+    let acted = false;
+    for (const [id, t] of [...until]) {
+      if (t > now) continue;
+      until.delete(id);
+      if (of(id) === 'preparing') {
+        phase.set(id, 'ready');
+        if (policy.readyCountsInFlight === false) inFlight--;
+      } else {
+        phase.set(id, 'done');
+        inFlight--;
+        end = Math.max(end, t);
+      }
+      acted = true;
+    }
+    for (const c of tier.clusters) {
+      const rescue = c.rescue !== undefined && c.rescue !== c.canary ? c.rescue : undefined;
+      const middle = c.nodes.filter((id) => id !== c.canary && id !== rescue);
+      if (rescue && !release.has(c.id) && c.nodes.every((id) => id === rescue || of(id) === 'done')) release.set(c.id, now + policy.clusterSettleMs);
+      // Out of service: canary alone and first, then the window, then the rescue alone after the settle time.
+      if (now < beforeMs) continue;
+      const out = c.nodes.filter((id) => of(id) === 'out').length;
+      const goOut = (id: string) => {
+        if (policy.readyCountsInFlight === false) inFlight++;
+        phase.set(id, 'out');
+        schedule.get(id)!.outStart = now;
+        until.set(id, now + time(id).outOfServiceMs);
+        acted = true;
+      };
+      if (of(c.canary) === 'ready') goOut(c.canary);
+      else if (of(c.canary) === 'done') {
+        let free = c.cap - out;
+        for (const id of middle) {
+          if (free <= 0) break;
+          if (of(id) !== 'ready') continue;
+          goOut(id);
+          free--;
+        }
+        if (rescue && of(rescue) === 'ready' && out === 0 && middle.every((id) => of(id) === 'done') && now >= (release.get(c.id) ?? Infinity)) goOut(rescue);
+      }
+    }
+    // Preparation: the budget to the critical paths first, each cluster up to its look-ahead.
+    for (const c of limit < Infinity ? clustersInBudgetOrder(tier.clusters, outcomes()) : tier.clusters) {
+      if (inFlight >= limit) break;
+      const rescue = c.rescue !== undefined && c.rescue !== c.canary ? c.rescue : undefined;
+      const begun = (id: string) => of(id) !== 'pending';
+      const waiting = c.nodes.filter((id) => of(id) === 'preparing' || of(id) === 'ready').length;
+      let room = Math.max(lookAhead(c), 1) - waiting;
+      for (const id of c.nodes) {
+        if (room <= 0 || inFlight >= limit || of(id) !== 'pending') continue;
+        const allowed = id === c.canary || (id === rescue ? c.nodes.every((n) => n === rescue || begun(n)) : begun(c.canary));
+        if (!allowed) continue;
+        phase.set(id, 'preparing');
+        schedule.set(id, { prepStart: now, outStart: NaN });
+        until.set(id, now + time(id).inServiceMs);
+        inFlight++;
+        room--;
+        acted = true;
+      }
+    }
+    if (acted) continue;
+    let next = Infinity;
+    for (const t of until.values()) next = Math.min(next, t);
+    for (const t of release.values()) if (t > now) next = Math.min(next, t);
+    if (beforeMs > now) next = Math.min(next, beforeMs);
+    if (next === Infinity) break;
+    now = next;
+  }
+  for (const c of tier.clusters) {
+    const unfinished = c.nodes.filter((id) => of(id) !== 'done');
+    if (unfinished.length > 0) throw new Error(`pipelined replay stuck in cluster ${c.id}: ${unfinished.length} node(s) unfinished`);
+  }
+  return { endMs: end, schedule };
+}
+
 export interface TierYardstick {
   tier: number;
   clusters: number;
