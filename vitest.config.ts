@@ -2,7 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
+    // bench/ holds the yardstick's own tests (bench/lib/floor.test.ts); the benchmarks themselves never run here.
+    include: ['test/**/*.test.ts', 'bench/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     // Integration tests share one Temporal dev server and each starts its own workers; on a
     // 2-core machine a few files at a time keeps them honest without starving the server.

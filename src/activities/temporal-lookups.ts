@@ -5,7 +5,9 @@
  */
 import { activityInfo, cancellationSignal, Context, heartbeat } from '@temporalio/activity';
 import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
+import { encodeProse, type EncodedProse } from '../domain/campaign/carry';
 import { clusterLeaseWorkflowId } from '../domain/ids';
+import { readRecordedPlan } from '../temporal/recorded-plan';
 import { leaseStateQuery, leaseStatusQuery } from '../workflows/messages';
 
 /**
@@ -102,6 +104,19 @@ export function createTemporalLookups() {
       if (description.type !== 'patchCampaignWorkflow') return 'not-a-campaign';
       if (description.status.name !== 'RUNNING') return 'closed';
       return (await lookup(() => handle.query(leaseStateQuery, request.clusterId))) ?? 'none';
+    },
+
+    /**
+     * The plan's prose (reasons, deadlines, the assessment…) as the previous run of a campaign recorded
+     * it: a run whose continue-as-new input carries only the plan's core reads it back first
+     * (src/domain/campaign/carry.ts). The previous run closed moments ago, so it is well within
+     * retention. Retried like any lookup if the run's history does not have it: a campaign that waits
+     * here, visibly, is better than one that fails with nodes in flight.
+     */
+    async readPlanProse(request: { workflowId: string; runId: string }): Promise<EncodedProse> {
+      const recorded = await readRecordedPlan(Context.current().client, request.workflowId, request.runId);
+      if (!recorded) throw new Error(`run ${request.runId} of ${request.workflowId} has no plan in its first 500 events (planning result, carried plan or prose read)`);
+      return recorded.kind === 'compact' ? recorded.prose : encodeProse(recorded.plan);
     },
 
     /** Who holds a cluster's lease, as the lease workflow itself says (null when nobody or no lease workflow). */

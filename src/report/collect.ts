@@ -5,12 +5,12 @@
  * on a closed campaign needs a patchwave worker polling its task queue.
  */
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
-import type { temporal } from '@temporalio/proto';
 import { campaignHandle, campaignStatus } from '../client/campaigns';
 import { nodeWorkflowId } from '../domain/ids';
 import type { CampaignPlan } from '../domain/plan';
 import { nodeStatusQuery } from '../workflows/messages';
-import type { CampaignInput, CampaignResult, CampaignStatus, NodeResult } from '../workflows/types';
+import { planOf, readRecordedPlan } from '../temporal/recorded-plan';
+import type { CampaignResult, CampaignStatus, NodeResult } from '../workflows/types';
 import { REPORT_SCHEMA, type CampaignReport, type NodeAttempt, type NodeEvidence, type PlanFacts } from './model';
 
 export interface CollectOptions {
@@ -117,51 +117,15 @@ async function readAttempt(client: Client, campaignId: string, nodeId: string, a
   }
 }
 
-type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
 /**
- * The plan as the campaign recorded it. A run started by continue-as-new carries the whole (merged)
- * plan in its input; a first run recorded it as the result of its `buildPlan` activity, within its
- * first few events, so only the first pages of history are read, never the whole of a long campaign.
+ * The plan as the campaign's run recorded it (src/temporal/recorded-plan.ts): a first run's planning
+ * result, a whole plan carried by continue-as-new, or a compactly carried core with the prose the run
+ * read back. Only the first pages of history are read, never the whole of a long campaign.
  */
 async function readPlanFacts(client: Client, workflowId: string, runId: string | undefined): Promise<PlanFacts | undefined> {
-  const { namespace } = client.options;
-  let nextPageToken: Uint8Array | undefined;
-  let buildPlanScheduled: number | undefined;
-  for (let page = 0; page < 5; page++) {
-    const response = await client.workflowService.getWorkflowExecutionHistory({
-      namespace,
-      execution: { workflowId, runId },
-      maximumPageSize: 100,
-      nextPageToken,
-    });
-    for (const event of (response.history?.events ?? []) as HistoryEvent[]) {
-      const started = event.workflowExecutionStartedEventAttributes;
-      if (started) {
-        const [input] = (await decodePayloads(client, started.input?.payloads)) as [CampaignInput | undefined];
-        if (input?.carried?.plan) return planFacts(input.carried.plan, 'carried-state');
-      }
-      const scheduled = event.activityTaskScheduledEventAttributes;
-      if (scheduled?.activityType?.name === 'buildPlan' && buildPlanScheduled === undefined) buildPlanScheduled = Number(event.eventId);
-      const completed = event.activityTaskCompletedEventAttributes;
-      if (completed && buildPlanScheduled !== undefined && Number(completed.scheduledEventId) === buildPlanScheduled) {
-        const [plan] = (await decodePayloads(client, completed.result?.payloads)) as [CampaignPlan | undefined];
-        return plan ? planFacts(plan, 'planning-activity') : undefined;
-      }
-    }
-    if (!response.nextPageToken || response.nextPageToken.length === 0) return undefined;
-    nextPageToken = response.nextPageToken;
-  }
-  return undefined;
-}
-
-async function decodePayloads(client: Client, payloads: temporal.api.common.v1.IPayload[] | null | undefined): Promise<unknown[]> {
-  if (!payloads || payloads.length === 0) return [];
-  const converter = client.options.loadedDataConverter;
-  let decoded = payloads;
-  // Codecs encode in order, so they decode in reverse.
-  for (const codec of [...converter.payloadCodecs].reverse()) decoded = await codec.decode(decoded);
-  return decoded.map((p) => converter.payloadConverter.fromPayload(p));
+  const recorded = await readRecordedPlan(client, workflowId, runId);
+  if (!recorded) return undefined;
+  return planFacts(planOf(recorded), recorded.kind === 'whole' ? recorded.source : 'carried-state');
 }
 
 export function planFacts(plan: CampaignPlan, source: PlanFacts['source']): PlanFacts {

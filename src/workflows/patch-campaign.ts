@@ -5,11 +5,13 @@
  * (src/domain/campaign), the commands and their results are CampaignRun's, the messages are
  * campaign-handlers'. Decisions are made only at workflow-task boundaries (task-boundary.ts).
  */
-import { allHandlersFinished, ApplicationFailure, continueAsNew, metricMeter, patched, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, ApplicationFailure, continueAsNew, metricMeter, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { decodeProse, proseOf, recordedOrder, type RecordedProse } from '../domain/campaign/carry';
 import { allClusters, currentTier, runningCount } from '../domain/campaign/queries';
 import { decideStarts, nextRescueRelease, patchingPhase, tierFinished } from '../domain/campaign/scheduler';
-import { beginRun, carryForContinueAsNew, newCampaignState } from '../domain/campaign/state';
-import { countOutcomes } from '../domain/campaign/status';
+import { beginRun, carryCompact, carryForContinueAsNew, isCompactCarried, newCampaignState } from '../domain/campaign/state';
+import { buildStatus, countOutcomes } from '../domain/campaign/status';
 import { compareWithBaseline } from '../domain/gate';
 import type { TierPlan } from '../domain/plan';
 import type * as PolicyModule from '../domain/policy';
@@ -17,8 +19,10 @@ import type { Policy } from '../domain/policy';
 import { clusterFinished } from '../domain/window';
 import { registerCampaignHandlers } from './campaign-handlers';
 import { CampaignRun } from './campaign-run';
+import { statusQuery } from './messages';
 import { taskBoundary } from './task-boundary';
 import type { CampaignInput, CampaignResult } from './types';
+import type { CompactCarriedState } from '../domain/campaign/types';
 
 const campaignsFinished = metricMeter.createCounter('patchwave_campaigns_total', 'campaigns', 'campaigns finished, by status');
 const campaignDuration = metricMeter.createHistogram('patchwave_campaign_duration_seconds', 'float', 's', 'campaign wall-clock duration');
@@ -35,7 +39,11 @@ function policySchema(): typeof PolicyModule {
 /** One campaign per CVE and scope: plans, then patches tier by tier under the cap, halting for operators. */
 export async function patchCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
   const policy = input.carried?.policy ?? parsePolicy(input);
-  const state = beginRun(input.carried, () => newCampaignState(input.alert, input.fleet.scope, policy, new Date().toISOString()), input.alert);
+  const fresh = () => newCampaignState(input.alert, input.fleet.scope, policy, new Date().toISOString());
+  // The plan's prose as recorded (reasons, deadlines…): what the next run's input leaves out.
+  let recorded = isCompactCarried(input.carried) ? await readRecordedProse(input.carried) : undefined;
+  const state = beginRun(input.carried, fresh, input.alert, recorded);
+  if (input.carried) recorded ??= proseOf(state.plan);
   const versions = { useLeases: patched('cluster-leases'), budgetToCriticalPathsFirst: patched('budget-critical-paths-first'), verifiedMessages: patched('verified-node-and-lease-messages'), truthfulPhase: patched('truthful-phase') };
   const run = new CampaignRun(workflowInfo().workflowId, state, versions, taskBoundary());
   registerCampaignHandlers(run, input);
@@ -45,6 +53,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     run.publish('planning');
     state.plan = await run.planning.buildPlan(input.alert, input.fleet.scope, policy);
     state.plan.scope = input.fleet.scope;
+    recorded = proseOf(state.plan);
     await boundary.settle();
   } else if (versions.verifiedMessages) {
     // Nodes and lease requests carried over from the previous run have no handle here: ask Temporal.
@@ -153,8 +162,27 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     await boundary.until(allHandlersFinished);
     // Releases and checks in flight land first: a signal still in flight when a run ends is lost.
     await run.drainPending();
-    await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, startUpdateId: input.startUpdateId, carried: carryForContinueAsNew(state) });
+    // The plan's core only; the next run reads its prose back from this one (carry.ts). Runs from
+    // before carried the whole plan, and replay as they ran.
+    const carried = patched('compact-carried-plan') ? carryCompact(state, recorded!) : carryForContinueAsNew(state);
+    await continueAsNew<typeof patchCampaignWorkflow>({ alert: input.alert, fleet: input.fleet, policy: input.policy, startUpdateId: input.startUpdateId, carried });
   }
+}
+
+/**
+ * A run whose input carries only the plan's core reads the prose back from the run before it, first
+ * thing. Signals and updates wait for their handlers meanwhile; the status query answers from the
+ * core alone (nodes and outcomes right, reasons not yet there) for that one activity's time.
+ */
+async function readRecordedProse(carried: CompactCarriedState): Promise<RecordedProse> {
+  const info = workflowInfo();
+  if (!info.continuedFromExecutionRunId) throw ApplicationFailure.create({ message: 'input.carried holds a plan core: only continue-as-new passes one (the prose is read from the previous run)', type: 'InvalidInput', nonRetryable: true });
+  const interim = beginRun(JSON.parse(JSON.stringify(carried)) as CompactCarriedState, () => undefined as never, carried.alert, { order: [], plan: {}, clusters: new Map() });
+  setHandler(statusQuery, () => buildStatus(info.workflowId, interim));
+  // No attempt limit: without its plan the run cannot go on, and failing would leave nodes in flight unwatched.
+  const reader = proxyActivities<Activities>({ startToCloseTimeout: '1m', retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' } });
+  const prose = await reader.readPlanProse({ workflowId: info.workflowId, runId: info.continuedFromExecutionRunId! });
+  return decodeProse(prose, recordedOrder(carried.planCore, carried.proseChanges));
 }
 
 /** A policy above the 25% cap (or otherwise bad) is refused before anything is touched. */

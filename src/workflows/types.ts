@@ -4,7 +4,7 @@ import type { NodeOutcome, NodeStep } from '../domain/node-state';
 import type { VerifyFindings } from '../domain/findings';
 import type { BundleCheck } from '../domain/package-source';
 import type { NodeManifest, SnapshotRecord } from '../providers/port';
-import type { CampaignPhase, CampaignState, NodeCounts } from '../domain/campaign/types';
+import type { CampaignPhase, CampaignState, CompactCarriedState, NodeCounts } from '../domain/campaign/types';
 
 export type { Approval, CampaignPhase, CampaignState, CampaignStatus, ClusterStatus, HaltReason, NodeCounts, OperatorEvent } from '../domain/campaign/types';
 
@@ -20,8 +20,11 @@ export interface CampaignInput {
   policy: PolicyInput;
   /** Id of the update-with-start that created the campaign: that update is the start, not a join. */
   startUpdateId?: string;
-  /** Set only by continue-as-new: the compact state of the previous run. */
-  carried?: CampaignState;
+  /**
+   * Set only by continue-as-new: the state of the previous run — with the plan's core only since
+   * `compact-carried-plan` (src/domain/campaign/carry.ts), with the whole plan before.
+   */
+  carried?: CampaignState | CompactCarriedState;
 }
 
 /** What an alert that joins a campaign learns back. */

@@ -6,6 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignStatus, operate, OperatorRefused, startCampaign } from '../../src/client/campaigns';
 import { PolicyError } from '../../src/domain/policy';
+import { planOf, readRecordedPlan } from '../../src/temporal/recorded-plan';
 import type { CampaignStatus } from '../../src/workflows/types';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startTestSim, type TestSim } from '../support/sim';
@@ -352,6 +353,20 @@ describe('continue-as-new', () => {
           if (events.some((e) => e.workflowExecutionContinuedAsNewEventAttributes) && started > finished) handedOver++;
         }
         expect(handedOver).toBeGreaterThan(0);
+        // Later runs carry the plan's core only and read its prose back from the run before them:
+        // the reasons the first run planned are still what the status says (and the report reads).
+        const first = [...runs].sort((a, b) => a.startTime.getTime() - b.startTime.getTime())[0]!;
+        const firstPlan = await readRecordedPlan(harness.client, handle.workflowId, first.runId);
+        expect(firstPlan?.kind).toBe('whole');
+        const laterRuns = runs.filter((r) => r.runId !== first.runId);
+        for (const run of laterRuns) {
+          const recorded = await readRecordedPlan(harness.client, handle.workflowId, run.runId);
+          expect(recorded?.kind, `run ${run.runId}`).toBe('compact');
+          expect(planOf(recorded!)).toEqual(planOf(firstPlan!));
+        }
+        const reasons = (await campaignStatus(harness.client, handle.workflowId)).tiers.flatMap((t) => t.clusters.map((c) => [c.id, c.reason]));
+        expect(reasons).toEqual(planOf(firstPlan!).tiers.flatMap((t) => t.clusters.map((c) => [c.id, c.reason])));
+        expect(reasons.every(([, reason]) => reason.length > 0)).toBe(true);
       });
       const monitor = await sim.admin.monitor();
       expect(monitor.capViolations).toBe(0);

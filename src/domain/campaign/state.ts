@@ -5,8 +5,9 @@
 import type { NormalizedAlert } from '../alert';
 import { decodeOutcomes, encodeOutcomes, type NodeOutcome } from '../node-state';
 import type { Policy } from '../policy';
+import { planCore, proseChanges, restorePlan, type RecordedProse } from './carry';
 import { allClusters } from './queries';
-import type { CampaignState } from './types';
+import type { CampaignState, CompactCarriedState } from './types';
 
 /** A new campaign, before planning. `now` is an ISO timestamp. */
 export function newCampaignState(alert: NormalizedAlert, scope: string, policy: Policy, now: string): CampaignState {
@@ -36,9 +37,17 @@ export function newCampaignState(alert: NormalizedAlert, scope: string, policy: 
   };
 }
 
-/** The state a run begins with: its own, or the previous run's unpacked (older versions lack newer fields). */
-export function beginRun(carried: CampaignState | undefined, fresh: () => CampaignState, alert: NormalizedAlert): CampaignState {
-  const state = carried ?? fresh();
+/** True when continue-as-new carried the plan compactly: the run must read the recorded prose back first. */
+export function isCompactCarried(carried: CampaignState | CompactCarriedState | undefined): carried is CompactCarriedState {
+  return carried !== undefined && 'planCore' in carried;
+}
+
+/**
+ * The state a run begins with: its own, or the previous run's unpacked (older versions lack newer
+ * fields). A compactly carried state needs the plan's recorded prose (`recorded`).
+ */
+export function beginRun(carried: CampaignState | CompactCarriedState | undefined, fresh: () => CampaignState, alert: NormalizedAlert, recorded?: RecordedProse): CampaignState {
+  const state = isCompactCarried(carried) ? unpackCompact(carried, recorded) : (carried ?? fresh());
   state.runs++;
   if (state.packedOutcomes) {
     state.outcomes = decodeOutcomes(allClusters(state.plan), state.packedOutcomes);
@@ -50,9 +59,48 @@ export function beginRun(carried: CampaignState | undefined, fresh: () => Campai
   return state;
 }
 
-/** What continue-as-new carries: the same state with outcomes packed one character per node. */
+/** What continue-as-new carried before `compact-carried-plan`: the whole plan, outcomes packed one character per node. */
 export function carryForContinueAsNew(state: CampaignState): CampaignState {
   return { ...state, outcomes: {}, packedOutcomes: encodeOutcomes(allClusters(state.plan), state.outcomes) };
+}
+
+const LEASE_CODES = { requested: 'q', granted: 'g', released: 'x' } as const;
+const LEASE_BY_CODE: Record<string, CampaignState['leases'][string]> = { q: 'requested', g: 'granted', x: 'released' };
+
+/** What continue-as-new carries: the plan's core, what joins changed in its prose, outcomes and leases packed. */
+export function carryCompact(state: CampaignState, recorded: RecordedProse): CompactCarriedState {
+  const { plan, outcomes, leases, packedOutcomes: _packed, ...rest } = state;
+  const clusters = allClusters(plan);
+  const encoded = encodeOutcomes(clusters, outcomes);
+  const inPlan = new Set(clusters.map((c) => c.id));
+  const leasesOther = Object.fromEntries(Object.entries(leases).filter(([id]) => !inPlan.has(id)));
+  return {
+    ...rest,
+    planCore: planCore(plan),
+    proseChanges: proseChanges(plan, recorded),
+    outcomesPacked: clusters.map((c) => encoded[c.id]).join(''),
+    leasesPacked: clusters.map((c) => (leases[c.id] ? LEASE_CODES[leases[c.id]!] : '.')).join(''),
+    ...(Object.keys(leasesOther).length > 0 && { leasesOther }),
+  };
+}
+
+function unpackCompact(carried: CompactCarriedState, recorded: RecordedProse | undefined): CampaignState {
+  if (!recorded) throw new Error('a compactly carried campaign state needs the recorded plan prose');
+  const { planCore: core, proseChanges: changes, outcomesPacked, leasesPacked, leasesOther, ...rest } = carried;
+  const plan = restorePlan(core, recorded, changes);
+  const clusters = allClusters(plan);
+  const perCluster: Record<string, string> = {};
+  let at = 0;
+  for (const c of clusters) {
+    perCluster[c.id] = outcomesPacked.slice(at, at + c.nodes.length);
+    at += c.nodes.length;
+  }
+  const leases: CampaignState['leases'] = { ...leasesOther };
+  clusters.forEach((c, i) => {
+    const lease = LEASE_BY_CODE[leasesPacked[i] ?? '.'];
+    if (lease) leases[c.id] = lease;
+  });
+  return { ...rest, plan, outcomes: decodeOutcomes(clusters, perCluster), leases };
 }
 
 export interface NodeReport {

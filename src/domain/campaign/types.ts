@@ -7,6 +7,7 @@ import type { MetricsSample } from '../gate';
 import type { NodeOutcome } from '../node-state';
 import type { CampaignPlan } from '../plan';
 import type { Policy } from '../policy';
+import type { PlanCore, ProseChanges } from './carry';
 
 export type CampaignPhase =
   | 'planning'
@@ -85,6 +86,22 @@ export interface CampaignState {
   /** Messages refused (malformed, unknown, stale or forged); the first ones are in the operator log. */
   refusedMessages?: number;
 }
+
+/**
+ * What continue-as-new carries since the plan travels compactly (`compact-carried-plan`): the state
+ * without its plan, outcomes and leases. The plan's core and what joins changed in its prose are
+ * here; the prose itself is read back from the previous run (see carry.ts). Outcomes are one
+ * character per node and leases one per cluster, both in plan order.
+ */
+export type CompactCarriedState = Omit<CampaignState, 'plan' | 'outcomes' | 'packedOutcomes' | 'leases'> & {
+  planCore: PlanCore;
+  proseChanges: ProseChanges;
+  outcomesPacked: string;
+  /** '.' none, 'q' requested, 'g' granted, 'x' released, per cluster in plan order. */
+  leasesPacked: string;
+  /** Leases of clusters no longer in the plan (none in practice), as they were. */
+  leasesOther?: CampaignState['leases'];
+};
 
 export interface NodeCounts {
   total: number;

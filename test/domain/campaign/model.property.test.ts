@@ -11,9 +11,10 @@ import { describe, expect, it } from 'vitest';
 import { applyControl, refusalOf, type Control } from '../../../src/domain/campaign/operator';
 import { allClusters, currentTier, haltedClusters, runningCount } from '../../../src/domain/campaign/queries';
 import { decideStarts, markRunning, tierFinished } from '../../../src/domain/campaign/scheduler';
-import { beginRun, carryForContinueAsNew, newCampaignState, recordNodeOutcome } from '../../../src/domain/campaign/state';
+import { decodeProse, encodeProse, recordedOrder, type EncodedProse } from '../../../src/domain/campaign/carry';
+import { beginRun, carryCompact, carryForContinueAsNew, isCompactCarried, newCampaignState, recordNodeOutcome } from '../../../src/domain/campaign/state';
 import { clusterApproved, haltStops } from '../../../src/domain/campaign/status';
-import type { CampaignState } from '../../../src/domain/campaign/types';
+import type { CampaignState, CompactCarriedState } from '../../../src/domain/campaign/types';
 import { holdsSlot, isTerminal, type NodeOutcome } from '../../../src/domain/node-state';
 import type { CampaignPlan, ClusterPlan } from '../../../src/domain/plan';
 import { parsePolicy } from '../../../src/domain/policy';
@@ -152,12 +153,23 @@ class Model {
     applyControl(this.state, control, new Date(this.now).toISOString());
   }
 
-  /** What continue-as-new carries must come back equal (only the run counter moves). */
+  /** The plan's prose as the first run recorded it (what a compactly carried run reads back). */
+  private recordedProse: EncodedProse | undefined;
+  get recorded(): EncodedProse {
+    return (this.recordedProse ??= encodeProse(this.state.plan));
+  }
+
+  /**
+   * What continue-as-new carries must come back equal (only the run counter moves): the compact form
+   * (plan core, prose read back) and, every other time, the whole plan as older versions carried it.
+   */
   continueAsNew(): void {
-    const carried = JSON.parse(JSON.stringify(carryForContinueAsNew(this.state))) as CampaignState;
+    const compact = this.state.runs % 2 === 0;
+    const carried = JSON.parse(JSON.stringify(compact ? carryCompact(this.state, decodeProse(this.recorded, this.clusters().map((c) => c.id))) : carryForContinueAsNew(this.state))) as CampaignState | CompactCarriedState;
+    const prose = isCompactCarried(carried) ? decodeProse(JSON.parse(JSON.stringify(this.recorded)) as EncodedProse, recordedOrder(carried.planCore, carried.proseChanges)) : undefined;
     const next = beginRun(carried, () => {
       throw new Error('carried state expected');
-    }, alert);
+    }, alert, prose);
     expect({ ...next, runs: next.runs - 1 }).toEqual(JSON.parse(JSON.stringify(this.state)));
     this.state = next;
   }
