@@ -13,6 +13,7 @@ import { verifyManifest, type VerifyFindings } from '../domain/verify';
 import type { FleetProvider, HealthSample, NodeManifest, Remediation, SnapshotRecord } from '../providers/port';
 import { guarded } from './errors';
 import { createTemporalLookups } from './temporal-lookups';
+import { acquireLeaseSignal, CLUSTER_LEASE_WORKFLOW } from '../workflows/messages';
 import { patiently, type Patience } from './patience';
 
 export interface NodeCall {
@@ -71,11 +72,11 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
      * queue. The grant arrives later as the `leaseGranted` signal.
      */
     async requestClusterLease(request: { clusterId: string; holder: string }): Promise<void> {
-      await Context.current().client.workflow.signalWithStart('clusterLeaseWorkflow', {
+      await Context.current().client.workflow.signalWithStart(CLUSTER_LEASE_WORKFLOW, {
         workflowId: clusterLeaseWorkflowId(activityInfo().taskQueue, request.clusterId),
         taskQueue: activityInfo().taskQueue,
         args: [{ clusterId: request.clusterId }],
-        signal: 'acquireLease',
+        signal: acquireLeaseSignal,
         signalArgs: [{ holder: request.holder }],
       });
     },

@@ -25,14 +25,14 @@ export async function clusterLeaseWorkflow(input: ClusterLeaseInput): Promise<vo
   const boundary = taskBoundary();
   // A malformed message is logged and ignored: throwing here would fail the workflow task for good.
   setHandler(acquireLeaseSignal, (raw: unknown) => {
-    const checked = checkLeaseHolder(raw, 'acquireLease');
-    if (!checked.ok) return log.warn(`refused acquireLease: ${checked.reason}`);
+    const checked = checkLeaseHolder(raw, acquireLeaseSignal.name);
+    if (!checked.ok) return log.warn(`refused ${acquireLeaseSignal.name}: ${checked.reason}`);
     const campaign = checked.value.holder;
     if (campaign !== holder && !queue.includes(campaign)) queue.push(campaign);
   });
   setHandler(releaseLeaseSignal, (raw: unknown) => {
-    const checked = checkLeaseHolder(raw, 'releaseLease');
-    if (!checked.ok) return log.warn(`refused releaseLease: ${checked.reason}`);
+    const checked = checkLeaseHolder(raw, releaseLeaseSignal.name);
+    if (!checked.ok) return log.warn(`refused ${releaseLeaseSignal.name}: ${checked.reason}`);
     const campaign = checked.value.holder;
     if (holder === campaign) holder = null;
     const waiting = queue.indexOf(campaign);

@@ -12,6 +12,7 @@ import { parsePolicy, PolicyError, type PolicyInput } from '../../domain/policy'
 import { ingestParsed, isTransientTemporalError, temporalUiLink, type IntakeResult } from '../../ingress/intake';
 import { resolveTarget } from '../../temporal/connection';
 import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from '../../workflows/search-attributes';
+import { PATCH_CAMPAIGN_WORKFLOW } from '../../workflows/messages';
 import type { CampaignPhase } from '../../workflows/types';
 import { CliError, globalOptions } from '../context';
 
@@ -166,7 +167,7 @@ export interface CampaignRow {
  */
 export function campaignQuery(filter: { cve?: string; status?: string }): string {
   // Continued-as-new runs are earlier chapters of a listed campaign, not campaigns of their own.
-  const clauses = [`WorkflowType = 'patchCampaignWorkflow'`, `ExecutionStatus != 'ContinuedAsNew'`];
+  const clauses = [`WorkflowType = '${PATCH_CAMPAIGN_WORKFLOW}'`, `ExecutionStatus != 'ContinuedAsNew'`];
   if (filter.cve !== undefined) {
     if (!CVE_PATTERN.test(filter.cve)) throw new CliError(`--cve must be a CVE id like CVE-2024-6387, got "${filter.cve}"`, BAD_INPUT_EXIT);
     clauses.push(`${cveIdKey.name} = '${filter.cve.toUpperCase()}'`);
