@@ -5,12 +5,12 @@
 import { activityInfo, ApplicationFailure, cancellationSignal, Context, heartbeat, sleep } from '@temporalio/activity';
 import { clusterLeaseWorkflowId } from '../domain/ids';
 import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
-import type { MetricsSample } from '../domain/gate';
+import type { HealthSample, MetricsSample, NodeManifest, Remediation, SnapshotRecord } from '../domain/fleet';
 import type { CampaignPlan, Planner } from '../domain/plan';
 import { planCampaign } from '../domain/planner';
 import type { Policy } from '../domain/policy';
 import { verifyManifest, type VerifyFindings } from '../domain/verify';
-import type { FleetProvider, HealthSample, NodeManifest, Remediation, SnapshotRecord } from '../providers/port';
+import type { FleetProvider } from '../providers/port';
 import { guarded } from './errors';
 import { createTemporalLookups } from './temporal-lookups';
 import { acquireLeaseSignal, CLUSTER_LEASE_WORKFLOW } from '../workflows/messages';

@@ -16,7 +16,7 @@ import { stepKey } from '../domain/ids';
 import type { NodeStep } from '../domain/node-state';
 import { blocksPatch, describeFindings } from '../domain/findings';
 import type { Activities } from '../activities';
-import type { NodeManifest, SnapshotRecord } from '../providers/port';
+import type { NodeManifest, SnapshotRecord } from '../domain/fleet';
 import { localCall, nodeStep } from './activity-options';
 import { nodeFinishedSignal, nodeStatusQuery } from './messages';
 import type { NodeResult, PatchNodeInput, StepRecord } from './types';

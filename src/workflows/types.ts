@@ -2,7 +2,7 @@ import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
 import type { Policy, PolicyInput } from '../domain/policy';
 import type { NodeOutcome, NodeStep } from '../domain/node-state';
 import type { VerifyFindings } from '../domain/findings';
-import type { NodeManifest, SnapshotRecord } from '../providers/port';
+import type { NodeManifest, SnapshotRecord } from '../domain/fleet';
 import type { CampaignPhase, CampaignState, NodeCounts } from '../domain/campaign/types';
 
 export type { Approval, CampaignPhase, CampaignState, CampaignStatus, ClusterStatus, HaltReason, NodeCounts, OperatorEvent } from '../domain/campaign/types';
