@@ -12,8 +12,7 @@ import { beginRun, carryForContinueAsNew, newCampaignState } from '../domain/cam
 import { countOutcomes } from '../domain/campaign/status';
 import { compareWithBaseline } from '../domain/gate';
 import type { TierPlan } from '../domain/plan';
-import type * as PolicyModule from '../domain/policy';
-import type { Policy } from '../domain/policy';
+import { parsePolicy, PolicyError, type Policy } from '../domain/policy';
 import { clusterFinished } from '../domain/window';
 import { registerCampaignHandlers } from './campaign-handlers';
 import { CampaignRun } from './campaign-run';
@@ -23,18 +22,9 @@ import type { CampaignInput, CampaignResult } from './types';
 const campaignsFinished = metricMeter.createCounter('patchwave_campaigns_total', 'campaigns', 'campaigns finished, by status');
 const campaignDuration = metricMeter.createHistogram('patchwave_campaign_duration_seconds', 'float', 's', 'campaign wall-clock duration');
 
-/**
- * The policy schema (zod), loaded only when a campaign parses its policy. A worker evaluates the
- * workflow bundle's imports anew for every workflow execution, and evaluating zod and the schema
- * was the largest single cost of starting each of thousands of node workflows (docs/performance.md).
- */
-function policySchema(): typeof PolicyModule {
-  return require('../domain/policy') as typeof PolicyModule;
-}
-
 /** One campaign per CVE and scope: plans, then patches tier by tier under the cap, halting for operators. */
 export async function patchCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
-  const policy = input.carried?.policy ?? parsePolicy(input);
+  const policy = input.carried?.policy ?? policyOf(input);
   const state = beginRun(input.carried, () => newCampaignState(input.alert, input.fleet.scope, policy, new Date().toISOString()), input.alert);
   const versions = { useLeases: patched('cluster-leases'), budgetToCriticalPathsFirst: patched('budget-critical-paths-first'), verifiedMessages: patched('verified-node-and-lease-messages'), truthfulPhase: patched('truthful-phase') };
   const run = new CampaignRun(workflowInfo().workflowId, state, versions, taskBoundary());
@@ -158,10 +148,10 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
 }
 
 /** A policy above the 25% cap (or otherwise bad) is refused before anything is touched. */
-function parsePolicy(input: CampaignInput): Policy {
+function policyOf(input: CampaignInput): Policy {
   try {
-    return policySchema().parsePolicy(input.policy);
+    return parsePolicy(input.policy);
   } catch (err) {
-    throw ApplicationFailure.create({ message: (err as Error).message, type: 'InvalidPolicy', nonRetryable: true, details: err instanceof policySchema().PolicyError ? err.issues : [] });
+    throw ApplicationFailure.create({ message: (err as Error).message, type: 'InvalidPolicy', nonRetryable: true, details: err instanceof PolicyError ? err.issues : [] });
   }
 }
