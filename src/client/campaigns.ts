@@ -1,6 +1,7 @@
 /**
  * Client-side campaign operations shared by the CLI, the demo, the ingress and tests.
  */
+import { PatchwaveError } from '../domain/errors';
 import { randomUUID } from 'node:crypto';
 import { type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { NormalizedAlert } from '../domain/alert';
@@ -164,12 +165,12 @@ export async function operate(
   }
 }
 
-export class OperatorRefused extends Error {
+/** A campaign said no to an operator's control or a joining alert; `reason` is its answer. */
+export class OperatorRefused extends PatchwaveError {
   constructor(
     readonly action: OperatorAction | 'alert',
     readonly reason: string,
   ) {
-    super(`${action} refused: ${reason}`);
-    this.name = 'OperatorRefused';
+    super(`${action} refused: ${reason}`, 'refused');
   }
 }

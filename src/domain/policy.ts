@@ -5,6 +5,7 @@
  * input). Plain TypeScript, no schema library: the campaign workflow runs this check, and workflow
  * code is bundled and evaluated anew for every execution (docs/performance.md), so it carries no zod.
  */
+import { PatchwaveError } from './errors';
 import { MAX_UNAVAILABLE_FRACTION } from './cap';
 import { parseDurationMs } from './duration';
 import type { Remediation } from './fleet';
@@ -226,10 +227,10 @@ const FIELDS: { [K in keyof Policy]-?: Field<Policy[K]> } = {
 /** Every field a policy may have, in the order they are documented. */
 export const POLICY_FIELDS = Object.keys(FIELDS) as (keyof Policy)[];
 
-export class PolicyError extends Error {
+/** The policy is not valid: every issue names the field, what it must be and what it was. */
+export class PolicyError extends PatchwaveError {
   constructor(readonly issues: string[]) {
-    super(`invalid policy: ${issues.join('; ')}`);
-    this.name = 'PolicyError';
+    super(`invalid policy: ${issues.join('; ')}`, 'bad-input');
   }
 }
 

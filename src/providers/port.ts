@@ -7,6 +7,7 @@
  * (see `stepKey` in src/domain/ids.ts). An adapter that sees a key again returns the first result
  * instead of acting twice — this is what makes activity retries after a worker crash safe.
  */
+import { PatchwaveError } from '../domain/errors';
 import type { InventoryAsset } from '../domain/inventory';
 import type { AffectedPackage } from '../domain/alert';
 import type { ClusterMetrics, HealthSample, NodeManifest, Remediation, SnapshotRecord } from '../domain/fleet';
@@ -41,14 +42,14 @@ export type ProviderErrorKind =
 
 export const NON_RETRYABLE_KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict', 'deadline'];
 
-export class ProviderError extends Error {
+/** A fleet provider's call failed; `kind` decides whether Temporal retries it. */
+export class ProviderError extends PatchwaveError {
   constructor(
     readonly kind: ProviderErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'ProviderError';
+    super(message, 'provider', options);
   }
 
   get retryable(): boolean {

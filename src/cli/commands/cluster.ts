@@ -1,10 +1,10 @@
+import { PatchwaveError } from '../../domain/errors';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { clusterDown, clusterStatus, clusterUp } from '../../embedded/cluster/cluster';
 import type { ServicesMode } from '../../embedded/cluster/state';
 import { parseFleetText } from '../../providers/sim/fleet-spec';
-import { CliError } from '../context';
 
 const DEFAULT_STATE_DIR = '.patchwave/cluster';
 
@@ -24,11 +24,11 @@ export function registerClusterCommands(program: Command): void {
     .option('--no-ui', 'do not start the Temporal UI server')
     .option('--no-ingress', 'do not start the webhook ingress')
     .action(async (opts: { stateDir: string; services: string; workers?: string; fleet?: string; portOffset?: string; ui: boolean; ingress: boolean }) => {
-      if (opts.services !== 'single' && opts.services !== 'split') throw new CliError(`--services must be single or split, got "${opts.services}"`, 2);
+      if (opts.services !== 'single' && opts.services !== 'split') throw new PatchwaveError(`--services must be single or split, got "${opts.services}"`, 'bad-input');
       const workers = opts.workers === undefined ? undefined : Number(opts.workers);
-      if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new CliError(`--workers must be a whole number, got "${opts.workers}"`, 2);
+      if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new PatchwaveError(`--workers must be a whole number, got "${opts.workers}"`, 'bad-input');
       const portOffset = opts.portOffset === undefined ? undefined : Number(opts.portOffset);
-      if (portOffset !== undefined && !Number.isInteger(portOffset)) throw new CliError(`--port-offset must be a whole number, got "${opts.portOffset}"`, 2);
+      if (portOffset !== undefined && !Number.isInteger(portOffset)) throw new PatchwaveError(`--port-offset must be a whole number, got "${opts.portOffset}"`, 'bad-input');
       const fleet = opts.fleet ? parseFleetText(readFileSync(opts.fleet, 'utf8'), opts.fleet) : undefined;
       try {
         const state = await clusterUp({ stateDir: opts.stateDir, services: opts.services as ServicesMode, workers, fleet, portOffset, ui: opts.ui, ingress: opts.ingress });
@@ -46,7 +46,7 @@ export function registerClusterCommands(program: Command): void {
           ].join('\n'),
         );
       } catch (err) {
-        throw new CliError((err as Error).message, 1);
+        throw new PatchwaveError((err as Error).message, 'failed');
       }
     });
 
@@ -65,7 +65,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--json', 'print the status as JSON')
     .action(async (opts: { stateDir: string; json?: boolean }) => {
       const status = await clusterStatus(opts.stateDir);
-      if (!status.state) throw new CliError(`no cluster in ${path.resolve(opts.stateDir)}: start one with \`patchwave cluster up\``, 4);
+      if (!status.state) throw new PatchwaveError(`no cluster in ${path.resolve(opts.stateDir)}: start one with \`patchwave cluster up\``, 'not-found');
       if (opts.json) {
         console.log(JSON.stringify({ address: status.state.address, uiUrl: status.state.uiUrl, services: status.state.services, processes: status.processes, frontend: status.frontend }, null, 2));
       } else {

@@ -1,3 +1,4 @@
+import { PatchwaveError } from '../../domain/errors';
 import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -17,7 +18,7 @@ import { renderMarkdown } from '../../report/render-markdown';
 import type { CampaignStatus } from '../../workflows/types';
 import { describeChanges, renderBoard } from '../../report/board';
 import { runningSteps } from '../../client/campaigns';
-import { CliError, globalOptions } from '../context';
+import { globalOptions } from '../context';
 
 export interface DemoSummary {
   campaignId: string;
@@ -54,14 +55,14 @@ export function registerDemoCommand(program: Command): void {
         const summary = await runAwsDemo({ ...common, stateDir: `${common.stateDir}-aws` });
         if (opts.json) console.log(JSON.stringify(summary));
         if (summary.status !== 'completed' || summary.capViolations > 0 || summary.problems.length > 0) {
-          throw new CliError(`aws demo ended ${summary.status}: ${summary.capViolations} cap violations; ${summary.problems.join('; ') || 'no end-state problems'}`, 1);
+          throw new PatchwaveError(`aws demo ended ${summary.status}: ${summary.capViolations} cap violations; ${summary.problems.join('; ') || 'no end-state problems'}`, 'failed');
         }
         return;
       }
-      if (opts.provider !== 'sim') throw new CliError(`--provider must be sim or aws, got "${opts.provider}"`, 2);
+      if (opts.provider !== 'sim') throw new PatchwaveError(`--provider must be sim or aws, got "${opts.provider}"`, 'bad-input');
       const summary = await runDemo(common);
       if (opts.json) console.log(JSON.stringify(summary));
-      if (summary.status !== 'completed' || summary.capViolations > 0) throw new CliError(`demo ended ${summary.status} with ${summary.capViolations} cap violations`, 1);
+      if (summary.status !== 'completed' || summary.capViolations > 0) throw new PatchwaveError(`demo ended ${summary.status} with ${summary.capViolations} cap violations`, 'failed');
     });
 }
 

@@ -1,3 +1,4 @@
+import { EXIT_CODES, PatchwaveError } from '../../domain/errors';
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Command } from 'commander';
@@ -13,7 +14,6 @@ import type { CampaignPlan, ClusterPlan } from '../../domain/plan';
 import { planCampaign } from '../../domain/planner';
 import { parsePolicy, PolicyError, type Policy } from '../../domain/policy';
 import { describeUrgency, type Urgency } from '../../domain/ranking/urgency';
-import { CliError } from '../context';
 import { readAlertInput, readStdinBytes } from './alert';
 
 /**
@@ -23,9 +23,6 @@ import { readAlertInput, readStdinBytes } from './alert';
  * KEV/EPSS/NVD file): nothing planned; 3 valid input, nothing to patch (no actionable finding, or no
  * node in the inventory needs the fix).
  */
-export const PLAN_READY_EXIT_CODE = 0;
-export const BAD_INPUT_EXIT_CODE = 2;
-export const NOTHING_TO_PATCH_EXIT_CODE = 3;
 
 /** A decompressed EPSS file larger than this is refused (the full daily CSV is about 10 MB). */
 const MAX_EPSS_BYTES = 64 * 1024 * 1024;
@@ -97,7 +94,7 @@ export function registerPlanCommand(program: Command, io: PlanCommandIo = defaul
               plans: plans.map((p) => ({ alert: p.alert, plan: p.plan })),
               skipped: parsed.skipped,
               executed: false,
-              exitCode: nodes > 0 ? PLAN_READY_EXIT_CODE : NOTHING_TO_PATCH_EXIT_CODE,
+              exitCode: nodes > 0 ? 0 : EXIT_CODES['nothing-to-patch'],
             },
             null,
             2,
@@ -108,7 +105,7 @@ export function registerPlanCommand(program: Command, io: PlanCommandIo = defaul
       }
       if (nodes === 0) {
         const why = plans.length === 0 ? 'no actionable finding in the alert' : 'no node in the inventory needs the fix';
-        throw new CliError(`nothing to patch: ${why} (exit ${NOTHING_TO_PATCH_EXIT_CODE})`, NOTHING_TO_PATCH_EXIT_CODE);
+        throw new PatchwaveError(`nothing to patch: ${why} (exit ${EXIT_CODES['nothing-to-patch']})`, 'nothing-to-patch');
       }
     });
 }
@@ -122,26 +119,26 @@ function readEpss(file: string): EpssTable {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new CliError(`cannot read EPSS scores ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT_CODE);
+    throw new PatchwaveError(`cannot read EPSS scores ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'bad-input');
   }
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: MAX_EPSS_BYTES });
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `more than ${MAX_EPSS_BYTES} bytes decompressed` : (err as Error).message;
-      throw new CliError(`EPSS scores ${file} is gzip but cannot be decompressed (${why}): expected FIRST's epss_scores-YYYY-MM-DD.csv.gz`, BAD_INPUT_EXIT_CODE);
+      throw new PatchwaveError(`EPSS scores ${file} is gzip but cannot be decompressed (${why}): expected FIRST's epss_scores-YYYY-MM-DD.csv.gz`, 'bad-input');
     }
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new CliError(`EPSS scores ${file} is neither text nor gzip: expected the EPSS CSV, its .csv.gz, or the EPSS API JSON response`, BAD_INPUT_EXIT_CODE);
+    throw new PatchwaveError(`EPSS scores ${file} is neither text nor gzip: expected the EPSS CSV, its .csv.gz, or the EPSS API JSON response`, 'bad-input');
   }
   try {
     return parseEpssText(text, file);
   } catch (err) {
-    if (err instanceof EpssParseError) throw new CliError(err.message, BAD_INPUT_EXIT_CODE);
+    if (err instanceof EpssParseError) throw new PatchwaveError(err.message, 'bad-input');
     throw err;
   }
 }
@@ -161,15 +158,15 @@ function readInput<T>(file: string, what: string, parse: (text: string) => T): T
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT_CODE);
+    throw new PatchwaveError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'bad-input');
   }
   try {
     return parse(text);
   } catch (err) {
     if (err instanceof InventoryFileError || err instanceof KevCatalogError || err instanceof PolicyError || err instanceof NvdParseError) {
-      throw new CliError(`${what} ${file} is not valid:\n${err.issues.map((i) => `  ${i}`).join('\n')}`, BAD_INPUT_EXIT_CODE);
+      throw new PatchwaveError(`${what} ${file} is not valid:\n${err.issues.map((i) => `  ${i}`).join('\n')}`, 'bad-input');
     }
-    if (err instanceof EpssParseError) throw new CliError(err.message, BAD_INPUT_EXIT_CODE);
+    if (err instanceof EpssParseError) throw new PatchwaveError(err.message, 'bad-input');
     throw err;
   }
 }
@@ -179,7 +176,7 @@ function parsePolicyText(text: string, file: string): Policy {
   try {
     document = parseYaml(text);
   } catch (err) {
-    throw new CliError(`policy ${file} is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`, BAD_INPUT_EXIT_CODE);
+    throw new PatchwaveError(`policy ${file} is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`, 'bad-input');
   }
   return parsePolicy(document);
 }
