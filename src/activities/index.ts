@@ -11,6 +11,7 @@ import { planCampaign } from '../domain/planner';
 import type { Policy } from '../domain/policy';
 import { verifyManifest, type VerifyFindings } from '../domain/verify';
 import type { FleetProvider } from '../providers/port';
+import { mapBounded } from '../concurrency';
 import { guarded } from './errors';
 import { createTemporalLookups } from './temporal-lookups';
 import { acquireLeaseSignal, CLUSTER_LEASE_WORKFLOW } from '../workflows/messages';
@@ -85,17 +86,10 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
     async sampleClusterMetrics(clusterIds: string[]): Promise<MetricsSample[]> {
       // A few clusters at a time: a tier of dozens of clusters is sampled in about one read's time,
       // without a burst that the metrics API would throttle.
-      const samples: MetricsSample[] = new Array(clusterIds.length);
-      let next = 0;
-      const sampler = async () => {
-        for (let i = next++; i < clusterIds.length; i = next++) {
-          const clusterId = clusterIds[i]!;
-          const m = await guarded(`metrics of cluster ${clusterId}`, () => provider.clusterMetrics(clusterId, cancellationSignal()));
-          samples[i] = { clusterId, errorRate: m.errorRate, latencyP50Ms: m.latencyP50Ms, latencyP99Ms: m.latencyP99Ms, connections: m.connections, measured: m.measured };
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(METRICS_CONCURRENCY, clusterIds.length) }, sampler));
-      return samples;
+      return mapBounded(clusterIds, METRICS_CONCURRENCY, async (clusterId) => {
+        const m = await guarded(`metrics of cluster ${clusterId}`, () => provider.clusterMetrics(clusterId, cancellationSignal()));
+        return { clusterId, errorRate: m.errorRate, latencyP50Ms: m.latencyP50Ms, latencyP99Ms: m.latencyP99Ms, connections: m.connections, measured: m.measured };
+      });
     },
 
     /** Is the node healthy now, and what is installed: the last-known-good manifest. */

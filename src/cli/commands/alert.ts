@@ -6,10 +6,9 @@ import { PatchwaveError } from '../../domain/errors';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { parse as parseYaml } from 'yaml';
 import { AlertValidationError, formatIssue, parseAlert, type AlertParseResult } from '../../domain/alerts';
+import { readPolicyFile } from '../../config/policy-file';
 import { connectIntakeClient, TemporalUnreachableError } from '../../ingress/connect';
-import { parsePolicy, PolicyError, type PolicyInput } from '../../domain/policy';
 import { ingestParsed, isTransientTemporalError, temporalUiLink, type IntakeResult } from '../../ingress/intake';
 import { resolveTarget } from '../../temporal/connection';
 import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from '../../workflows/search-attributes';
@@ -101,7 +100,7 @@ export function registerAlertCommands(program: Command, io: AlertCommandIo = def
       const provider = providerName(opts.provider);
       const scope = opts.scope === undefined ? undefined : scopeName(opts.scope);
       const parsed = await readAlertInput(file, io.readStdin, 'started');
-      const policy = opts.policy ? readPolicyFile(opts.policy) : undefined;
+      const policy = opts.policy ? readPolicyFile(opts.policy).written : undefined;
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(address);
       const { client, connection } = await connectOrExplain(address, namespace, 'started');
       let result: IntakeResult;
@@ -250,30 +249,6 @@ export async function connectOrExplain(address: string | undefined, namespace: s
     if (err instanceof TemporalUnreachableError) throw new PatchwaveError(`${err.message}. Nothing was ${nothingWas}.`, 'unreachable');
     throw err;
   }
-}
-
-/** A policy file (YAML or JSON), validated now: a bad policy is refused before anything starts. */
-export function readPolicyFile(file: string): PolicyInput {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new PatchwaveError(`cannot read policy ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'bad-input');
-  }
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (err) {
-    throw new PatchwaveError(`policy ${file} is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`, 'bad-input');
-  }
-  try {
-    parsePolicy(document);
-  } catch (err) {
-    if (err instanceof PolicyError) throw new PatchwaveError(`policy ${file} is not valid:\n${err.issues.map((i) => `  ${i}`).join('\n')}`, 'bad-input');
-    throw err;
-  }
-  // The document as written travels to the workflow, which applies the defaults itself.
-  return document as PolicyInput;
 }
 
 export function providerName(value: string): 'sim' | 'aws' {

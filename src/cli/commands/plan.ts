@@ -2,8 +2,8 @@ import { EXIT_CODES, PatchwaveError } from '../../domain/errors';
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { resolveKevPath } from '../../config/kev-path';
+import { readPolicyFile } from '../../config/policy-file';
 import type { NormalizedAlert } from '../../domain/alert';
 import type { AlertParseResult } from '../../domain/alerts';
 import { EpssParseError, parseEpssText, type EpssTable } from '../../domain/enrichment/epss';
@@ -12,7 +12,7 @@ import { KevCatalogError, parseKevCatalogText, type KevCatalog } from '../../dom
 import { InventoryFileError, parseInventoryText } from '../../domain/inventory-file';
 import type { CampaignPlan, ClusterPlan } from '../../domain/plan';
 import { planCampaign } from '../../domain/planner';
-import { parsePolicy, PolicyError, type Policy } from '../../domain/policy';
+import { parsePolicy, type Policy } from '../../domain/policy';
 import { describeUrgency, type Urgency } from '../../domain/ranking/urgency';
 import { readAlertInput, readStdinBytes } from './alert';
 
@@ -72,7 +72,7 @@ export function registerPlanCommand(program: Command, io: PlanCommandIo = defaul
     .action(async (alertFile: string, opts: PlanOptions) => {
       const parsed = await readAlertInput(alertFile, io.readStdin, 'planned');
       const inventory = readInput(opts.inventory, 'inventory', (text) => parseInventoryText(text, opts.inventory));
-      const policy = opts.policy ? readInput(opts.policy, 'policy', (text) => parsePolicyText(text, opts.policy!)) : parsePolicy({});
+      const policy = opts.policy ? readPolicyFile(opts.policy).policy : parsePolicy({});
       const kev = readKev(opts.kev, io);
       const epss = opts.epss ? readEpss(opts.epss) : undefined;
       const nvd = opts.nvd ? readInput(opts.nvd, 'NVD record', (text) => parseNvdText(text, opts.nvd)) : undefined;
@@ -163,22 +163,12 @@ function readInput<T>(file: string, what: string, parse: (text: string) => T): T
   try {
     return parse(text);
   } catch (err) {
-    if (err instanceof InventoryFileError || err instanceof KevCatalogError || err instanceof PolicyError || err instanceof NvdParseError) {
+    if (err instanceof InventoryFileError || err instanceof KevCatalogError || err instanceof NvdParseError) {
       throw new PatchwaveError(`${what} ${file} is not valid:\n${err.issues.map((i) => `  ${i}`).join('\n')}`, 'bad-input');
     }
     if (err instanceof EpssParseError) throw new PatchwaveError(err.message, 'bad-input');
     throw err;
   }
-}
-
-function parsePolicyText(text: string, file: string): Policy {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (err) {
-    throw new PatchwaveError(`policy ${file} is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`, 'bad-input');
-  }
-  return parsePolicy(document);
 }
 
 /**

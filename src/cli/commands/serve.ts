@@ -14,7 +14,8 @@ import { buildIngress, DEFAULT_RATE_LIMITS, ingressLogger } from '../../ingress/
 import { startQueueConsumer, type QueueConsumer } from '../../ingress/queue';
 import { MIN_SECRET_CHARS, SecretsFileError, WebhookSecrets } from '../../ingress/secrets';
 import { globalOptions } from '../context';
-import { connectOrExplain, defaultUiUrl, providerName, readPolicyFile, scopeName } from './alert';
+import { readPolicyFile } from '../../config/policy-file';
+import { connectOrExplain, defaultUiUrl, providerName, scopeName } from './alert';
 
 export const WEBHOOK_SECRET_ENV = 'PATCHWAVE_WEBHOOK_SECRET';
 export const WEBHOOK_TOKEN_ENV = 'PATCHWAVE_WEBHOOK_TOKEN';
@@ -97,7 +98,7 @@ export function registerServeCommand(program: Command, control: ServeControl = {
       const readTls = () => ({ cert: readPem('--tls-cert', opts.tlsCert!), key: readPem('--tls-key', opts.tlsKey!) });
       const tls = opts.tlsCert ? readTls() : undefined;
       const fleet = { provider: providerName(opts.provider), scope: scopeName(opts.scope) };
-      const policy = opts.policy ? readPolicyFile(opts.policy) : undefined;
+      const policy = opts.policy ? readPolicyFile(opts.policy).written : undefined;
       const { taskQueue, address, namespace } = globalOptions(command);
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(address);
 
