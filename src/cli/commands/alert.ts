@@ -15,6 +15,7 @@ import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from '../../
 import { PATCH_CAMPAIGN_WORKFLOW } from '../../workflows/messages';
 import type { CampaignPhase } from '../../workflows/types';
 import { globalOptions } from '../context';
+import { processIo, type CommandIo } from '../io';
 
 /**
  * Exit codes: bad input (alert, policy, filter) 2, like `plan`; every campaign refused 3, like
@@ -22,25 +23,7 @@ import { globalOptions } from '../context';
  */
 
 /** Where the commands read and write; tests pass their own. */
-export interface AlertCommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Bytes, so that invalid UTF-8 is refused with its offset rather than silently replaced. */
-  readStdin: () => Promise<Uint8Array | string>;
-}
-
-/** Reads stdin as bytes; never decoded here (the alert reader checks the UTF-8). */
-export async function readStdinBytes(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-const defaultIo: AlertCommandIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  readStdin: readStdinBytes,
-};
+export type AlertCommandIo = Pick<CommandIo, 'stdout' | 'stderr' | 'readStdin'>;
 
 /**
  * Reads an alert from a file or stdin (`-`) as bytes and parses it; anything that is not an alert
@@ -85,7 +68,7 @@ interface ListOptions {
   json?: boolean;
 }
 
-export function registerAlertCommands(program: Command, io: AlertCommandIo = defaultIo): void {
+export function registerAlertCommands(program: Command, io: AlertCommandIo = processIo): void {
   program
     .command('alert')
     .description('start the campaign for an alert, or join the one already running for its CVE and scope')

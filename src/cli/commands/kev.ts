@@ -5,23 +5,20 @@ import type { Command } from 'commander';
 import { resolveKevPath } from '../../config/kev-path';
 import { parseDurationMs } from '../../domain/duration';
 import { KevCatalogError, parseKevCatalogText } from '../../domain/enrichment/kev';
+import { processIo, type CommandIo } from '../io';
 
 /** CISA's published feed of the Known Exploited Vulnerabilities catalog. */
 export const KEV_FEED_URL = 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json';
 
-export interface KevCommandIo {
-  fetch: typeof fetch;
-  stdout: (text: string) => void;
-}
-
-const defaultIo: KevCommandIo = { fetch: (...args) => fetch(...args), stdout: (text) => process.stdout.write(text) };
+/** Where the command fetches and writes; tests pass their own. */
+export type KevCommandIo = Pick<CommandIo, 'fetch' | 'stdout'>;
 
 /**
  * `patchwave kev refresh [--out path]`: downloads CISA's KEV catalog, validates it, and replaces
  * the local copy atomically. Any failure — offline, timeout, HTTP error, a document that is not a
  * catalog — leaves the existing file untouched and says so.
  */
-export function registerKevCommand(program: Command, io: KevCommandIo = defaultIo): void {
+export function registerKevCommand(program: Command, io: KevCommandIo = processIo): void {
   const kev = program.command('kev').description('the local CISA Known Exploited Vulnerabilities catalog');
   kev
     .command('refresh')

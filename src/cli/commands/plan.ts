@@ -14,7 +14,8 @@ import type { CampaignPlan, ClusterPlan } from '../../domain/plan';
 import { planCampaign } from '../../domain/planner';
 import { parsePolicy, type Policy } from '../../domain/policy';
 import { describeUrgency, type Urgency } from '../../domain/ranking/urgency';
-import { readAlertInput, readStdinBytes } from './alert';
+import { readAlertInput } from './alert';
+import { processIo, type CommandIo } from '../io';
 
 /**
  * Exit codes, so that scripts can tell the outcomes apart (the idea of `terraform plan
@@ -28,20 +29,7 @@ import { readAlertInput, readStdinBytes } from './alert';
 const MAX_EPSS_BYTES = 64 * 1024 * 1024;
 
 /** Where the command reads and writes; tests pass their own. */
-export interface PlanCommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Bytes, so that invalid UTF-8 is refused with its offset rather than silently replaced. */
-  readStdin: () => Promise<Uint8Array | string>;
-  now: () => Date;
-}
-
-const defaultIo: PlanCommandIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  readStdin: readStdinBytes,
-  now: () => new Date(),
-};
+export type PlanCommandIo = Pick<CommandIo, 'stdout' | 'stderr' | 'readStdin' | 'now'>;
 
 interface PlanOptions {
   inventory: string;
@@ -57,7 +45,7 @@ interface PlanOptions {
  * tiers, clusters, node order with canary and rescue, cap, urgency, deadline and reasons. A dry run:
  * nothing is executed and no Temporal connection is made.
  */
-export function registerPlanCommand(program: Command, io: PlanCommandIo = defaultIo): void {
+export function registerPlanCommand(program: Command, io: PlanCommandIo = processIo): void {
   program
     .command('plan')
     .description('print the risk-ranked patch plan for an alert, without executing anything')

@@ -1,5 +1,4 @@
 import { PatchwaveError } from '../../domain/errors';
-import { writeFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { collectReport } from '../../report/collect';
@@ -8,29 +7,20 @@ import { renderHtml } from '../../report/render-html';
 import { renderJson } from '../../report/render-json';
 import { renderMarkdown } from '../../report/render-markdown';
 import { globalOptions, withClient } from '../context';
+import { processIo, type CommandIo } from '../io';
 
 const FORMATS = ['json', 'md', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 
 /** Where the command writes; tests pass their own. */
-export interface ReportCommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  writeFile: (file: string, text: string) => void;
-}
-
-const defaultIo: ReportCommandIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  writeFile: (file, text) => writeFileSync(file, text),
-};
+export type ReportCommandIo = Pick<CommandIo, 'stdout' | 'stderr' | 'writeFile'>;
 
 /**
  * `patchwave report <campaignId> [--format json|md|html] [--out file]`: the audit report of a
  * campaign (running or finished) — alert, enrichment, plan, approvals, every node's timeline,
  * failures and compensations, capacity per cluster against its cap, final state.
  */
-export function registerReportCommand(program: Command, io: ReportCommandIo = defaultIo): void {
+export function registerReportCommand(program: Command, io: ReportCommandIo = processIo): void {
   program
     .command('report <campaignId>')
     .description("the campaign's audit report: Markdown (default), JSON, or a self-contained HTML page with charts")
