@@ -32,14 +32,12 @@ const DEFAULT_PATIENCE_MS = 5 * 60_000;
 export interface ActivityDeps {
   provider: FleetProvider;
   planner?: Planner;
-  /** Observes node outcomes (metrics counters); optional. */
-  onNodeOutcome?: (outcome: string) => void;
 }
 
-/** Keeps a long provider call visibly alive: a dead worker is noticed in the heartbeat timeout. */
 /** Clusters whose metrics are read at once by the tier gate. */
 const METRICS_CONCURRENCY = 8;
 
+/** Keeps a long provider call visibly alive: a dead worker is noticed in the heartbeat timeout. */
 async function withHeartbeat<T>(call: () => Promise<T>): Promise<T> {
   // A local activity has no heartbeat (the worker keeps its workflow task alive instead).
   if (activityInfo().isLocal) return call();

@@ -6,7 +6,7 @@
  * campaign-handlers'. Decisions are made only at workflow-task boundaries (task-boundary.ts).
  */
 import { allHandlersFinished, ApplicationFailure, continueAsNew, metricMeter, patched, workflowInfo } from '@temporalio/workflow';
-import { allClusters, currentTier, runningCount } from '../domain/campaign/queries';
+import { allClusters, runningCount } from '../domain/campaign/queries';
 import { decideStarts, nextRescueRelease, patchingPhase, tierFinished } from '../domain/campaign/scheduler';
 import { beginRun, carryForContinueAsNew, newCampaignState } from '../domain/campaign/state';
 import { countOutcomes } from '../domain/campaign/status';

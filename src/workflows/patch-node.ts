@@ -43,8 +43,10 @@ function failureMessage(err: unknown): string {
 /** Patches one node; always returns a result (failures are outcomes, not workflow failures). */
 export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResult> {
   const { nodeId, campaignId, cveId } = input;
-  // Inputs recorded before a timeout existed lack it: fall back to the policy defaults, so node
-  // workflows started by an older campaign keep replaying after an upgrade.
+  // Inputs recorded before a field existed lack it, and node workflows started by an older campaign
+  // must keep running after an upgrade. The timeouts fall back to the policy's defaults. The patch
+  // poll interval falls back to 250 ms, not to the policy's 2 s: 250 ms is what runPatch polled at
+  // before the interval became a policy field, so those nodes go on as they started.
   const policy = {
     ...input.policy,
     snapshotTimeout: input.policy.snapshotTimeout ?? 30 * 60_000,

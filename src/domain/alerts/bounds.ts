@@ -1,4 +1,4 @@
-import { AlertValidationError, MAX_REPORTED_ISSUES, type AlertIssue } from './errors';
+import { AlertValidationError, type AlertIssue } from './errors';
 import { formatPath, previewValue } from '../issues';
 
 /**
