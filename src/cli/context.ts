@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { connectIntakeClient, TemporalUnreachableError } from '../ingress/connect';
+import { connectIntakeClient, TemporalUnreachableError } from '../temporal/connect';
 import { PatchwaveError } from '../domain/errors';
 import { DEFAULT_TASK_QUEUE } from '../temporal/connection';
 

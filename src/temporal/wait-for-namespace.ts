@@ -5,7 +5,7 @@
  */
 import { NativeConnection } from '@temporalio/worker';
 import { PatchwaveError } from '../domain/errors';
-import { connectionFailureReason } from '../ingress/connect';
+import { connectionFailureReason } from './connect';
 import { resolveTarget, type TemporalTarget } from './connection';
 
 /** The server or its namespace was still not there at the deadline. */

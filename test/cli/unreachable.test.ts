@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerAlertCommands } from '../../src/cli/commands/alert';
 import { registerOperateCommands } from '../../src/cli/commands/operate';
 import { registerServeCommand, WEBHOOK_TOKEN_ENV } from '../../src/cli/commands/serve';
-import { CONNECT_TIMEOUT_MS, connectionFailureReason, probeTcp } from '../../src/ingress/connect';
+import { CONNECT_TIMEOUT_MS, connectionFailureReason, probeTcp } from '../../src/temporal/connect';
 
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
 

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { AlertValidationError, formatIssue, parseAlert, type AlertParseResult } from '../../domain/alerts';
 import { readPolicyFile } from '../../config/policy-file';
-import { connectIntakeClient, TemporalUnreachableError } from '../../ingress/connect';
+import { connectIntakeClient, TemporalUnreachableError } from '../../temporal/connect';
 import { ingestParsed, isTransientTemporalError, temporalUiLink, type IntakeResult } from '../../ingress/intake';
 import { resolveTarget } from '../../temporal/connection';
 import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from '../../workflows/search-attributes';

@@ -1,12 +1,13 @@
 /**
- * Connecting the intake (`patchwave serve`, `patchwave alert`) to Temporal with a short deadline and
- * an answer a person can act on. Without it an unreachable server surfaced after ~12 s as a raw gRPC
- * stack that did not even name the address tried.
+ * Connecting a command (`patchwave alert`, `status`, the operator controls; `serve` at start) to
+ * Temporal with a short deadline and an answer a person can act on. Without it an unreachable server
+ * surfaced after ~12 s as a raw gRPC stack that did not even name the address tried. Here, beside the
+ * one connection setup, because the worker's namespace wait words its failures the same way.
  */
 import { PatchwaveError } from '../domain/errors';
 import { createConnection } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { resolveDataConverter, resolveTarget, type TemporalTarget } from '../temporal/connection';
+import { resolveDataConverter, resolveTarget, type TemporalTarget } from './connection';
 
 /** Long enough for a TLS handshake to Temporal Cloud across a continent, short enough to tell a person quickly. */
 export const CONNECT_TIMEOUT_MS = 5_000;
