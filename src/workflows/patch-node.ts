@@ -15,20 +15,7 @@ import {
 import { stepKey } from '../domain/ids';
 import type { NodeStep } from '../domain/node-state';
 import { blocksPatch, describeFindings } from '../domain/findings';
-import {
-  afterFailure,
-  compensationOutcome,
-  drainChangedNothing,
-  liveOutcome,
-  quarantineReason,
-  reapplyDrift,
-  runVulnerabilityCheck,
-  servicesToRestart,
-  unhealthyBeforePatch,
-  verificationWorthRecording,
-  type StepFailureInfo,
-  type UndoStep,
-} from '../domain/node-procedure';
+import { afterFailure, compensationOutcome, drainChangedNothing, liveOutcome, quarantineReason, reapplyDrift, runVulnerabilityCheck, servicesToRestart, unhealthyBeforePatch, verificationWorthRecording, type StepFailureInfo, type UndoStep } from '../domain/node-procedure';
 import type { Activities } from '../activities';
 import type { NodeManifest, SnapshotRecord } from '../domain/fleet';
 import { localCall, nodeStep } from './activity-options';
