@@ -117,6 +117,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   };
 
   let snapshot: SnapshotRecord | undefined;
+  let restarted: string[] | undefined;
   let drained = false;
   let patchStarted = false;
   try {
@@ -142,38 +143,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     await run('patch', () =>
       patchCall.runPatch({ ...call('patch'), packages: input.packages, remediation: input.policy.remediation ?? 'targeted', rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout, pollMs: policy.patchPollInterval }),
     (p) => `command ${p.commandId}`);
-    let restarted: string[] | undefined;
-    const verified = await run('verify', async () => {
-      let verified = await readCall.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });
-      const first = verified.findings;
-      if (verified.findings.drift.length > 0) result.drift = verified.findings.drift;
-      if (reapplyDrift(verified.findings, policy)) {
-        await commandCall.reapplyConfig({ ...call('reapply-config'), baseline: baseline! });
-        verified = await readCall.verifyNode({ ...call('verify-after-reapply'), packages: input.packages, baseline: baseline! });
-      }
-      // Old code still mapped: restart those services and look again (cool-off then checks their health).
-      const stale = servicesToRestart(verified.findings, policy);
-      if (stale.length > 0) {
-        await commandCall.restartServices({ ...call('restart-services'), services: stale });
-        restarted = stale;
-        verified = await readCall.verifyNode({ ...call('verify-after-restart'), packages: input.packages, baseline: baseline! });
-      }
-      const checkCommand = runVulnerabilityCheck(verified.findings, policy);
-      if (checkCommand !== undefined) {
-        const check = await readCall.checkNode({ ...call('vulnerability-check'), command: checkCommand });
-        verified = { ...verified, findings: { ...verified.findings, check } };
-      }
-      result.versionsAfter = pick(verified.manifest.packages, input.packages.map((p) => p.name));
-      if (verificationWorthRecording(first, verified.findings, restarted)) result.verification = { first, final: verified.findings, ...(restarted && { restarted }) };
-      if (blocksPatch(verified.findings)) {
-        throw new StepFailure('verify', `verification failed: ${describeFindings(verified.findings)}`);
-      }
-      return verified;
-    }, (v) => {
-      const done = [...(result.drift.length > 0 ? [`drift re-applied: ${result.drift.join(', ')}`] : []), ...(restarted ? [`restarted ${restarted.join(', ')}`] : [])];
-      const open = describeFindings({ notFixed: [], drift: [], kernelPending: v.findings.kernelPending, staleServices: v.findings.staleServices });
-      return [...done, open || 'fixed versions installed and live, config unchanged'].join('; ');
-    });
+    const verified = await run('verify', verifyFix, describeVerified);
     const coolOff = await run('cool-off', () =>
       coolOffCall.coolOffNode({ nodeId, intervalMs: policy.healthCheckInterval, required: policy.healthyChecksRequired, maxMs: policy.coolOffMax, patienceMs: WAIT_WHILE_DRAINED_MS }),
     (c) => `${c.samples} checks, ${c.failures} failed`);
@@ -244,6 +214,45 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     }
   }
 
+  /**
+   * Verify, at the OS level: drift re-applied and services restarted as the policy says, then the
+   * per-CVE check (node-procedure.ts decides each); a fix that is not in place fails the step.
+   */
+  async function verifyFix(): Promise<Verified> {
+    let verified = await readCall.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });
+    const first = verified.findings;
+    if (verified.findings.drift.length > 0) result.drift = verified.findings.drift;
+    if (reapplyDrift(verified.findings, policy)) {
+      await commandCall.reapplyConfig({ ...call('reapply-config'), baseline: baseline! });
+      verified = await readCall.verifyNode({ ...call('verify-after-reapply'), packages: input.packages, baseline: baseline! });
+    }
+    // Old code still mapped: restart those services and look again (cool-off then checks their health).
+    const stale = servicesToRestart(verified.findings, policy);
+    if (stale.length > 0) {
+      await commandCall.restartServices({ ...call('restart-services'), services: stale });
+      restarted = stale;
+      verified = await readCall.verifyNode({ ...call('verify-after-restart'), packages: input.packages, baseline: baseline! });
+    }
+    const checkCommand = runVulnerabilityCheck(verified.findings, policy);
+    if (checkCommand !== undefined) {
+      const check = await readCall.checkNode({ ...call('vulnerability-check'), command: checkCommand });
+      verified = { ...verified, findings: { ...verified.findings, check } };
+    }
+    result.versionsAfter = pick(verified.manifest.packages, input.packages.map((p) => p.name));
+    if (verificationWorthRecording(first, verified.findings, restarted)) result.verification = { first, final: verified.findings, ...(restarted && { restarted }) };
+    if (blocksPatch(verified.findings)) {
+      throw new StepFailure('verify', `verification failed: ${describeFindings(verified.findings)}`);
+    }
+    return verified;
+  }
+
+  /** The verify step's line in the timeline: what was done, and what is still open. */
+  function describeVerified(v: Verified): string {
+    const done = [...(result.drift.length > 0 ? [`drift re-applied: ${result.drift.join(', ')}`] : []), ...(restarted ? [`restarted ${restarted.join(', ')}`] : [])];
+    const open = describeFindings({ notFixed: [], drift: [], kernelPending: v.findings.kernelPending, staleServices: v.findings.staleServices });
+    return [...done, open || 'fixed versions installed and live, config unchanged'].join('; ');
+  }
+
   async function finish(final: NodeResult): Promise<NodeResult> {
     step = 'done';
     const parent = workflowInfo().parent;
@@ -282,6 +291,9 @@ function failureType(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** What verify reads back from the node. */
+type Verified = Awaited<ReturnType<Activities['verifyNode']>>;
 
 function pick(packages: Record<string, string>, names: string[]): Record<string, string> {
   const out: Record<string, string> = {};
