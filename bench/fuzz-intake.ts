@@ -45,7 +45,6 @@ let failed = false;
 try {
   const address = values.address ?? (devServer = await startDevServer({ stateDir: dir, inMemory: true, headless: true, say: (m) => console.error(m) })).address;
   const port = await freePort();
-  const serveLog = path.join(dir, 'serve.log');
   // `node --import tsx`, not the tsx launcher: the launcher runs the program in a second process,
   // and RSS and liveness must be the server's own.
   const child = spawn(

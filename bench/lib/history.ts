@@ -7,6 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { PATCH_NODE_WORKFLOW } from '../../src/workflows/messages';
 
 export interface ExecutionFigure {
   workflowId: string;
@@ -57,7 +58,7 @@ async function listAll(client: Client, taskQueue: string, expectedNodes: number)
   for (;;) {
     const all: ExecutionFigure[] = [];
     for await (const info of client.workflow.list({ query: `TaskQueue = "${taskQueue}"`, pageSize: 1000 })) all.push(figure(info));
-    const nodes = all.filter((e) => e.type === 'patchNodeWorkflow');
+    const nodes = all.filter((e) => e.type === PATCH_NODE_WORKFLOW);
     const open = all.filter((e) => e.status === 'RUNNING');
     if ((nodes.length >= expectedNodes && open.length === 0) || Date.now() > deadline) return all;
     await new Promise((r) => setTimeout(r, 1_000));
@@ -92,7 +93,7 @@ function scanPayloads(history: unknown, label: string): PayloadFigure[] {
 export async function historyReport(client: Client, taskQueue: string, campaignId: string, nodes: number, saveDir?: string): Promise<HistoryReport> {
   const all = await listAll(client, taskQueue, nodes);
   const campaignRuns = all.filter((e) => e.workflowId === campaignId).sort((a, b) => a.startMs - b.startMs);
-  const nodeRuns = all.filter((e) => e.type === 'patchNodeWorkflow');
+  const nodeRuns = all.filter((e) => e.type === PATCH_NODE_WORKFLOW);
   const totalEvents = all.reduce((n, e) => n + e.events, 0);
   const longest = all.reduce((a, b) => (b.events > a.events ? b : a), all[0]);
   const largestBytes = all.reduce((a, b) => (b.bytes > a.bytes ? b : a), all[0]);

@@ -6,6 +6,7 @@
  */
 import { operate } from '../../src/client/campaigns';
 import type { ExperimentContext } from './run';
+import { approveSignal, leaseGrantedSignal, legacyControlUpdates, nodeFinishedSignal, pauseSignal, pauseUpdate, resumeSignal, retryNodeSignal, retryNodeUpdate, skipNodeSignal, skipNodeUpdate, statusQuery } from '../../src/workflows/messages';
 
 export interface StormRound {
   sent: number;
@@ -30,32 +31,32 @@ export async function stormRound(ctx: ExperimentContext, round: number): Promise
     () => operate(env.client, campaignId, 'skip', { by, node: 'no-such-node', reason: 'storm' }),
     () => operate(env.client, campaignId, 'approve', { by: '', reason: '' }),
     // malformed updates
-    () => handle.executeUpdate('pauseCampaign', { args: [null] }),
-    () => handle.executeUpdate('resumeCampaign', { args: [] }),
-    () => handle.executeUpdate('retryNodeCampaign', { args: [{ node: 42 }] }),
-    () => handle.executeUpdate('skipNodeCampaign', { args: ['garbage'] }),
+    () => handle.executeUpdate(pauseUpdate.name, { args: [null] }),
+    () => handle.executeUpdate(legacyControlUpdates.resume.name, { args: [] }),
+    () => handle.executeUpdate(retryNodeUpdate.name, { args: [{ node: 42 }] }),
+    () => handle.executeUpdate(skipNodeUpdate.name, { args: ['garbage'] }),
     // signals, valid and not
-    () => handle.signal('pause', { by }),
-    () => handle.signal('resume', { by }),
-    () => handle.signal('pause', null),
-    () => handle.signal('resume', 42),
-    () => handle.signal('retryNode', null),
-    () => handle.signal('retryNode', { node: 'no-such-node' }),
-    () => handle.signal('skipNode', { node: 12 }),
-    () => handle.signal('approve', null),
-    () => handle.signal('approve', { by: 'mallory', reason: 'forged approval' }),
+    () => handle.signal(pauseSignal, { by }),
+    () => handle.signal(resumeSignal, { by }),
+    () => handle.signal(pauseSignal, null as never),
+    () => handle.signal(resumeSignal, 42 as never),
+    () => handle.signal(retryNodeSignal, null as never),
+    () => handle.signal(retryNodeSignal, { node: 'no-such-node' }),
+    () => handle.signal(skipNodeSignal, { node: 12 } as never),
+    () => handle.signal(approveSignal, null as never),
+    () => handle.signal(approveSignal, { by: 'mallory', reason: 'forged approval' }),
     // forged internal signals: a completion for every node the fleet has out of service right now
-    ...running.map((nodeId) => () => handle.signal('nodeFinished', { nodeId, attempt: 1, outcome: 'patched' })),
-    () => handle.signal('nodeFinished', null),
-    () => handle.signal('nodeFinished', {}),
-    () => handle.signal('nodeFinished', 'garbage'),
-    () => handle.signal('nodeFinished', { nodeId: 'no-such-node', attempt: 1, outcome: 'patched' }),
-    ...(running[0] ? [() => handle.signal('nodeFinished', { nodeId: running[0], attempt: 99, outcome: 'quarantined', reason: 'forged' })] : []),
-    () => handle.signal('leaseGranted', null),
-    () => handle.signal('leaseGranted', { clusterId: 'no-such-cluster' }),
-    ...clusters.slice(-3).map((clusterId) => () => handle.signal('leaseGranted', { clusterId })),
+    ...running.map((nodeId) => () => handle.signal(nodeFinishedSignal, { nodeId, attempt: 1, outcome: 'patched' })),
+    () => handle.signal(nodeFinishedSignal, null as never),
+    () => handle.signal(nodeFinishedSignal, {} as never),
+    () => handle.signal(nodeFinishedSignal, 'garbage' as never),
+    () => handle.signal(nodeFinishedSignal, { nodeId: 'no-such-node', attempt: 1, outcome: 'patched' }),
+    ...(running[0] ? [() => handle.signal(nodeFinishedSignal, { nodeId: running[0], attempt: 99, outcome: 'quarantined', reason: 'forged' })] : []),
+    () => handle.signal(leaseGrantedSignal, null as never),
+    () => handle.signal(leaseGrantedSignal, { clusterId: 'no-such-cluster' }),
+    ...clusters.slice(-3).map((clusterId) => () => handle.signal(leaseGrantedSignal, { clusterId })),
     () => handle.signal('noSuchSignal', { hello: 'world' }),
-    () => handle.query('status'),
+    () => handle.query(statusQuery),
   ];
   const settled = await Promise.allSettled(messages.map((send) => send()));
   return {

@@ -5,15 +5,17 @@
 import { activityInfo, ApplicationFailure, cancellationSignal, Context, heartbeat, sleep } from '@temporalio/activity';
 import { clusterLeaseWorkflowId } from '../domain/ids';
 import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
-import type { MetricsSample } from '../domain/gate';
+import type { HealthSample, MetricsSample, NodeManifest, Remediation, SnapshotRecord } from '../domain/fleet';
 import type { CampaignPlan, Planner } from '../domain/plan';
 import { planCampaign } from '../domain/planner';
 import { checkBundle, type BundleCheck, type BundleSource, type PackageSource } from '../domain/package-source';
 import type { Policy } from '../domain/policy';
 import { verifyManifest, type VerifyFindings } from '../domain/verify';
-import type { FleetProvider, HealthSample, NodeManifest, Remediation, SnapshotRecord } from '../providers/port';
+import type { FleetProvider } from '../providers/port';
+import { mapBounded } from '../concurrency';
 import { guarded } from './errors';
 import { createTemporalLookups } from './temporal-lookups';
+import { acquireLeaseSignal, CLUSTER_LEASE_WORKFLOW } from '../workflows/messages';
 import { patiently, type Patience } from './patience';
 
 export interface NodeCall {
@@ -31,14 +33,12 @@ const DEFAULT_PATIENCE_MS = 5 * 60_000;
 export interface ActivityDeps {
   provider: FleetProvider;
   planner?: Planner;
-  /** Observes node outcomes (metrics counters); optional. */
-  onNodeOutcome?: (outcome: string) => void;
 }
 
-/** Keeps a long provider call visibly alive: a dead worker is noticed in the heartbeat timeout. */
 /** Clusters whose metrics are read at once by the tier gate. */
 const METRICS_CONCURRENCY = 8;
 
+/** Keeps a long provider call visibly alive: a dead worker is noticed in the heartbeat timeout. */
 async function withHeartbeat<T>(call: () => Promise<T>): Promise<T> {
   // A local activity has no heartbeat (the worker keeps its workflow task alive instead).
   if (activityInfo().isLocal) return call();
@@ -72,11 +72,11 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
      * queue. The grant arrives later as the `leaseGranted` signal.
      */
     async requestClusterLease(request: { clusterId: string; holder: string }): Promise<void> {
-      await Context.current().client.workflow.signalWithStart('clusterLeaseWorkflow', {
+      await Context.current().client.workflow.signalWithStart(CLUSTER_LEASE_WORKFLOW, {
         workflowId: clusterLeaseWorkflowId(activityInfo().taskQueue, request.clusterId),
         taskQueue: activityInfo().taskQueue,
         args: [{ clusterId: request.clusterId }],
-        signal: 'acquireLease',
+        signal: acquireLeaseSignal,
         signalArgs: [{ holder: request.holder }],
       });
     },
@@ -85,17 +85,10 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
     async sampleClusterMetrics(clusterIds: string[]): Promise<MetricsSample[]> {
       // A few clusters at a time: a tier of dozens of clusters is sampled in about one read's time,
       // without a burst that the metrics API would throttle.
-      const samples: MetricsSample[] = new Array(clusterIds.length);
-      let next = 0;
-      const sampler = async () => {
-        for (let i = next++; i < clusterIds.length; i = next++) {
-          const clusterId = clusterIds[i]!;
-          const m = await guarded(`metrics of cluster ${clusterId}`, () => provider.clusterMetrics(clusterId, cancellationSignal()));
-          samples[i] = { clusterId, errorRate: m.errorRate, latencyP50Ms: m.latencyP50Ms, latencyP99Ms: m.latencyP99Ms, connections: m.connections, measured: m.measured };
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(METRICS_CONCURRENCY, clusterIds.length) }, sampler));
-      return samples;
+      return mapBounded(clusterIds, METRICS_CONCURRENCY, async (clusterId) => {
+        const m = await guarded(`metrics of cluster ${clusterId}`, () => provider.clusterMetrics(clusterId, cancellationSignal()));
+        return { clusterId, errorRate: m.errorRate, latencyP50Ms: m.latencyP50Ms, latencyP99Ms: m.latencyP99Ms, connections: m.connections, measured: m.measured };
+      });
     },
 
     /** Is the node healthy now, and what is installed: the last-known-good manifest. */

@@ -8,7 +8,7 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { encodeProse, type EncodedProse } from '../domain/campaign/carry';
 import { clusterLeaseWorkflowId } from '../domain/ids';
 import { readRecordedPlan } from '../temporal/recorded-plan';
-import { leaseStateQuery, leaseStatusQuery } from '../workflows/messages';
+import { leaseStateQuery, leaseStatusQuery, PATCH_CAMPAIGN_WORKFLOW } from '../workflows/messages';
 
 /**
  * What a campaign's own record says of its lease on a cluster. `none`: it never asked for it;
@@ -101,7 +101,7 @@ export function createTemporalLookups() {
         if (err instanceof WorkflowNotFoundError) return 'missing';
         throw err;
       }
-      if (description.type !== 'patchCampaignWorkflow') return 'not-a-campaign';
+      if (description.type !== PATCH_CAMPAIGN_WORKFLOW) return 'not-a-campaign';
       if (description.status.name !== 'RUNNING') return 'closed';
       return (await lookup(() => handle.query(leaseStateQuery, request.clusterId))) ?? 'none';
     },

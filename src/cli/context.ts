@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
-import { connectIntakeClient, TemporalUnreachableError } from '../ingress/connect';
+import { connectIntakeClient, TemporalUnreachableError } from '../temporal/connect';
+import { PatchwaveError } from '../domain/errors';
 import { DEFAULT_TASK_QUEUE } from '../temporal/connection';
 
 /** Global connection options (the standard TEMPORAL_* environment and profile fill the rest). */
@@ -26,7 +27,7 @@ export async function withClient<T>(command: Command, body: (client: Client) => 
   try {
     connected = await connectIntakeClient({ address, namespace });
   } catch (err) {
-    if (err instanceof TemporalUnreachableError) throw new CliError(`${err.message}. Nothing was changed.`, 4);
+    if (err instanceof TemporalUnreachableError) throw new PatchwaveError(`${err.message}. Nothing was changed.`, 'unreachable');
     throw err;
   }
   const { client, connection } = connected;
@@ -34,15 +35,5 @@ export async function withClient<T>(command: Command, body: (client: Client) => 
     return await body(client);
   } finally {
     await connection.close();
-  }
-}
-
-/** A user-facing failure: printed without a stack, with the exit code given. */
-export class CliError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
   }
 }

@@ -2,9 +2,7 @@
  * The `patchwave` command.
  */
 import { Command, CommanderError } from 'commander';
-import { PolicyError } from '../domain/policy';
-import { CodecKeyError } from '../temporal/keys';
-import { CliError } from './context';
+import { PatchwaveError } from '../domain/errors';
 import { registerDemoCommand } from './commands/demo';
 import { registerDevCommands } from './commands/dev';
 import { registerOperateCommands } from './commands/operate';
@@ -41,13 +39,11 @@ try {
   await program.parseAsync(process.argv);
 } catch (err) {
   if (err instanceof CommanderError) process.exit(err.exitCode);
-  if (err instanceof CliError) {
+  // Every failure a person may see (a bad flag, file or policy, a refusal, an unreachable server):
+  // its message without a stack, and the exit status of its code.
+  if (err instanceof PatchwaveError) {
     console.error(`patchwave: ${err.message}`);
     process.exit(err.exitCode);
-  }
-  if (err instanceof PolicyError || err instanceof CodecKeyError) {
-    console.error(`patchwave: ${err.message}`);
-    process.exit(2);
   }
   if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? '')) {
     // The campaign was written by an encrypting patchwave (docs/security.md) and this one has no key.

@@ -1,6 +1,7 @@
 /**
  * Client-side campaign operations shared by the CLI, the demo, the ingress and tests.
  */
+import { PatchwaveError } from '../domain/errors';
 import { randomUUID } from 'node:crypto';
 import { type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { NormalizedAlert } from '../domain/alert';
@@ -10,7 +11,9 @@ import {
   abortUpdate,
   approveUpdate,
   joinAlertUpdate,
+  legacyControlUpdates,
   nodeStatusQuery,
+  PATCH_CAMPAIGN_WORKFLOW,
   pauseUpdate,
   resumeUpdate,
   retryNodeUpdate,
@@ -35,7 +38,7 @@ export interface StartCampaignRequest {
  */
 export async function startCampaign(client: Client, request: StartCampaignRequest): Promise<WorkflowHandleWithFirstExecutionRunId<typeof patchCampaignWorkflow>> {
   const policy = request.policy ?? {};
-  return client.workflow.start<typeof patchCampaignWorkflow>('patchCampaignWorkflow', campaignStartOptions(request, policy));
+  return client.workflow.start<typeof patchCampaignWorkflow>(PATCH_CAMPAIGN_WORKFLOW, campaignStartOptions(request, policy));
 }
 
 /**
@@ -80,7 +83,7 @@ export async function startOrJoinCampaign(client: Client, request: StartCampaign
   // The update that starts a campaign carries a known id, so the campaign can tell it from a duplicate.
   const startUpdateId = randomUUID();
   const options = campaignStartOptions(request, policy, startUpdateId);
-  const startWorkflowOperation = new WithStartWorkflowOperation<typeof patchCampaignWorkflow>('patchCampaignWorkflow', options);
+  const startWorkflowOperation = new WithStartWorkflowOperation<typeof patchCampaignWorkflow>(PATCH_CAMPAIGN_WORKFLOW, options);
   try {
     const result = await client.workflow.executeUpdateWithStart(joinAlertUpdate, { args: [request.alert], updateId: startUpdateId, startWorkflowOperation });
     const handle = await startWorkflowOperation.workflowHandle();
@@ -122,6 +125,16 @@ export async function runningSteps(client: Client, status: CampaignStatus): Prom
 
 export type OperatorAction = 'pause' | 'resume' | 'abort' | 'approve' | 'retry' | 'skip';
 
+/** Each operator action's update, today's name and the one a worker older than the rename knows. */
+const controlUpdates = {
+  pause: [pauseUpdate, legacyControlUpdates.pause],
+  resume: [resumeUpdate, legacyControlUpdates.resume],
+  abort: [abortUpdate, legacyControlUpdates.abort],
+  approve: [approveUpdate, legacyControlUpdates.approve],
+  retry: [retryNodeUpdate, legacyControlUpdates.retryNode],
+  skip: [skipNodeUpdate, legacyControlUpdates.skipNode],
+} as const;
+
 /** Operator controls go through validated updates: a refused one comes back with the validator's reason. */
 export async function operate(
   client: Client,
@@ -130,20 +143,21 @@ export async function operate(
   arg: { by?: string; reason?: string; node?: string; cluster?: string; tier?: number } = {},
 ): Promise<string> {
   const handle = campaignHandle(client, campaignId);
+  const payload =
+    action === 'approve'
+      ? { by: arg.by ?? '', reason: arg.reason ?? '', cluster: arg.cluster, tier: arg.tier }
+      : action === 'retry' || action === 'skip'
+        ? { node: arg.node ?? '', by: arg.by, ...(action === 'skip' && { reason: arg.reason }) }
+        : { by: arg.by, reason: arg.reason };
+  const [update, legacy] = controlUpdates[action];
+  const send = (name: string) => handle.executeUpdate<string, [typeof payload]>(name, { args: [payload] });
   try {
-    switch (action) {
-      case 'pause':
-        return await handle.executeUpdate(pauseUpdate, { args: [{ by: arg.by, reason: arg.reason }] });
-      case 'resume':
-        return await handle.executeUpdate(resumeUpdate, { args: [{ by: arg.by, reason: arg.reason }] });
-      case 'abort':
-        return await handle.executeUpdate(abortUpdate, { args: [{ by: arg.by, reason: arg.reason }] });
-      case 'approve':
-        return await handle.executeUpdate(approveUpdate, { args: [{ by: arg.by ?? '', reason: arg.reason ?? '', cluster: arg.cluster, tier: arg.tier }] });
-      case 'retry':
-        return await handle.executeUpdate(retryNodeUpdate, { args: [{ node: arg.node ?? '', by: arg.by }] });
-      case 'skip':
-        return await handle.executeUpdate(skipNodeUpdate, { args: [{ node: arg.node ?? '', by: arg.by, reason: arg.reason }] });
+    try {
+      return await send(update.name);
+    } catch (err) {
+      // A worker not yet upgraded knows the update only by its old name: ask again by that name.
+      if (err instanceof WorkflowUpdateFailedError && (err.cause as Error)?.message === `No registered handler for update: ${update.name}`) return await send(legacy.name);
+      throw err;
     }
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new OperatorRefused(action, (err.cause as Error)?.message ?? err.message);
@@ -151,12 +165,12 @@ export async function operate(
   }
 }
 
-export class OperatorRefused extends Error {
+/** A campaign said no to an operator's control or a joining alert; `reason` is its answer. */
+export class OperatorRefused extends PatchwaveError {
   constructor(
     readonly action: OperatorAction | 'alert',
     readonly reason: string,
   ) {
-    super(`${action} refused: ${reason}`);
-    this.name = 'OperatorRefused';
+    super(`${action} refused: ${reason}`, 'refused');
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The availability cap, without the policy schema: workflow code imports this, and every workflow
- * execution in a worker evaluates its imports anew, so it stays free of zod.
+ * The availability cap: the one number no policy may raise, and what it means for a cluster of a
+ * given size (the planner, the window and the policy check all use it).
  */
 
 /** The availability cap no policy may exceed: product.md §4. */

@@ -1,17 +1,5 @@
+import type { MetricName, MetricsSample } from './fleet';
 import type { Policy } from './policy';
-
-/** A metric a provider may or may not be able to measure (`latency` covers p50 and p99). */
-export type MetricName = 'errorRate' | 'latency' | 'connections';
-
-export interface MetricsSample {
-  clusterId: string;
-  errorRate: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  connections: number;
-  /** What was really measured; absent means everything. An unmeasured number is a placeholder, never compared. */
-  measured?: MetricName[];
-}
 
 /** Was `metric` measured in this sample? Samples recorded before `measured` existed claim everything. */
 export function isMeasured(sample: Pick<MetricsSample, 'measured'>, metric: MetricName): boolean {

@@ -1,6 +1,7 @@
+import { PatchwaveError, summarizeIssues } from './errors';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
-import { describeZodIssues } from './alerts/errors';
+import { describeZodIssues } from './issues';
 import type { DataSensitivity, Exposure, InventoryAsset, Tier } from './inventory';
 
 /**
@@ -67,13 +68,12 @@ export const inventoryFileSchema = z.union([
   }),
 ]);
 
-export class InventoryFileError extends Error {
+export class InventoryFileError extends PatchwaveError {
   constructor(
     readonly source: string,
     readonly issues: string[],
   ) {
-    super(`invalid inventory ${source}: ${issues.slice(0, 5).join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`);
-    this.name = 'InventoryFileError';
+    super(`invalid inventory ${source}: ${summarizeIssues(issues)}`, 'bad-input');
   }
 }
 

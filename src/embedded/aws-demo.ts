@@ -13,44 +13,18 @@
  *
  * The summary's end state is read back from moto with plain SDK calls, not from the workflow.
  */
-import { rmSync } from 'node:fs';
-import path from 'node:path';
-import { campaignResult, campaignStatus, operate, startCampaign } from '../client/campaigns';
+import { startCampaign } from '../client/campaigns';
 import type { NormalizedAlert } from '../domain/alert';
 import { clusterCap, parsePolicy, type PolicyInput } from '../domain/policy';
-import { describeChanges, renderBoard } from '../report/board';
-import { runningSteps } from '../client/campaigns';
 import { AwsFleetProvider } from '../providers/aws/provider';
 import { sandboxClients, standbyHistory, startLocalAwsSandbox, type LocalAwsSandbox } from '../providers/aws/local/sandbox';
 import { moveLaunchTemplateDuringPatch, readSandboxEndState, type SandboxEndState } from '../providers/aws/local/scenario';
 import { DEMO_FIXED_PACKAGES, DEMO_PACKAGES, seedFleet, type SeededFleet } from '../providers/aws/seed';
-import { installRuntime } from '../telemetry';
-import { connectClient, connectWorker } from '../temporal/connection';
-import { createWorker } from '../worker';
-import type { CampaignStatus } from '../workflows/types';
+import { campaignUiLink, DemoStack, summarizeCampaign, type DemoCampaignSummary, type DemoOptions } from './demo-run';
 import { demoAlert, demoPolicy } from './demo-scenario';
-import { startLocalCodec } from './codec';
-import { freePort, startDevServer } from './dev-server';
 
-export interface AwsDemoOptions {
-  json: boolean;
-  stateDir: string;
-  injectFailure: boolean;
-  taskQueue: string;
-}
-
-export interface AwsDemoSummary {
+export interface AwsDemoSummary extends DemoCampaignSummary {
   provider: 'aws';
-  campaignId: string;
-  status: string;
-  nodes: number;
-  clusters: number;
-  tiers: number;
-  patched: number;
-  pendingReboot: number;
-  restartPending: number;
-  rolledBack: number;
-  quarantined: number;
   /** From the fault layer's call log — what Auto Scaling was asked — not the workflow: most members of one group in Standby at once. */
   maxOutOfServiceAtOnce: number;
   /** Groups that ever had more members in Standby than the policy's cap allows. */
@@ -84,25 +58,16 @@ export const awsDemoPolicy: PolicyInput = { ...demoPolicy, snapshotRetentionDays
 
 const SNAPSHOTS_PER_NODE = 2; // root and the /dev/sdf data volume
 
-export async function runAwsDemo(options: AwsDemoOptions): Promise<AwsDemoSummary> {
-  const say = (message: string) => (options.json ? process.stderr : process.stdout).write(`${message}\n`);
+export async function runAwsDemo(options: DemoOptions): Promise<AwsDemoSummary> {
+  const stack = new DemoStack(options, 'patchwave demo (aws)');
+  const { say } = stack;
   const started = Date.now();
-  // The demo narrates failures itself; the SDK's per-activity warnings would only repeat them.
-  installRuntime({ logLevel: 'ERROR' });
-  // A fresh demo every time: the campaign id is a business key, and a finished campaign is never re-run.
-  rmSync(options.stateDir, { recursive: true, force: true });
   say('patchwave demo (aws): starting the embedded Temporal dev server, a local AWS sandbox (moto) and a worker with the AWS provider');
   say('patchwave demo (aws): nothing here talks to AWS — the SDK endpoint is a loopback moto server with dummy credentials');
-  // Encrypted like the sim demo; the UI decodes through a loopback codec server.
-  const uiPort = await freePort();
-  const codec = await startLocalCodec({ stateDir: options.stateDir, uiPort });
-  const server = await startDevServer({ stateDir: path.join(options.stateDir, 'temporal'), uiPort, extraArgs: codec.devServerArgs, say });
-  let sandbox: LocalAwsSandbox | undefined;
-  const stops: (() => Promise<void> | void)[] = [() => codec.server.close(), () => server.stop()];
   try {
-    sandbox = await startLocalAwsSandbox({ pollsInProgress: 3, log: (m) => say(`patchwave demo (aws): ${m}`) });
-    const box = sandbox;
-    stops.unshift(() => box.stop());
+    const { server, codec } = await stack.startTemporal();
+    const box: LocalAwsSandbox = await startLocalAwsSandbox({ pollsInProgress: 3, log: (m) => say(`patchwave demo (aws): ${m}`) });
+    stack.onStop(() => box.stop());
     say(`patchwave demo (aws): moto server at ${box.moto.endpoint}; the provider's SDK clients use the fault layer in front of it at ${box.endpoint}`);
 
     const seedClients = box.clients({ direct: true });
@@ -118,7 +83,7 @@ export async function runAwsDemo(options: AwsDemoOptions): Promise<AwsDemoSummar
     say(`patchwave demo (aws): seeded Auto Scaling groups ${web.autoScalingGroupName} (4 instances behind an internet-facing ALB) and ${db.autoScalingGroupName} (2 database instances), openssh-server ${DEMO_PACKAGES['openssh-server']}`);
 
     const providerClients = sandboxClients(box.endpoint, { region: box.region, maxAttempts: 3 });
-    stops.unshift(() => providerClients.destroy());
+    stack.onStop(() => providerClients.destroy());
     const provider = new AwsFleetProvider({
       clients: providerClients,
       packageSource: 'tags',
@@ -140,48 +105,15 @@ export async function runAwsDemo(options: AwsDemoOptions): Promise<AwsDemoSummar
       }
     }
 
-    const { connection: workerConnection, namespace, dataConverter } = await connectWorker({ address: server.address, namespace: server.namespace, keyring: codec.keyring });
-    stops.unshift(() => workerConnection.close());
-    const worker = await createWorker({ connection: workerConnection, namespace, taskQueue: options.taskQueue, provider, dataConverter });
-    const workerRun = worker.run();
-    stops.unshift(async () => {
-      worker.shutdown();
-      await workerRun;
-    });
-    const { client, connection } = await connectClient({ address: server.address, namespace, keyring: codec.keyring });
-    stops.unshift(() => connection.close());
+    const { client, namespace } = await stack.startWorker(server, codec, provider);
 
     const alert = awsDemoAlert();
     const handle = await startCampaign(client, { alert, fleet: { provider: 'aws', scope: 'all' }, policy: awsDemoPolicy, taskQueue: options.taskQueue });
-    const uiLink = server.uiUrl ? `${server.uiUrl}/namespaces/${namespace}/workflows/${encodeURIComponent(handle.workflowId)}` : null;
+    const uiLink = campaignUiLink(server, namespace, handle.workflowId);
     say(`patchwave demo (aws): campaign ${handle.workflowId} started for ${alert.cveId} (${alert.title})`);
     if (uiLink) say(`patchwave demo (aws): watch it in the Temporal UI: ${uiLink}`);
 
-    const interactive = !options.json && process.stdout.isTTY;
-    let previous: CampaignStatus | undefined;
-    let resumedHalts = 0;
-    const finished = handle.result();
-    finished.catch(() => undefined); // read again below through campaignResult
-    for (;;) {
-      const status = await campaignStatus(client, handle.workflowId).catch(() => undefined);
-      if (status) {
-        if (interactive) process.stdout.write(`\x1b[2J\x1b[H${renderBoard(status, await runningSteps(client, status))}\n`);
-        else for (const line of describeChanges(previous, status)) say(line);
-        if (status.phase === 'halted' && status.halts.every((h) => h.kind === 'node-failed') && status.counts.running === 0 && resumedHalts < 3) {
-          // The demo plays the on-call operator: the failed node was rolled back cleanly, so accept it and go on.
-          say(`patchwave demo (aws): the campaign halted (${status.halts.map((h) => h.message).join('; ')})`);
-          say('patchwave demo (aws): as the operator, resuming: the node is back in service on its old root volume and can be retried later');
-          await operate(client, handle.workflowId, 'resume', { by: 'demo-operator', reason: 'node rolled back cleanly; accept and continue' });
-          resumedHalts++;
-        }
-        previous = status;
-        if (['completed', 'aborted', 'failed'].includes(status.phase)) break;
-      }
-      // Poll every half second, or stop as soon as the campaign has returned.
-      const done = await Promise.race([finished.then(() => true, () => true), new Promise<boolean>((r) => setTimeout(() => r(false), 500))]);
-      if (done) break;
-    }
-    const result = await campaignResult(client, handle.workflowId);
+    const { result, last } = await stack.follow(client, handle.workflowId, 'its old root volume');
 
     // ---- What AWS (moto) says now ----
     const ends: SandboxEndState[] = [];
@@ -233,16 +165,7 @@ export async function runAwsDemo(options: AwsDemoOptions): Promise<AwsDemoSummar
 
     const summary: AwsDemoSummary = {
       provider: 'aws',
-      campaignId: result.campaignId,
-      status: result.status,
-      nodes: result.counts.total,
-      clusters: previous?.tiers.reduce((n, t) => n + t.clusters.length, 0) ?? 0,
-      tiers: previous?.tiers.length ?? 0,
-      patched: result.counts.patched,
-      pendingReboot: result.counts.pendingReboot ?? 0,
-      restartPending: result.counts.restartPending ?? 0,
-      rolledBack: result.counts.rolledBack,
-      quarantined: result.counts.quarantined,
+      ...summarizeCampaign(result, last),
       maxOutOfServiceAtOnce: Math.max(0, ...Object.values(history.maxInStandby)),
       capViolations,
       instancesInStandby: standby.length,
@@ -266,12 +189,6 @@ export async function runAwsDemo(options: AwsDemoOptions): Promise<AwsDemoSummar
     if (uiLink) say(`  Temporal UI: ${uiLink} (open while the demo runs; \`patchwave dev\` keeps it up)`);
     return summary;
   } finally {
-    for (const stop of stops) {
-      try {
-        await stop();
-      } catch {
-        // best effort: keep stopping the rest
-      }
-    }
+    await stack.stop();
   }
 }

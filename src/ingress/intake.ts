@@ -5,7 +5,7 @@
 import { isGrpcServiceError, WorkflowExecutionAlreadyStartedError, WorkflowUpdateRPCTimeoutOrCancelledError, type Client } from '@temporalio/client';
 import type { NormalizedAlert } from '../domain/alert';
 import { alertScope } from '../domain/alert';
-import { parseAlert, type AlertParseResult, type SkippedFinding } from '../domain/alerts';
+import type { AlertParseResult, SkippedFinding } from '../domain/alerts';
 import { campaignWorkflowId } from '../domain/ids';
 import type { PolicyInput } from '../domain/policy';
 import { OperatorRefused, startOrJoinCampaign } from '../client/campaigns';
@@ -54,11 +54,6 @@ export interface IntakeResult {
   campaigns: CampaignAnswer[];
   refused: CampaignRefusal[];
   skipped: SkippedFinding[];
-}
-
-/** Parses (throws AlertValidationError on a payload that is not an alert), then starts or joins. */
-export async function ingestPayload(client: Client, payload: unknown, config: IntakeConfig): Promise<IntakeResult> {
-  return ingestParsed(client, parseAlert(payload), config);
 }
 
 /**

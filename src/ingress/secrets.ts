@@ -5,6 +5,7 @@
  *
  * Nothing here logs or echoes a secret: errors name the file, the line and the id, never the value.
  */
+import { PatchwaveError } from '../domain/errors';
 import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import path from 'node:path';
@@ -18,10 +19,9 @@ export interface WebhookSecret {
   secret: string;
 }
 
-export class SecretsFileError extends Error {
+export class SecretsFileError extends PatchwaveError {
   constructor(message: string) {
-    super(message);
-    this.name = 'SecretsFileError';
+    super(message, 'bad-input');
   }
 }
 

@@ -7,65 +7,19 @@
  * (see `stepKey` in src/domain/ids.ts). An adapter that sees a key again returns the first result
  * instead of acting twice — this is what makes activity retries after a worker crash safe.
  */
+import { PatchwaveError } from '../domain/errors';
 import type { InventoryAsset } from '../domain/inventory';
 import type { AffectedPackage } from '../domain/alert';
-import type { MetricName } from '../domain/gate';
 import type { BundleSource, PackageSource } from '../domain/package-source';
+import type { ClusterMetrics, HealthSample, NodeManifest, Remediation, SnapshotRecord } from '../domain/fleet';
 
-export interface NodeManifest {
-  nodeId: string;
-  /** Installed package name → version. */
-  packages: Record<string, string>;
-  kernel: string;
-  /** Critical config file path → checksum (sha256 hex). */
-  configChecksums: Record<string, string>;
-  /**
-   * Services whose processes still map a file the package manager replaced or deleted (what
-   * `needrestart` reports): the fix is on disk, not in memory. Absent: not checked by this provider.
-   */
-  staleServices?: string[];
-  capturedAt: string;
-}
-
-export interface HealthSample {
-  healthy: boolean;
-  at: string;
-  detail?: string;
-}
-
-export interface SnapshotRecord {
-  /** Data volume snapshot ids. */
-  snapshotIds: string[];
-  /** Reference to the saved configuration (launch template version, instance settings, config files). */
-  configRef: string;
-  createdAt: string;
-}
+// The fleet's data lives in the domain (the workflows record it); adapters may import it from here.
+export type { ClusterMetrics, HealthSample, MetricName, NodeManifest, Remediation, SnapshotRecord } from '../domain/fleet';
 
 export type PatchStatus =
   | { state: 'InProgress' }
   | { state: 'Success'; detail?: string }
   | { state: 'Failed'; detail: string };
-
-export interface ClusterMetrics {
-  clusterId: string;
-  /** Fraction of requests failing, 0..1. */
-  errorRate: number;
-  latencyP50Ms: number;
-  latencyP99Ms: number;
-  connections: number;
-  /**
-   * Which of the numbers above were actually measured. Absent: all of them. A provider that cannot
-   * measure one (AWS without CloudWatch: latency, connections) reports it as 0 and leaves it out here,
-   * so the tier gate never compares a placeholder 0 with anything.
-   */
-  measured?: MetricName[];
-  at: string;
-}
-
-export type { MetricName };
-
-/** `targeted`: exactly the alert's packages at or above their fixed versions; `baseline`: the node's whole patch baseline. */
-export type Remediation = 'targeted' | 'baseline';
 
 export interface OperationContext {
   /** Stable across retries of the same step: campaign id + node + step. */
@@ -89,14 +43,14 @@ export type ProviderErrorKind =
 
 export const NON_RETRYABLE_KINDS: readonly ProviderErrorKind[] = ['bad-input', 'access-denied', 'not-found', 'conflict', 'deadline'];
 
-export class ProviderError extends Error {
+/** A fleet provider's call failed; `kind` decides whether Temporal retries it. */
+export class ProviderError extends PatchwaveError {
   constructor(
     readonly kind: ProviderErrorKind,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
-    this.name = 'ProviderError';
+    super(message, 'provider', options);
   }
 
   get retryable(): boolean {

@@ -6,6 +6,7 @@
  */
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { campaignHandle, campaignStatus } from '../client/campaigns';
+import { mapBounded } from '../concurrency';
 import { nodeWorkflowId } from '../domain/ids';
 import type { CampaignPlan } from '../domain/plan';
 import { nodeStatusQuery } from '../workflows/messages';
@@ -18,20 +19,6 @@ export interface CollectOptions {
   concurrency?: number;
   /** The report's clock (tests). */
   now?: () => Date;
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
-export async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await fn(items[index], index);
-    }
-  });
-  await Promise.all(lanes);
-  return results;
 }
 
 export async function collectReport(client: Client, campaignId: string, options: CollectOptions = {}): Promise<CampaignReport> {

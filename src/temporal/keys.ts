@@ -9,6 +9,7 @@
  * or comma separated), PATCHWAVE_CODEC_KEYS (`id1:base64key,id2:base64key`). `dev` and `demo` keep a
  * generated key in their state directory instead.
  */
+import { PatchwaveError } from '../domain/errors';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -31,13 +32,12 @@ export interface Keyring {
 }
 
 /** A key that is missing, malformed or wrong; the message names the key id and never the key. */
-export class CodecKeyError extends Error {
+export class CodecKeyError extends PatchwaveError {
   constructor(
     message: string,
     readonly keyId?: string,
   ) {
-    super(message);
-    this.name = 'CodecKeyError';
+    super(message, 'bad-input');
   }
 }
 

@@ -4,10 +4,16 @@
  * "Namespace default was not found".
  */
 import { NativeConnection } from '@temporalio/worker';
-import { connectionFailureReason } from '../ingress/connect';
+import { PatchwaveError } from '../domain/errors';
+import { connectionFailureReason } from './connect';
 import { resolveTarget, type TemporalTarget } from './connection';
 
-export class NamespaceWaitTimeout extends Error {}
+/** The server or its namespace was still not there at the deadline. */
+export class NamespaceWaitTimeout extends PatchwaveError {
+  constructor(message: string) {
+    super(message, 'unreachable');
+  }
+}
 
 export interface WaitOptions {
   timeoutMs: number;

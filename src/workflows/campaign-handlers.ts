@@ -21,6 +21,7 @@ import {
   joinAlertUpdate,
   leaseGrantedSignal,
   leaseStateQuery,
+  legacyControlUpdates,
   nodeFinishedSignal,
   pauseSignal,
   pauseUpdate,
@@ -40,17 +41,18 @@ const controlShapes: Record<Control['kind'], (raw: unknown) => Checked<Omit<Cont
   resume: (raw) => checkOperatorNote(raw, 'resume'),
   abort: (raw) => checkOperatorNote(raw, 'abort'),
   approve: (raw) => checkApproval(raw),
-  retry: (raw) => checkNodeControl(raw, 'retryNode'),
-  skip: (raw) => checkNodeControl(raw, 'skipNode'),
+  retry: (raw) => checkNodeControl(raw, retryNodeSignal.name),
+  skip: (raw) => checkNodeControl(raw, skipNodeSignal.name),
 };
 
+/** Each control's signal and updates (today's name, and the one recorded before the rename). */
 const controlMessages = [
-  ['pause', pauseSignal, pauseUpdate],
-  ['resume', resumeSignal, resumeUpdate],
-  ['abort', abortSignal, abortUpdate],
-  ['approve', approveSignal, approveUpdate],
-  ['retry', retryNodeSignal, retryNodeUpdate],
-  ['skip', skipNodeSignal, skipNodeUpdate],
+  ['pause', pauseSignal, [pauseUpdate, legacyControlUpdates.pause]],
+  ['resume', resumeSignal, [resumeUpdate, legacyControlUpdates.resume]],
+  ['abort', abortSignal, [abortUpdate, legacyControlUpdates.abort]],
+  ['approve', approveSignal, [approveUpdate, legacyControlUpdates.approve]],
+  ['retry', retryNodeSignal, [retryNodeUpdate, legacyControlUpdates.retryNode]],
+  ['skip', skipNodeSignal, [skipNodeUpdate, legacyControlUpdates.skipNode]],
 ] as const;
 
 /** Registers every handler; call before the workflow's first `await`. */
@@ -69,34 +71,36 @@ export function registerCampaignHandlers(run: CampaignRun, input: CampaignInput)
     run.changed();
     return reply;
   };
-  for (const [kind, signal, update] of controlMessages) {
+  for (const [kind, signal, updates] of controlMessages) {
     setHandler(signal, (raw: unknown) => {
       const control = controlOf(kind, raw);
       if (control.ok) apply(control.value);
       else run.refuse(kind, control.reason);
     });
-    setHandler(
-      update,
-      (raw: unknown) => {
-        // The validator has just accepted it against this same state.
-        const control = controlOf(kind, raw);
-        if (!control.ok) throw ApplicationFailure.nonRetryable(control.reason, 'ControlRefused');
-        return apply(control.value);
-      },
-      {
-        validator: (raw: unknown) => {
+    for (const update of updates) {
+      setHandler(
+        update,
+        (raw: unknown) => {
+          // The validator has just accepted it against this same state.
           const control = controlOf(kind, raw);
-          if (!control.ok) throw new Error(control.reason);
+          if (!control.ok) throw ApplicationFailure.nonRetryable(control.reason, 'ControlRefused');
+          return apply(control.value);
         },
-      },
-    );
+        {
+          validator: (raw: unknown) => {
+            const control = controlOf(kind, raw);
+            if (!control.ok) throw new Error(control.reason);
+          },
+        },
+      );
+    }
   }
 
   setHandler(nodeFinishedSignal, (raw: unknown) => {
     const checked = checkNodeFinished(raw);
-    if (!checked.ok) return run.refuse('nodeFinished', checked.reason);
+    if (!checked.ok) return run.refuse(nodeFinishedSignal.name, checked.reason);
     const claim = checked.value;
-    if (!clusterOfNode(state.plan, claim.nodeId)) return run.refuse('nodeFinished', `unknown node: ${claim.nodeId} is not in this campaign's plan`);
+    if (!clusterOfNode(state.plan, claim.nodeId)) return run.refuse(nodeFinishedSignal.name, `unknown node: ${claim.nodeId} is not in this campaign's plan`);
     const attempt = state.attempts[claim.nodeId] ?? 1;
     const outcome = state.outcomes[claim.nodeId] ?? 'pending';
     if (!run.versions.verifiedMessages) {
@@ -104,22 +108,22 @@ export function registerCampaignHandlers(run: CampaignRun, input: CampaignInput)
       if (attempt === claim.attempt && outcome === 'running') run.recordOutcome(claim);
       return;
     }
-    if (claim.attempt !== attempt) return run.refuse('nodeFinished', `stale: ${claim.nodeId} attempt ${claim.attempt} reported, the current attempt is ${attempt}`);
+    if (claim.attempt !== attempt) return run.refuse(nodeFinishedSignal.name, `stale: ${claim.nodeId} attempt ${claim.attempt} reported, the current attempt is ${attempt}`);
     // The node's own report arriving after its result was recorded says nothing new; a running node's
     // report is only a claim: its completion comes from its workflow's result.
-    if (outcome !== 'running' && outcome !== claim.outcome) run.refuse('nodeFinished', `${claim.nodeId} is ${outcome}, not running: nothing to finish`);
+    if (outcome !== 'running' && outcome !== claim.outcome) run.refuse(nodeFinishedSignal.name, `${claim.nodeId} is ${outcome}, not running: nothing to finish`);
   });
 
   setHandler(leaseGrantedSignal, (raw: unknown) => {
     const checked = checkLeaseGranted(raw);
-    if (!checked.ok) return run.refuse('leaseGranted', checked.reason);
+    if (!checked.ok) return run.refuse(leaseGrantedSignal.name, checked.reason);
     const { clusterId } = checked.value;
     if (!run.versions.verifiedMessages) {
       if (state.leases[clusterId] === 'requested') state.leases[clusterId] = 'granted';
       return run.changed();
     }
-    if (!allClusters(state.plan).some((c) => c.id === clusterId)) return run.refuse('leaseGranted', `unknown cluster: ${clusterId} is not in this campaign's plan`);
-    if (state.leases[clusterId] !== 'requested') return run.refuse('leaseGranted', `the lease of ${clusterId} is ${state.leases[clusterId] ?? 'not requested'}: nothing to grant`);
+    if (!allClusters(state.plan).some((c) => c.id === clusterId)) return run.refuse(leaseGrantedSignal.name, `unknown cluster: ${clusterId} is not in this campaign's plan`);
+    if (state.leases[clusterId] !== 'requested') return run.refuse(leaseGrantedSignal.name, `the lease of ${clusterId} is ${state.leases[clusterId] ?? 'not requested'}: nothing to grant`);
     run.leasesToConfirm.set(clusterId, true);
     run.changed();
   });
@@ -152,7 +156,7 @@ export function registerCampaignHandlers(run: CampaignRun, input: CampaignInput)
     },
     {
       validator: (alert: NormalizedAlert) => {
-        if (typeof alert?.cveId !== 'string') throw new Error('joinAlert takes a normalized alert with a cveId');
+        if (typeof alert?.cveId !== 'string') throw new Error(`${joinAlertUpdate.name} takes a normalized alert with a cveId`);
         if (alert.cveId.toUpperCase() !== state.plan.cveId.toUpperCase()) throw new Error(`alert is for ${alert.cveId}, this campaign is for ${state.plan.cveId}`);
         if (isClosing(state)) throw new Error(`campaign is ${state.phase}: start a new one for a new scope`);
       },

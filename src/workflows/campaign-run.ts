@@ -17,7 +17,7 @@ import { clusterLeaseWorkflowId, nodeWorkflowId } from '../domain/ids';
 import { checkNodeFinished } from '../domain/messages';
 import type { ClusterPlan } from '../domain/plan';
 import { shortCall } from './activity-options';
-import { releaseLeaseSignal } from './messages';
+import { leaseGrantedSignal, releaseLeaseSignal } from './messages';
 import { patchNodeWorkflow } from './patch-node';
 import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from './search-attributes';
 import type { TaskBoundary } from './task-boundary';
@@ -208,7 +208,7 @@ export class CampaignRun {
               this.state.leases[clusterId] = 'granted';
               return this.changed();
             }
-            if (claimed) this.refuse('leaseGranted', `the lease workflow of ${clusterId} says its holder is ${holder ?? 'nobody'}, not this campaign`);
+            if (claimed) this.refuse(leaseGrantedSignal.name, `the lease workflow of ${clusterId} says its holder is ${holder ?? 'nobody'}, not this campaign`);
           },
           (err: unknown) => {
             this.leasesToConfirm.set(clusterId, claimed);

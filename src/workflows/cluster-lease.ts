@@ -61,14 +61,14 @@ export async function clusterLeaseWorkflow(input: ClusterLeaseInput): Promise<vo
   const holds = (campaign: string) => holder === campaign || queue.includes(campaign);
 
   setHandler(acquireLeaseSignal, (raw: unknown) => {
-    const checked = checkLeaseHolder(raw, 'acquireLease');
+    const checked = checkLeaseHolder(raw, acquireLeaseSignal.name);
     if (!checked.ok) return refuse('acquireLease', checked.reason);
     const campaign = checked.value.holder;
     if (campaign !== holder && !queue.includes(campaign)) queue.push(campaign);
   });
   // Handlers only note the claim; the check (an activity) is the main loop's, at a task boundary.
   setHandler(releaseLeaseSignal, (raw: unknown) => {
-    const checked = checkLeaseHolder(raw, 'releaseLease');
+    const checked = checkLeaseHolder(raw, releaseLeaseSignal.name);
     if (!checked.ok) return refuse('releaseLease', checked.reason);
     const campaign = checked.value.holder;
     if (!verifiedRelease) return release(campaign);

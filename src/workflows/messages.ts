@@ -1,14 +1,30 @@
-/** Every signal, query and update of patchwave's workflows. Same stem on the wire as the constant. */
+/**
+ * Every wire name of patchwave's workflows: the workflow types, and each signal, query and update.
+ * Same stem on the wire as the constant. A wire name is recorded in histories and used by running
+ * executions: renaming one breaks them, so a renamed message keeps its old name registered too.
+ */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { NormalizedAlert } from '../domain/alert';
 import type { Approval, CampaignStatus, JoinResult, LeaseRefusal, NodeFinished, NodeStatus } from './types';
 
+/**
+ * The workflow types, as the functions in patch-campaign.ts, patch-node.ts and cluster-lease.ts are
+ * named (the worker registers a workflow by its function's name). Clients and activities use these
+ * instead of importing the workflow modules, which may only be evaluated inside the workflow sandbox.
+ */
+export const PATCH_CAMPAIGN_WORKFLOW = 'patchCampaignWorkflow';
+export const PATCH_NODE_WORKFLOW = 'patchNodeWorkflow';
+export const CLUSTER_LEASE_WORKFLOW = 'clusterLeaseWorkflow';
+
+/** What an operator's pause, resume or abort carries: who asks and why (both optional unless the policy names operators). */
+export type OperatorNote = { by?: string; reason?: string };
+
 /** Finish in-flight nodes, start nothing new. */
-export const pauseSignal = defineSignal<[{ by?: string; reason?: string }?]>('pause');
+export const pauseSignal = defineSignal<[OperatorNote?]>('pause');
 /** Leave a pause or a halt: accepted failures stay recorded, the campaign goes on. */
-export const resumeSignal = defineSignal<[{ by?: string; reason?: string }?]>('resume');
+export const resumeSignal = defineSignal<[OperatorNote?]>('resume');
 /** Stop after in-flight work; nothing new starts; the campaign ends `aborted`. */
-export const abortSignal = defineSignal<[{ by?: string; reason?: string }?]>('abort');
+export const abortSignal = defineSignal<[OperatorNote?]>('abort');
 /** The compliance gate, or a single-node cluster's explicit approval. */
 export const approveSignal = defineSignal<[Omit<Approval, 'at'>]>('approve');
 /** Run a failed node's procedure again (a new attempt). */
@@ -23,13 +39,32 @@ export const statusQuery = defineQuery<CampaignStatus>('status');
 /** A node workflow's current step and timeline. */
 export const nodeStatusQuery = defineQuery<NodeStatus>('nodeStatus');
 
-/** Validated operator controls: a refused update never reaches history. */
-export const pauseUpdate = defineUpdate<string, [{ by?: string; reason?: string }]>('pauseCampaign');
-export const resumeUpdate = defineUpdate<string, [{ by?: string; reason?: string }]>('resumeCampaign');
-export const abortUpdate = defineUpdate<string, [{ by?: string; reason?: string }]>('abortCampaign');
-export const approveUpdate = defineUpdate<string, [Omit<Approval, 'at'>]>('approveCampaign');
-export const retryNodeUpdate = defineUpdate<string, [{ node: string; by?: string }]>('retryNodeCampaign');
-export const skipNodeUpdate = defineUpdate<string, [{ node: string; by?: string; reason?: string }]>('skipNodeCampaign');
+/** Pause as a validated update: a refused one never reaches history, the caller gets the reason. */
+export const pauseUpdate = defineUpdate<string, [OperatorNote]>('pause');
+/** Resume as a validated update. */
+export const resumeUpdate = defineUpdate<string, [OperatorNote]>('resume');
+/** Abort as a validated update. */
+export const abortUpdate = defineUpdate<string, [OperatorNote]>('abort');
+/** Approve as a validated update. */
+export const approveUpdate = defineUpdate<string, [Omit<Approval, 'at'>]>('approve');
+/** Retry a node as a validated update. */
+export const retryNodeUpdate = defineUpdate<string, [{ node: string; by?: string }]>('retryNode');
+/** Skip a node as a validated update. */
+export const skipNodeUpdate = defineUpdate<string, [{ node: string; by?: string; reason?: string }]>('skipNode');
+
+/**
+ * The names the operator updates had before they took their signal's stem (`pauseCampaign` …).
+ * Still registered, with the same validator and handler: histories recorded before the rename carry
+ * them (test/histories), and a CLI older than its workers sends them.
+ */
+export const legacyControlUpdates = {
+  pause: defineUpdate<string, [OperatorNote]>('pauseCampaign'),
+  resume: defineUpdate<string, [OperatorNote]>('resumeCampaign'),
+  abort: defineUpdate<string, [OperatorNote]>('abortCampaign'),
+  approve: defineUpdate<string, [Omit<Approval, 'at'>]>('approveCampaign'),
+  retryNode: defineUpdate<string, [{ node: string; by?: string }]>('retryNodeCampaign'),
+  skipNode: defineUpdate<string, [{ node: string; by?: string; reason?: string }]>('skipNodeCampaign'),
+} as const;
 
 /** An alert for this campaign's CVE arrived again (duplicate or update): new affected nodes join the plan. */
 export const joinAlertUpdate = defineUpdate<JoinResult, [NormalizedAlert]>('joinAlert');

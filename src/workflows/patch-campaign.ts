@@ -14,8 +14,7 @@ import { beginRun, carryCompact, carryForContinueAsNew, isCompactCarried, newCam
 import { buildStatus, countOutcomes } from '../domain/campaign/status';
 import { compareWithBaseline } from '../domain/gate';
 import type { TierPlan } from '../domain/plan';
-import type * as PolicyModule from '../domain/policy';
-import type { Policy } from '../domain/policy';
+import { parsePolicy, PolicyError, type Policy } from '../domain/policy';
 import { clusterFinished } from '../domain/window';
 import { registerCampaignHandlers } from './campaign-handlers';
 import { CampaignRun } from './campaign-run';
@@ -27,18 +26,9 @@ import type { CompactCarriedState } from '../domain/campaign/types';
 const campaignsFinished = metricMeter.createCounter('patchwave_campaigns_total', 'campaigns', 'campaigns finished, by status');
 const campaignDuration = metricMeter.createHistogram('patchwave_campaign_duration_seconds', 'float', 's', 'campaign wall-clock duration');
 
-/**
- * The policy schema (zod), loaded only when a campaign parses its policy. A worker evaluates the
- * workflow bundle's imports anew for every workflow execution, and evaluating zod and the schema
- * was the largest single cost of starting each of thousands of node workflows (docs/performance.md).
- */
-function policySchema(): typeof PolicyModule {
-  return require('../domain/policy') as typeof PolicyModule;
-}
-
 /** One campaign per CVE and scope: plans, then patches tier by tier under the cap, halting for operators. */
 export async function patchCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
-  const policy = input.carried?.policy ?? parsePolicy(input);
+  const policy = input.carried?.policy ?? policyOf(input);
   const fresh = () => newCampaignState(input.alert, input.fleet.scope, policy, new Date().toISOString());
   // The plan's prose as recorded (reasons, deadlines…): what the next run's input leaves out.
   let recorded = isCompactCarried(input.carried) ? await readRecordedProse(input.carried) : undefined;
@@ -186,10 +176,10 @@ async function readRecordedProse(carried: CompactCarriedState): Promise<Recorded
 }
 
 /** A policy above the 25% cap (or otherwise bad) is refused before anything is touched. */
-function parsePolicy(input: CampaignInput): Policy {
+function policyOf(input: CampaignInput): Policy {
   try {
-    return policySchema().parsePolicy(input.policy);
+    return parsePolicy(input.policy);
   } catch (err) {
-    throw ApplicationFailure.create({ message: (err as Error).message, type: 'InvalidPolicy', nonRetryable: true, details: err instanceof policySchema().PolicyError ? err.issues : [] });
+    throw ApplicationFailure.create({ message: (err as Error).message, type: 'InvalidPolicy', nonRetryable: true, details: err instanceof PolicyError ? err.issues : [] });
   }
 }

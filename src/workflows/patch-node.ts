@@ -16,8 +16,9 @@ import { stepKey } from '../domain/ids';
 import type { NodeStep } from '../domain/node-state';
 import { blocksPatch, describeFindings } from '../domain/findings';
 import { describeBundleCheck } from '../domain/package-source';
+import { afterFailure, compensationOutcome, drainChangedNothing, liveOutcome, quarantineReason, reapplyDrift, runVulnerabilityCheck, servicesToRestart, unhealthyBeforePatch, verificationWorthRecording, type StepFailureInfo, type UndoStep } from '../domain/node-procedure';
 import type { Activities } from '../activities';
-import type { NodeManifest, SnapshotRecord } from '../providers/port';
+import type { NodeManifest, SnapshotRecord } from '../domain/fleet';
 import { localCall, nodeStep } from './activity-options';
 import { nodeFinishedSignal, nodeStatusQuery } from './messages';
 import type { NodeResult, PatchNodeInput, StepRecord } from './types';
@@ -44,8 +45,10 @@ function failureMessage(err: unknown): string {
 /** Patches one node; always returns a result (failures are outcomes, not workflow failures). */
 export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResult> {
   const { nodeId, campaignId, cveId } = input;
-  // Inputs recorded before a timeout existed lack it: fall back to the policy defaults, so node
-  // workflows started by an older campaign keep replaying after an upgrade.
+  // Inputs recorded before a field existed lack it, and node workflows started by an older campaign
+  // must keep running after an upgrade. The timeouts fall back to the policy's defaults. The patch
+  // poll interval falls back to 250 ms, not to the policy's 2 s: 250 ms is what runPatch polled at
+  // before the interval became a policy field, so those nodes go on as they started.
   const policy = {
     ...input.policy,
     snapshotTimeout: input.policy.snapshotTimeout ?? 30 * 60_000,
@@ -117,6 +120,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   };
 
   let snapshot: SnapshotRecord | undefined;
+  let restarted: string[] | undefined;
   let drained = false;
   let patchStarted = false;
   try {
@@ -125,9 +129,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     result.versionsBefore = pick(preflight.manifest.packages, input.packages.map((p) => p.name));
     if (!preflight.health.healthy) {
       // Never patch a node that is already failing: flag it and leave it untouched.
-      result.outcome = 'unhealthy';
-      result.failedStep = 'preflight';
-      result.reason = `unhealthy before patching: ${preflight.health.detail ?? 'failed its health check'}`;
+      Object.assign(result, unhealthyBeforePatch(preflight.health.detail));
       return await finish(result);
     }
     const source = input.policy.packageSource;
@@ -149,76 +151,41 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
       await run('drain', () => drainCall.drainNode({ ...call('drain'), timeoutMs: policy.drainTimeout }));
     } catch (err) {
       // Refused because someone else holds the node: we changed nothing, so we must not "undo" anything.
-      if (failureType(err) === 'Provider.conflict') drained = false;
+      if (drainChangedNothing(failureType(err))) drained = false;
       throw err;
     }
     patchStarted = true;
     await run('patch', () =>
       patchCall.runPatch({ ...call('patch'), packages: input.packages, remediation: input.policy.remediation ?? 'targeted', ...(source && source.kind !== 'default' && { packageSource: source }), rebootOption: input.rebootOption, timeoutMs: policy.patchTimeout, pollMs: policy.patchPollInterval }),
     (p) => `command ${p.commandId}`);
-    let restarted: string[] | undefined;
-    const verified = await run('verify', async () => {
-      let verified = await readCall.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });
-      const first = verified.findings;
-      if (verified.findings.drift.length > 0) {
-        result.drift = verified.findings.drift;
-        if (policy.onConfigDrift === 'reapply') {
-          await commandCall.reapplyConfig({ ...call('reapply-config'), baseline: baseline! });
-          verified = await readCall.verifyNode({ ...call('verify-after-reapply'), packages: input.packages, baseline: baseline! });
-        }
-      }
-      // Old code still mapped: restart those services and look again (cool-off then checks their health).
-      const stale = verified.findings.staleServices ?? [];
-      if (stale.length > 0 && !blocksPatch(verified.findings) && (input.policy.onStaleServices ?? 'restart') === 'restart') {
-        await commandCall.restartServices({ ...call('restart-services'), services: stale });
-        restarted = stale;
-        verified = await readCall.verifyNode({ ...call('verify-after-restart'), packages: input.packages, baseline: baseline! });
-      }
-      if (input.policy.checkCommand !== undefined && !blocksPatch(verified.findings)) {
-        const check = await readCall.checkNode({ ...call('vulnerability-check'), command: input.policy.checkCommand });
-        verified = { ...verified, findings: { ...verified.findings, check } };
-      }
-      result.versionsAfter = pick(verified.manifest.packages, input.packages.map((p) => p.name));
-      if (describeFindings(first) !== '' || restarted || verified.findings.check) result.verification = { first, final: verified.findings, ...(restarted && { restarted }) };
-      if (blocksPatch(verified.findings)) {
-        throw new StepFailure('verify', `verification failed: ${describeFindings(verified.findings)}`);
-      }
-      return verified;
-    }, (v) => {
-      const done = [...(result.drift.length > 0 ? [`drift re-applied: ${result.drift.join(', ')}`] : []), ...(restarted ? [`restarted ${restarted.join(', ')}`] : [])];
-      const open = describeFindings({ notFixed: [], drift: [], kernelPending: v.findings.kernelPending, staleServices: v.findings.staleServices });
-      return [...done, open || 'fixed versions installed and live, config unchanged'].join('; ');
-    });
+    const verified = await run('verify', verifyFix, describeVerified);
     const coolOff = await run('cool-off', () =>
       coolOffCall.coolOffNode({ nodeId, intervalMs: policy.healthCheckInterval, required: policy.healthyChecksRequired, maxMs: policy.coolOffMax, patienceMs: WAIT_WHILE_DRAINED_MS }),
     (c) => `${c.samples} checks, ${c.failures} failed`);
     result.healthSamples = coolOff.samples;
     await run('rejoin', () => rejoinCall.rejoinNode(call('rejoin')));
     // Back in service either way; "patched" only when the fix is live.
-    if ((verified.findings.kernelPending ?? []).length > 0) {
-      result.outcome = 'pending-reboot';
-      result.reason = `${describeFindings({ notFixed: [], drift: [], kernelPending: verified.findings.kernelPending })}: the node stays vulnerable until a maintenance reboot`;
-    } else if ((verified.findings.staleServices ?? []).length > 0) {
-      result.outcome = 'restart-pending';
-      result.reason = describeFindings({ notFixed: [], drift: [], staleServices: verified.findings.staleServices });
-    }
+    const live = liveOutcome(verified.findings);
+    result.outcome = live.outcome;
+    if (live.reason !== undefined) result.reason = live.reason;
     step = 'done';
     return await finish(result);
   } catch (err) {
-    const failure = err instanceof StepFailure ? err : new StepFailure(step, failureMessage(err));
+    const caught = err instanceof StepFailure ? err : new StepFailure(step, failureMessage(err));
+    const failure: StepFailureInfo = { step: caught.step, message: caught.message, providerUnreachable: failureType(err) === PROVIDER_UNREACHABLE };
+    const next = afterFailure({ drained, patchStarted, snapshot }, failure);
     result.failedStep = failure.step;
-    result.reason = `${failure.step}: ${failure.message}`;
-    if (!drained) {
+    result.reason = next.reason;
+    if (next.kind === 'untouched') {
       // Nothing changed on the node: it is still in service on the old version.
-      result.outcome = 'failed';
-      if (failureType(err) === PROVIDER_UNREACHABLE) result.reason = `${failure.step}: provider unreachable, node untouched — ${failure.message}`;
+      result.outcome = next.outcome;
       return await finish(result);
     }
-    await CancellationScope.nonCancellable(() => compensate(failure));
+    await CancellationScope.nonCancellable(() => compensate(failure, next.steps));
     return await finish(result);
   }
 
-  async function compensate(failure: StepFailure): Promise<void> {
+  async function compensate(failure: StepFailureInfo, steps: UndoStep[]): Promise<void> {
     step = 'rollback';
     const undoStep = async (name: string, body: () => Promise<unknown>) => {
       const record: StepRecord = { step: 'rollback', startedAt: now(), detail: name };
@@ -236,21 +203,21 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
         record.endedAt = now();
       }
     };
-    try {
-      if (patchStarted && snapshot) {
-        // Configuration before data: the other order makes the application reject the old schema.
-        await undoStep('restore-config', () => undoRestore.restoreConfig({ ...call('restore-config'), snapshot: snapshot! }));
-        await undoStep('restore-data', () => undoRestore.restoreSnapshot({ ...call('restore-data'), snapshot: snapshot! }));
-      }
-      await undoStep('rejoin', () => undo.rejoinNode(call('undo-rejoin')));
-      await undoStep('confirm-healthy', () =>
+    // Each undo step, as the workflow runs it; which of them run, and in which order, is afterFailure's.
+    const undoCalls: Record<UndoStep, () => Promise<unknown>> = {
+      'restore-config': () => undoRestore.restoreConfig({ ...call('restore-config'), snapshot: snapshot! }),
+      'restore-data': () => undoRestore.restoreSnapshot({ ...call('restore-data'), snapshot: snapshot! }),
+      rejoin: () => undo.rejoinNode(call('undo-rejoin')),
+      'confirm-healthy': () =>
         coolOffCall.coolOffNode({ nodeId, intervalMs: policy.healthCheckInterval, required: policy.healthyChecksRequired, maxMs: policy.coolOffMax, patienceMs: WAIT_WHILE_DRAINED_MS }),
-      );
-      result.outcome = 'rolled-back';
+    };
+    try {
+      for (const name of steps) await undoStep(name, undoCalls[name]);
+      result.outcome = compensationOutcome(true);
     } catch (undoErr) {
       step = 'quarantine';
-      const reason = `${failure.step} failed (${failure.message}); rollback failed (${failureMessage(undoErr)}): kept out of service for an operator`;
-      result.outcome = 'quarantined';
+      const reason = quarantineReason(failure, failureMessage(undoErr));
+      result.outcome = compensationOutcome(false);
       result.reason = reason;
       try {
         await undo.quarantineNode({ ...call('quarantine'), reason });
@@ -260,6 +227,45 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
         result.compensation.push({ step: 'quarantine', ok: false, detail: failureMessage(qErr) });
       }
     }
+  }
+
+  /**
+   * Verify, at the OS level: drift re-applied and services restarted as the policy says, then the
+   * per-CVE check (node-procedure.ts decides each); a fix that is not in place fails the step.
+   */
+  async function verifyFix(): Promise<Verified> {
+    let verified = await readCall.verifyNode({ ...call('verify'), packages: input.packages, baseline: baseline! });
+    const first = verified.findings;
+    if (verified.findings.drift.length > 0) result.drift = verified.findings.drift;
+    if (reapplyDrift(verified.findings, policy)) {
+      await commandCall.reapplyConfig({ ...call('reapply-config'), baseline: baseline! });
+      verified = await readCall.verifyNode({ ...call('verify-after-reapply'), packages: input.packages, baseline: baseline! });
+    }
+    // Old code still mapped: restart those services and look again (cool-off then checks their health).
+    const stale = servicesToRestart(verified.findings, policy);
+    if (stale.length > 0) {
+      await commandCall.restartServices({ ...call('restart-services'), services: stale });
+      restarted = stale;
+      verified = await readCall.verifyNode({ ...call('verify-after-restart'), packages: input.packages, baseline: baseline! });
+    }
+    const checkCommand = runVulnerabilityCheck(verified.findings, policy);
+    if (checkCommand !== undefined) {
+      const check = await readCall.checkNode({ ...call('vulnerability-check'), command: checkCommand });
+      verified = { ...verified, findings: { ...verified.findings, check } };
+    }
+    result.versionsAfter = pick(verified.manifest.packages, input.packages.map((p) => p.name));
+    if (verificationWorthRecording(first, verified.findings, restarted)) result.verification = { first, final: verified.findings, ...(restarted && { restarted }) };
+    if (blocksPatch(verified.findings)) {
+      throw new StepFailure('verify', `verification failed: ${describeFindings(verified.findings)}`);
+    }
+    return verified;
+  }
+
+  /** The verify step's line in the timeline: what was done, and what is still open. */
+  function describeVerified(v: Verified): string {
+    const done = [...(result.drift.length > 0 ? [`drift re-applied: ${result.drift.join(', ')}`] : []), ...(restarted ? [`restarted ${restarted.join(', ')}`] : [])];
+    const open = describeFindings({ notFixed: [], drift: [], kernelPending: v.findings.kernelPending, staleServices: v.findings.staleServices });
+    return [...done, open || 'fixed versions installed and live, config unchanged'].join('; ');
   }
 
   async function finish(final: NodeResult): Promise<NodeResult> {
@@ -300,6 +306,9 @@ function failureType(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/** What verify reads back from the node. */
+type Verified = Awaited<ReturnType<Activities['verifyNode']>>;
 
 function pick(packages: Record<string, string>, names: string[]): Record<string, string> {
   const out: Record<string, string> = {};

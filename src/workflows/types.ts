@@ -3,7 +3,7 @@ import type { Policy, PolicyInput } from '../domain/policy';
 import type { NodeOutcome, NodeStep } from '../domain/node-state';
 import type { VerifyFindings } from '../domain/findings';
 import type { BundleCheck } from '../domain/package-source';
-import type { NodeManifest, SnapshotRecord } from '../providers/port';
+import type { NodeManifest, SnapshotRecord } from '../domain/fleet';
 import type { CampaignPhase, CampaignState, CompactCarriedState, NodeCounts } from '../domain/campaign/types';
 
 export type { Approval, CampaignPhase, CampaignState, CampaignStatus, ClusterStatus, HaltReason, NodeCounts, OperatorEvent } from '../domain/campaign/types';

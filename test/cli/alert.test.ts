@@ -2,6 +2,7 @@
  * `patchwave alert` and `patchwave list` end to end: the commands parsed by commander, a real Temporal
  * dev server, a worker bound to a fleet simulator so the campaign really runs.
  */
+import { PatchwaveError } from '../../src/domain/errors';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -9,7 +10,6 @@ import { Command } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignResult } from '../../src/client/campaigns';
 import { campaignQuery, registerAlertCommands, type AlertCommandIo } from '../../src/cli/commands/alert';
-import { CliError } from '../../src/cli/context';
 import { campaignWorkflowId } from '../../src/domain/ids';
 import { fastPolicy, testFleet, uniqueCve } from '../support/fleet';
 import { startTestSim, type TestSim } from '../support/sim';
@@ -97,9 +97,9 @@ describe('patchwave alert', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(late).toBeInstanceOf(CliError);
-      expect((late as CliError).exitCode).toBe(3);
-      expect((late as CliError).message).toMatch(/no campaign took the alert/);
+      expect(late).toBeInstanceOf(PatchwaveError);
+      expect((late as PatchwaveError).exitCode).toBe(3);
+      expect((late as PatchwaveError).message).toMatch(/no campaign took the alert/);
     }));
   });
 
@@ -118,16 +118,16 @@ describe('patchwave alert', () => {
     const bad = path.join(dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ cveId: cve, packages: [{ name: 'openssh-server' }] }));
     const err = await patchwave(['alert', bad], taskQueue).then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(CliError);
-    expect((err as CliError).exitCode).toBe(2);
-    expect((err as CliError).message).toMatch(/nothing was started/);
-    expect((err as CliError).message).toMatch(/packages\[0\]\.fixedVersion/);
+    expect(err).toBeInstanceOf(PatchwaveError);
+    expect((err as PatchwaveError).exitCode).toBe(2);
+    expect((err as PatchwaveError).message).toMatch(/nothing was started/);
+    expect((err as PatchwaveError).message).toMatch(/packages\[0\]\.fixedVersion/);
 
     const badPolicy = path.join(dir, 'bad-policy.json');
     writeFileSync(badPolicy, JSON.stringify({ maxUnavailableFraction: 0.5 }));
     const policyErr = await patchwave(['alert', alertFile(cve), '--policy', badPolicy], taskQueue).then(() => undefined, (e: unknown) => e);
-    expect((policyErr as CliError).exitCode).toBe(2);
-    expect((policyErr as CliError).message).toMatch(/maxUnavailableFraction/);
+    expect((policyErr as PatchwaveError).exitCode).toBe(2);
+    expect((policyErr as PatchwaveError).message).toMatch(/maxUnavailableFraction/);
     await expect(harness.client.workflow.getHandle(campaignWorkflowId(cve, 'all')).describe()).rejects.toThrow(/not found/i);
   });
 });

@@ -2,6 +2,7 @@
  * `patchwave serve` through commander: refuses to start without a secret from the environment,
  * serves the webhook on a real port, and stops cleanly.
  */
+import { PatchwaveError } from '../../src/domain/errors';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -10,7 +11,6 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { Command } from 'commander';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { CliError } from '../../src/cli/context';
 import { registerServeCommand, type ServeControl } from '../../src/cli/commands/serve';
 import { campaignWorkflowId } from '../../src/domain/ids';
 import { signPayload } from '../../src/ingress/auth';
@@ -47,16 +47,16 @@ function serve(args: string[], taskQueue: string, control: ServeControl = {}): P
 describe('patchwave serve', () => {
   it('refuses to start without a webhook secret or token in the environment', async () => {
     const err = await serve([], 'unused').then(() => undefined, (e: unknown) => e);
-    expect(err).toBeInstanceOf(CliError);
-    expect((err as CliError).exitCode).toBe(2);
-    expect((err as CliError).message).toMatch(/PATCHWAVE_WEBHOOK_SECRET.*PATCHWAVE_WEBHOOK_TOKEN/);
+    expect(err).toBeInstanceOf(PatchwaveError);
+    expect((err as PatchwaveError).exitCode).toBe(2);
+    expect((err as PatchwaveError).message).toMatch(/PATCHWAVE_WEBHOOK_SECRET.*PATCHWAVE_WEBHOOK_TOKEN/);
   });
 
   it('refuses a short secret and a queue without a dead-letter queue', async () => {
     process.env.PATCHWAVE_WEBHOOK_SECRET = 'short';
-    expect(((await serve([], 'unused').catch((e: unknown) => e)) as CliError).message).toMatch(/too short/);
+    expect(((await serve([], 'unused').catch((e: unknown) => e)) as PatchwaveError).message).toMatch(/too short/);
     process.env.PATCHWAVE_WEBHOOK_SECRET = SECRET;
-    expect(((await serve(['--queue-url', 'http://127.0.0.1:1/q'], 'unused').catch((e: unknown) => e)) as CliError).message).toMatch(/--dlq-url/);
+    expect(((await serve(['--queue-url', 'http://127.0.0.1:1/q'], 'unused').catch((e: unknown) => e)) as PatchwaveError).message).toMatch(/--dlq-url/);
   });
 
   it('serves signed alerts and stops on request', async () => {
@@ -208,8 +208,8 @@ describe('patchwave serve hardening', () => {
     const file = path.join(dir, 'bad-secrets');
     writeFileSync(file, 'a: serve-rotation-A-0123456789abcd\nb: short\n');
     process.env.PATCHWAVE_WEBHOOK_SECRETS_FILE = file;
-    const err = (await serve([], 'unused').catch((e: unknown) => e)) as CliError;
-    expect(err).toBeInstanceOf(CliError);
+    const err = (await serve([], 'unused').catch((e: unknown) => e)) as PatchwaveError;
+    expect(err).toBeInstanceOf(PatchwaveError);
     expect(err.message).toMatch(/line 2: the secret "b" must be a string of at least 16/);
     expect(err.message).not.toContain('short');
   });

@@ -3,15 +3,15 @@
  * naming the address tried, how long it waited, and how to point patchwave elsewhere. No server is
  * started here: the address is a port just released, so nothing listens on it.
  */
+import { EXIT_CODES, PatchwaveError } from '../../src/domain/errors';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { registerAlertCommands, UNREACHABLE_EXIT } from '../../src/cli/commands/alert';
+import { registerAlertCommands } from '../../src/cli/commands/alert';
 import { registerOperateCommands } from '../../src/cli/commands/operate';
 import { registerServeCommand, WEBHOOK_TOKEN_ENV } from '../../src/cli/commands/serve';
-import { CliError } from '../../src/cli/context';
-import { CONNECT_TIMEOUT_MS, connectionFailureReason, probeTcp } from '../../src/ingress/connect';
+import { CONNECT_TIMEOUT_MS, connectionFailureReason, probeTcp } from '../../src/temporal/connect';
 
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
 
@@ -27,19 +27,19 @@ function program(): Command {
   return new Command('patchwave').option('--address <host:port>').option('--namespace <ns>').option('--task-queue <name>').exitOverride();
 }
 
-async function failure(run: () => Promise<unknown>): Promise<{ error: CliError; ms: number }> {
+async function failure(run: () => Promise<unknown>): Promise<{ error: PatchwaveError; ms: number }> {
   const started = Date.now();
   try {
     await run();
   } catch (err) {
-    expect(err).toBeInstanceOf(CliError);
-    return { error: err as CliError, ms: Date.now() - started };
+    expect(err).toBeInstanceOf(PatchwaveError);
+    return { error: err as PatchwaveError, ms: Date.now() - started };
   }
   throw new Error('expected the command to fail');
 }
 
-function expectHelpfulMessage(error: CliError, address: string, nothingWas: string): void {
-  expect(error.exitCode).toBe(UNREACHABLE_EXIT);
+function expectHelpfulMessage(error: PatchwaveError, address: string, nothingWas: string): void {
+  expect(error.exitCode).toBe(EXIT_CODES.unreachable);
   expect(error.message).toMatch(new RegExp(`^cannot reach Temporal at ${address.replace(/\./g, '\\.')} \\(gave up after \\d+\\.\\d s: connection refused: nothing listens there\\)\\. `));
   expect(error.message).toContain('--address host:port');
   expect(error.message).toContain('TEMPORAL_ADDRESS');

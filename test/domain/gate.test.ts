@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compareWithBaseline, type MetricsSample } from '../../src/domain/gate';
+import type { MetricsSample } from '../../src/domain/fleet';
+import { compareWithBaseline } from '../../src/domain/gate';
 
 const policy = { regressionErrorRateDelta: 0.02, regressionLatencyFactor: 1.5 };
 const sample = (over: Partial<MetricsSample>): MetricsSample => ({ clusterId: 'web', errorRate: 0, latencyP50Ms: 20, latencyP99Ms: 100, connections: 10, ...over });

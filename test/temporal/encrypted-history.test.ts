@@ -18,6 +18,7 @@ import { generateKeyEntry, parseKeyring } from '../../src/temporal/keys';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startTestSim } from '../support/sim';
 import { createHarness, eventually, harnessKeyring, uniqueTaskQueue, withWorker, type Harness } from '../support/temporal';
+import { PATCH_CAMPAIGN_WORKFLOW } from '../../src/workflows/messages';
 
 const IP = '10.20.30.41';
 const CONFIG_PATH = '/etc/hosts.allow';
@@ -190,7 +191,7 @@ describe('payload encryption end to end', () => {
     // The control: the same campaign without encryption has the secrets in its payloads, so the search above can find them.
     const [referenceRun] = await eventually('the reference campaign', async () => {
       const found = [];
-      for await (const wf of plain.client.workflow.list({ query: `TaskQueue = '${reference.taskQueue}' AND WorkflowType = 'patchCampaignWorkflow'` })) found.push(wf);
+      for await (const wf of plain.client.workflow.list({ query: `TaskQueue = '${reference.taskQueue}' AND WorkflowType = '${PATCH_CAMPAIGN_WORKFLOW}'` })) found.push(wf);
       return found.length > 0 && found;
     });
     const referenceBytes = Buffer.concat(payloadsIn((await plain.client.workflow.getHandle(referenceRun.workflowId, referenceRun.runId).fetchHistory()).events).map(payloadBytes));

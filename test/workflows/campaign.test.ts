@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignStatus, operate, OperatorRefused, startCampaign } from '../../src/client/campaigns';
 import { PolicyError } from '../../src/domain/policy';
 import { planOf, readRecordedPlan } from '../../src/temporal/recorded-plan';
+import { PATCH_CAMPAIGN_WORKFLOW } from '../../src/workflows/messages';
 import type { CampaignStatus } from '../../src/workflows/types';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startTestSim, type TestSim } from '../support/sim';
@@ -304,7 +305,7 @@ describe('patchCampaignWorkflow on the dev server', () => {
     const taskQueue = uniqueTaskQueue('badpolicy');
     await withSim(testFleet([{ id: 'web', size: 4, tier: 1 }]), async (sim) => {
       await withWorker(harness, sim.provider, taskQueue, async () => {
-        const handle = await harness.client.workflow.start('patchCampaignWorkflow', {
+        const handle = await harness.client.workflow.start(PATCH_CAMPAIGN_WORKFLOW, {
           taskQueue,
           workflowId: `campaign:${uniqueCve()}:raw`,
           args: [{ alert: testAlert('CVE-2099-0001'), fleet: { provider: 'sim', scope: 'all' }, policy: { maxUnavailableFraction: 0.3 } }],

@@ -8,7 +8,7 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignStatus, operate, OperatorRefused, startCampaign } from '../../src/client/campaigns';
 import { clusterLeaseWorkflowId } from '../../src/domain/ids';
-import { leaseStatusQuery, releaseLeaseSignal } from '../../src/workflows/messages';
+import { abortSignal, abortUpdate, approveSignal, approveUpdate, leaseGrantedSignal, leaseStatusQuery, legacyControlUpdates, nodeFinishedSignal, pauseSignal, pauseUpdate, releaseLeaseSignal, retryNodeSignal, retryNodeUpdate } from '../../src/workflows/messages';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startTestSim } from '../support/sim';
 import { createHarness, eventually, uniqueTaskQueue, withWorker, type Harness } from '../support/temporal';
@@ -50,15 +50,15 @@ describe('messages from outside the campaign', () => {
         // A low continue-as-new threshold: forged reports reach nodes started by this run and nodes carried over.
         const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, historyEventsBeforeContinueAsNew: 100 }, taskQueue });
         await eventually('the window to open past the canary', async () => (await runningNodes(handle.workflowId)).length >= 2, 30_000);
-        await handle.signal('nodeFinished', null as never);
-        await handle.signal('nodeFinished', 'patched' as never);
-        await handle.signal('nodeFinished', { nodeId: 'web-05', attempt: 'one', outcome: 'patched' } as never);
-        await handle.signal('nodeFinished', { nodeId: 'db-99', attempt: 1, outcome: 'patched' } as never);
-        await handle.signal('leaseGranted', null as never);
-        await handle.signal('leaseGranted', { clusterId: 'web' } as never);
-        await handle.signal('pause', 'now' as never);
-        await handle.signal('approve', null as never);
-        await handle.signal('retryNode', { node: 42 } as never);
+        await handle.signal(nodeFinishedSignal, null as never);
+        await handle.signal(nodeFinishedSignal, 'patched' as never);
+        await handle.signal(nodeFinishedSignal, { nodeId: 'web-05', attempt: 'one', outcome: 'patched' } as never);
+        await handle.signal(nodeFinishedSignal, { nodeId: 'db-99', attempt: 1, outcome: 'patched' } as never);
+        await handle.signal(leaseGrantedSignal, null as never);
+        await handle.signal(leaseGrantedSignal, { clusterId: 'web' } as never);
+        await handle.signal(pauseSignal, 'now' as never);
+        await handle.signal(approveSignal, null as never);
+        await handle.signal(retryNodeSignal, { node: 42 } as never);
         // Until the campaign ends: every node the campaign has running is reported "patched" by a forger.
         let forged = 0;
         const forger = (async () => {
@@ -66,7 +66,7 @@ describe('messages from outside the campaign', () => {
             const description = await handle.describe();
             if (description.status.name !== 'RUNNING') return;
             for (const node of await runningNodes(handle.workflowId).catch(() => [])) {
-              await handle.signal('nodeFinished', { nodeId: node.id, attempt: node.attempt, outcome: 'patched' } as never).catch(() => undefined);
+              await handle.signal(nodeFinishedSignal, { nodeId: node.id, attempt: node.attempt, outcome: 'patched' } as never).catch(() => undefined);
               forged++;
             }
             await new Promise((r) => setTimeout(r, 150));
@@ -169,8 +169,8 @@ describe('messages from outside the campaign', () => {
       const taskQueue = uniqueTaskQueue('operators');
       await withWorker(harness, sim.provider, taskQueue, async () => {
         const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, operators: ['alice'] }, taskQueue });
-        await handle.signal('pause', { by: 'mallory', reason: 'forged' } as never);
-        await handle.signal('abort', {} as never);
+        await handle.signal(pauseSignal, { by: 'mallory', reason: 'forged' } as never);
+        await handle.signal(abortSignal, {} as never);
         await expect(operate(harness.client, handle.workflowId, 'abort', { by: 'mallory' })).rejects.toThrow(/operator not allowed: mallory may not abort/);
         expect(await operate(harness.client, handle.workflowId, 'pause', { by: 'alice', reason: 'change freeze' })).toMatch(/^paused/);
         const status = await campaignStatus(harness.client, handle.workflowId);
@@ -201,11 +201,13 @@ describe('messages from outside the campaign', () => {
             () => 'accepted',
             (err: WorkflowUpdateFailedError) => (err.cause as Error).message,
           );
-        expect(await refusal('pauseCampaign', 'now')).toBe('pause takes { by?, reason? }, got "now"');
-        expect(await refusal('pauseCampaign', null)).toBe('pause takes { by?, reason? }, got null');
-        expect(await refusal('retryNodeCampaign', { node: '' })).toMatch(/^retryNode.node must be an id/);
-        expect(await refusal('approveCampaign', { by: 'x'.repeat(600), reason: 'r' })).toBe('approve.by is longer than 500 characters');
-        expect(await refusal('abortCampaign', { by: 7 })).toBe('abort.by must be a string, got number');
+        expect(await refusal(pauseUpdate.name, 'now')).toBe('pause takes { by?, reason? }, got "now"');
+        expect(await refusal(pauseUpdate.name, null)).toBe('pause takes { by?, reason? }, got null');
+        expect(await refusal(retryNodeUpdate.name, { node: '' })).toMatch(/^retryNode.node must be an id/);
+        expect(await refusal(approveUpdate.name, { by: 'x'.repeat(600), reason: 'r' })).toBe('approve.by is longer than 500 characters');
+        expect(await refusal(abortUpdate.name, { by: 7 })).toBe('abort.by must be a string, got number');
+        // The name the update had before it took its signal's stem is still answered, the same way.
+        expect(await refusal(legacyControlUpdates.abort.name, { by: 7 })).toBe('abort.by must be a string, got number');
         await expect(operate(harness.client, handle.workflowId, 'retry', { node: 'web-01' })).rejects.toThrow(OperatorRefused);
         const status = await campaignStatus(harness.client, handle.workflowId);
         expect(status.paused).toBe(false);

@@ -7,6 +7,7 @@ import { campaignStatus, startCampaign } from '../../src/client/campaigns';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startKillableSim } from '../support/sim-process';
 import { createHarness, eventually, uniqueTaskQueue, withWorker, type Harness } from '../support/temporal';
+import { abortSignal, pauseSignal, resumeSignal } from '../../src/workflows/messages';
 
 let harness: Harness;
 beforeAll(async () => {
@@ -27,7 +28,7 @@ describe('operator signals', () => {
         const drains = async () => (await sim.admin.monitor({ operations: true })).operations!.filter((op) => op.op === 'drain' && op.outcome === 'ok');
 
         await eventually('the window to open past the canary', async () => (await status()).counts.patched >= 2);
-        await handle.signal('pause', { by: 'ui-operator', reason: 'change freeze' });
+        await handle.signal(pauseSignal, { by: 'ui-operator', reason: 'change freeze' });
         const paused = await eventually('in-flight nodes to finish', async () => {
           const s = await status();
           return s.phase === 'paused' && s.counts.running === 0 ? s : undefined;
@@ -37,10 +38,10 @@ describe('operator signals', () => {
         expect((await drains()).length).toBe(drainedWhilePaused);
         expect(paused.counts.pending).toBeGreaterThan(0);
 
-        await handle.signal('resume', { by: 'ui-operator' });
+        await handle.signal(resumeSignal, { by: 'ui-operator' });
         await eventually('new nodes drained after resume', async () => (await drains()).length > drainedWhilePaused);
 
-        await handle.signal('abort', { by: 'ui-operator', reason: 'enough' });
+        await handle.signal(abortSignal, { by: 'ui-operator', reason: 'enough' });
         const result = await handle.result();
         expect(result.status).toBe('aborted');
       });

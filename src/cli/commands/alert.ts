@@ -2,51 +2,32 @@
  * `patchwave alert <file|->`: start or join the campaign(s) for an alert, the CLI twin of the webhook.
  * `patchwave list`: campaigns from Temporal visibility, filtered by CVE and status.
  */
+import { PatchwaveError } from '../../domain/errors';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { Client, WorkflowExecutionInfo } from '@temporalio/client';
-import { parse as parseYaml } from 'yaml';
 import { AlertValidationError, formatIssue, parseAlert, type AlertParseResult } from '../../domain/alerts';
-import { connectIntakeClient, TemporalUnreachableError } from '../../ingress/connect';
-import { parsePolicy, PolicyError, type PolicyInput } from '../../domain/policy';
+import { readPolicyFile } from '../../config/policy-file';
+import { connectIntakeClient, TemporalUnreachableError } from '../../temporal/connect';
 import { ingestParsed, isTransientTemporalError, temporalUiLink, type IntakeResult } from '../../ingress/intake';
 import { resolveTarget } from '../../temporal/connection';
 import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from '../../workflows/search-attributes';
+import { PATCH_CAMPAIGN_WORKFLOW } from '../../workflows/messages';
 import type { CampaignPhase } from '../../workflows/types';
-import { CliError, globalOptions } from '../context';
+import { globalOptions } from '../context';
+import { processIo, type CommandIo } from '../io';
 
 /**
  * Exit codes: bad input (alert, policy, filter) 2, like `plan`; every campaign refused 3, like
  * operator refusals; Temporal unreachable 4 (nothing was started: safe to run again later).
  */
-export const BAD_INPUT_EXIT = 2;
-export const REFUSED_EXIT = 3;
-export const UNREACHABLE_EXIT = 4;
 
 /** Where the commands read and write; tests pass their own. */
-export interface AlertCommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Bytes, so that invalid UTF-8 is refused with its offset rather than silently replaced. */
-  readStdin: () => Promise<Uint8Array | string>;
-}
-
-/** Reads stdin as bytes; never decoded here (the alert reader checks the UTF-8). */
-export async function readStdinBytes(): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
-
-const defaultIo: AlertCommandIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  readStdin: readStdinBytes,
-};
+export type AlertCommandIo = Pick<CommandIo, 'stdout' | 'stderr' | 'readStdin'>;
 
 /**
  * Reads an alert from a file or stdin (`-`) as bytes and parses it; anything that is not an alert
- * becomes a CliError (exit 2) listing every issue with its field path, ending in what did not
+ * becomes a PatchwaveError (exit 2) listing every issue with its field path, ending in what did not
  * happen (`nothing was …`). Shared by `alert` and `plan`.
  */
 export async function readAlertInput(file: string, readStdin: () => Promise<Uint8Array | string>, nothingWas: 'started' | 'planned'): Promise<AlertParseResult> {
@@ -55,14 +36,14 @@ export async function readAlertInput(file: string, readStdin: () => Promise<Uint
   try {
     input = file === '-' ? await readStdin() : readFileSync(file);
   } catch (err) {
-    throw new CliError(`cannot read alert ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT);
+    throw new PatchwaveError(`cannot read alert ${source}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'bad-input');
   }
   try {
     return parseAlert(input);
   } catch (err) {
     if (err instanceof AlertValidationError) {
       const more = err.totalIssues > err.issues.length ? `\n  (+${err.totalIssues - err.issues.length} more)` : '';
-      throw new CliError(`alert ${source} is not a valid ${err.format}; nothing was ${nothingWas}:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}${more}`, BAD_INPUT_EXIT);
+      throw new PatchwaveError(`alert ${source} is not a valid ${err.format}; nothing was ${nothingWas}:\n${err.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}${more}`, 'bad-input');
     }
     throw err;
   }
@@ -87,7 +68,7 @@ interface ListOptions {
   json?: boolean;
 }
 
-export function registerAlertCommands(program: Command, io: AlertCommandIo = defaultIo): void {
+export function registerAlertCommands(program: Command, io: AlertCommandIo = processIo): void {
   program
     .command('alert')
     .description('start the campaign for an alert, or join the one already running for its CVE and scope')
@@ -102,14 +83,14 @@ export function registerAlertCommands(program: Command, io: AlertCommandIo = def
       const provider = providerName(opts.provider);
       const scope = opts.scope === undefined ? undefined : scopeName(opts.scope);
       const parsed = await readAlertInput(file, io.readStdin, 'started');
-      const policy = opts.policy ? readPolicyFile(opts.policy) : undefined;
+      const policy = opts.policy ? readPolicyFile(opts.policy).written : undefined;
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(address);
       const { client, connection } = await connectOrExplain(address, namespace, 'started');
       let result: IntakeResult;
       try {
         result = await ingestParsed(client, parsed, { taskQueue, fleet: { provider, scope: scope ?? 'all' }, scopeOverride: scope, policy, uiBaseUrl });
       } catch (err) {
-        if (isTransientTemporalError(err)) throw new CliError(`Temporal did not answer in time (${(err as Error).message}); nothing is lost: run the same command again`, 1);
+        if (isTransientTemporalError(err)) throw new PatchwaveError(`Temporal did not answer in time (${(err as Error).message}); nothing is lost: run the same command again`, 'failed');
         throw err;
       } finally {
         await connection.close();
@@ -117,7 +98,7 @@ export function registerAlertCommands(program: Command, io: AlertCommandIo = def
       if (opts.json) io.stdout(`${JSON.stringify(result, null, 2)}\n`);
       else io.stdout(renderIntake(result));
       if (result.campaigns.length === 0 && result.refused.length > 0) {
-        throw new CliError(`no campaign took the alert: ${result.refused.map((r) => `${r.campaignId}: ${r.refused}`).join('; ')}`, REFUSED_EXIT);
+        throw new PatchwaveError(`no campaign took the alert: ${result.refused.map((r) => `${r.campaignId}: ${r.refused}`).join('; ')}`, 'refused');
       }
     });
 
@@ -132,7 +113,7 @@ export function registerAlertCommands(program: Command, io: AlertCommandIo = def
     .action(async (opts: ListOptions, command: Command) => {
       const query = campaignQuery(opts);
       const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1) throw new CliError(`--limit must be a positive whole number, got "${opts.limit}"`, BAD_INPUT_EXIT);
+      if (!Number.isInteger(limit) || limit < 1) throw new PatchwaveError(`--limit must be a positive whole number, got "${opts.limit}"`, 'bad-input');
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(globalOptions(command).address);
       const { address, namespace } = globalOptions(command);
       const { client, connection } = await connectOrExplain(address, namespace, 'listed');
@@ -166,13 +147,13 @@ export interface CampaignRow {
  */
 export function campaignQuery(filter: { cve?: string; status?: string }): string {
   // Continued-as-new runs are earlier chapters of a listed campaign, not campaigns of their own.
-  const clauses = [`WorkflowType = 'patchCampaignWorkflow'`, `ExecutionStatus != 'ContinuedAsNew'`];
+  const clauses = [`WorkflowType = '${PATCH_CAMPAIGN_WORKFLOW}'`, `ExecutionStatus != 'ContinuedAsNew'`];
   if (filter.cve !== undefined) {
-    if (!CVE_PATTERN.test(filter.cve)) throw new CliError(`--cve must be a CVE id like CVE-2024-6387, got "${filter.cve}"`, BAD_INPUT_EXIT);
+    if (!CVE_PATTERN.test(filter.cve)) throw new PatchwaveError(`--cve must be a CVE id like CVE-2024-6387, got "${filter.cve}"`, 'bad-input');
     clauses.push(`${cveIdKey.name} = '${filter.cve.toUpperCase()}'`);
   }
   if (filter.status !== undefined) {
-    if (!PHASES.includes(filter.status as CampaignPhase)) throw new CliError(`--status must be one of ${PHASES.join(', ')}; got "${filter.status}"`, BAD_INPUT_EXIT);
+    if (!PHASES.includes(filter.status as CampaignPhase)) throw new PatchwaveError(`--status must be one of ${PHASES.join(', ')}; got "${filter.status}"`, 'bad-input');
     clauses.push(`${campaignStatusKey.name} = '${filter.status}'`);
   }
   return clauses.join(' AND ');
@@ -243,49 +224,25 @@ function renderIntake(result: IntakeResult): string {
 }
 
 
-/** A Temporal connection for the intake commands, or a CliError (exit 4) saying where and how to point elsewhere. */
+/** A Temporal connection for the intake commands, or a PatchwaveError (exit 4) saying where and how to point elsewhere. */
 export async function connectOrExplain(address: string | undefined, namespace: string | undefined, nothingWas: string): Promise<Awaited<ReturnType<typeof connectIntakeClient>>> {
   try {
     return await connectIntakeClient({ address, namespace });
   } catch (err) {
-    if (err instanceof TemporalUnreachableError) throw new CliError(`${err.message}. Nothing was ${nothingWas}.`, UNREACHABLE_EXIT);
+    if (err instanceof TemporalUnreachableError) throw new PatchwaveError(`${err.message}. Nothing was ${nothingWas}.`, 'unreachable');
     throw err;
   }
-}
-
-/** A policy file (YAML or JSON), validated now: a bad policy is refused before anything starts. */
-export function readPolicyFile(file: string): PolicyInput {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`cannot read policy ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT);
-  }
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (err) {
-    throw new CliError(`policy ${file} is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`, BAD_INPUT_EXIT);
-  }
-  try {
-    parsePolicy(document);
-  } catch (err) {
-    if (err instanceof PolicyError) throw new CliError(`policy ${file} is not valid:\n${err.issues.map((i) => `  ${i}`).join('\n')}`, BAD_INPUT_EXIT);
-    throw err;
-  }
-  // The document as written travels to the workflow, which applies the defaults itself.
-  return document as PolicyInput;
 }
 
 export function providerName(value: string): 'sim' | 'aws' {
   if (value === 'sim' || value === 'aws') return value;
-  throw new CliError(`--provider must be sim or aws, got "${value}"`, BAD_INPUT_EXIT);
+  throw new PatchwaveError(`--provider must be sim or aws, got "${value}"`, 'bad-input');
 }
 
 /** Same rule as the generic alert's target.scope: it becomes part of a workflow id. */
 export function scopeName(value: string): string {
   if (/^[A-Za-z0-9][A-Za-z0-9._:-]{0,62}$/.test(value)) return value;
-  throw new CliError(`--scope must be letters, digits and . _ : - (at most 63), got "${value}"`, BAD_INPUT_EXIT);
+  throw new PatchwaveError(`--scope must be letters, digits and . _ : - (at most 63), got "${value}"`, 'bad-input');
 }
 
 /**

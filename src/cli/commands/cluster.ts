@@ -1,3 +1,4 @@
+import { PatchwaveError } from '../../domain/errors';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -6,7 +7,6 @@ import type { ServicesMode } from '../../embedded/cluster/state';
 import { clientTlsEnvironment, ensureClusterCertificates } from '../../embedded/cluster/tls';
 import { loadTopology } from '../../embedded/cluster/topology';
 import { parseFleetText } from '../../providers/sim/fleet-spec';
-import { CliError } from '../context';
 
 const DEFAULT_STATE_DIR = '.patchwave/cluster';
 
@@ -27,11 +27,11 @@ export function registerClusterCommands(program: Command): void {
     .option('--no-ingress', 'do not start the webhook ingress')
     .option('--tls [dir]', 'require mutual TLS on the Temporal frontend and between its services, with the CA and certificates in dir (made with openssl where missing; default <state dir>/tls)')
     .action(async (opts: { stateDir: string; services: string; workers?: string; fleet?: string; portOffset?: string; ui: boolean; ingress: boolean; tls?: string | true }) => {
-      if (opts.services !== 'single' && opts.services !== 'split') throw new CliError(`--services must be single or split, got "${opts.services}"`, 2);
+      if (opts.services !== 'single' && opts.services !== 'split') throw new PatchwaveError(`--services must be single or split, got "${opts.services}"`, 'bad-input');
       const workers = opts.workers === undefined ? undefined : Number(opts.workers);
-      if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new CliError(`--workers must be a whole number, got "${opts.workers}"`, 2);
+      if (workers !== undefined && (!Number.isInteger(workers) || workers < 0)) throw new PatchwaveError(`--workers must be a whole number, got "${opts.workers}"`, 'bad-input');
       const portOffset = opts.portOffset === undefined ? undefined : Number(opts.portOffset);
-      if (portOffset !== undefined && !Number.isInteger(portOffset)) throw new CliError(`--port-offset must be a whole number, got "${opts.portOffset}"`, 2);
+      if (portOffset !== undefined && !Number.isInteger(portOffset)) throw new PatchwaveError(`--port-offset must be a whole number, got "${opts.portOffset}"`, 'bad-input');
       const fleet = opts.fleet ? parseFleetText(readFileSync(opts.fleet, 'utf8'), opts.fleet) : undefined;
       const tls = opts.tls === undefined ? undefined : { dir: opts.tls === true ? path.join(opts.stateDir, 'tls') : opts.tls };
       try {
@@ -51,7 +51,7 @@ export function registerClusterCommands(program: Command): void {
           ].join('\n'),
         );
       } catch (err) {
-        throw new CliError((err as Error).message, 1);
+        throw new PatchwaveError((err as Error).message, 'failed');
       }
     });
 
@@ -64,7 +64,7 @@ export function registerClusterCommands(program: Command): void {
         const tls = ensureClusterCertificates(dir, loadTopology().security.tlsServerName, (m) => console.error(m));
         console.log(Object.entries(clientTlsEnvironment(tls)).map(([name, value]) => `export ${name}=${value}`).join('\n'));
       } catch (err) {
-        throw new CliError((err as Error).message, 1);
+        throw new PatchwaveError((err as Error).message, 'failed');
       }
     });
 
@@ -83,7 +83,7 @@ export function registerClusterCommands(program: Command): void {
     .option('--json', 'print the status as JSON')
     .action(async (opts: { stateDir: string; json?: boolean }) => {
       const status = await clusterStatus(opts.stateDir);
-      if (!status.state) throw new CliError(`no cluster in ${path.resolve(opts.stateDir)}: start one with \`patchwave cluster up\``, 4);
+      if (!status.state) throw new PatchwaveError(`no cluster in ${path.resolve(opts.stateDir)}: start one with \`patchwave cluster up\``, 'not-found');
       if (opts.json) {
         console.log(JSON.stringify({ address: status.state.address, uiUrl: status.state.uiUrl, services: status.state.services, processes: status.processes, frontend: status.frontend }, null, 2));
       } else {

@@ -1,7 +1,7 @@
+import { PatchwaveError } from '../../domain/errors';
 import type { Command } from 'commander';
 import { startCodecServer } from '../../temporal/codec-server';
 import { keyringFromEnvironment } from '../../temporal/keys';
-import { CliError } from '../context';
 
 export function registerCodecServerCommand(program: Command): void {
   program
@@ -12,9 +12,9 @@ export function registerCodecServerCommand(program: Command): void {
     .option('--ui-origin <origin...>', 'browser origin(s) of the Temporal UI allowed by CORS (default: PATCHWAVE_CODEC_UI_ORIGIN or http://127.0.0.1:8233)')
     .action(async (opts: { host: string; port: string; uiOrigin?: string[] }) => {
       const keyring = keyringFromEnvironment();
-      if (!keyring) throw new CliError('no payload encryption key: set PATCHWAVE_CODEC_KEYS_FILE or PATCHWAVE_CODEC_KEYS', 2);
+      if (!keyring) throw new PatchwaveError('no payload encryption key: set PATCHWAVE_CODEC_KEYS_FILE or PATCHWAVE_CODEC_KEYS', 'bad-input');
       const token = process.env.PATCHWAVE_CODEC_TOKEN;
-      if (!token) throw new CliError('no codec server token: set PATCHWAVE_CODEC_TOKEN (at least 16 characters; e.g. `openssl rand -base64 24`)', 2);
+      if (!token) throw new PatchwaveError('no codec server token: set PATCHWAVE_CODEC_TOKEN (at least 16 characters; e.g. `openssl rand -base64 24`)', 'bad-input');
       const allowedOrigins = opts.uiOrigin ?? (process.env.PATCHWAVE_CODEC_UI_ORIGIN ?? 'http://127.0.0.1:8233').split(',');
       const server = await startCodecServer({ keyring, token, allowedOrigins, host: opts.host, port: Number(opts.port) });
       if (!['127.0.0.1', '::1', 'localhost'].includes(opts.host)) {

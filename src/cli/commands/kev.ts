@@ -1,27 +1,24 @@
+import { PatchwaveError } from '../../domain/errors';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { resolveKevPath } from '../../config/kev-path';
 import { parseDurationMs } from '../../domain/duration';
 import { KevCatalogError, parseKevCatalogText } from '../../domain/enrichment/kev';
-import { CliError } from '../context';
+import { processIo, type CommandIo } from '../io';
 
 /** CISA's published feed of the Known Exploited Vulnerabilities catalog. */
 export const KEV_FEED_URL = 'https://www.cisa.gov/sites/default/files/feeds/known_exploited_vulnerabilities.json';
 
-export interface KevCommandIo {
-  fetch: typeof fetch;
-  stdout: (text: string) => void;
-}
-
-const defaultIo: KevCommandIo = { fetch: (...args) => fetch(...args), stdout: (text) => process.stdout.write(text) };
+/** Where the command fetches and writes; tests pass their own. */
+export type KevCommandIo = Pick<CommandIo, 'fetch' | 'stdout'>;
 
 /**
  * `patchwave kev refresh [--out path]`: downloads CISA's KEV catalog, validates it, and replaces
  * the local copy atomically. Any failure — offline, timeout, HTTP error, a document that is not a
  * catalog — leaves the existing file untouched and says so.
  */
-export function registerKevCommand(program: Command, io: KevCommandIo = defaultIo): void {
+export function registerKevCommand(program: Command, io: KevCommandIo = processIo): void {
   const kev = program.command('kev').description('the local CISA Known Exploited Vulnerabilities catalog');
   kev
     .command('refresh')
@@ -35,11 +32,11 @@ export function registerKevCommand(program: Command, io: KevCommandIo = defaultI
       try {
         timeoutMs = parseDurationMs(opts.timeout, '--timeout');
       } catch (err) {
-        throw new CliError((err as Error).message, 2);
+        throw new PatchwaveError((err as Error).message, 'bad-input');
       }
       const unchanged = describeExisting(out);
       const fail = (problem: string): never => {
-        throw new CliError(`kev refresh: ${problem}. Nothing was changed: ${unchanged}.`, 1);
+        throw new PatchwaveError(`kev refresh: ${problem}. Nothing was changed: ${unchanged}.`, 'failed');
       };
 
       let text = '';
@@ -48,7 +45,7 @@ export function registerKevCommand(program: Command, io: KevCommandIo = defaultI
         if (!response.ok) fail(`${opts.url} answered HTTP ${response.status} ${response.statusText}`.trim());
         text = await response.text();
       } catch (err) {
-        if (err instanceof CliError) throw err;
+        if (err instanceof PatchwaveError) throw err;
         fail(`could not download ${opts.url} (${describeFetchError(err, timeoutMs)}); is this machine offline? The shipped snapshot still works, or pass --url to a mirror`);
       }
 
@@ -74,7 +71,7 @@ function writeAtomically(path: string, text: string): void {
     renameSync(temporary, path);
   } catch (err) {
     rmSync(temporary, { force: true });
-    throw new CliError(`kev refresh: could not write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 1);
+    throw new PatchwaveError(`kev refresh: could not write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'failed');
   }
 }
 

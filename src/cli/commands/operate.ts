@@ -1,3 +1,4 @@
+import { PatchwaveError } from '../../domain/errors';
 import { userInfo } from 'node:os';
 import type { Command } from 'commander';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
@@ -6,7 +7,7 @@ import type { CampaignStatus } from '../../workflows/types';
 import { isTransientTemporalError } from '../../ingress/intake';
 import { resolveTarget } from '../../temporal/connection';
 import { describeChanges, renderBoard } from '../../report/board';
-import { CliError, globalOptions, withClient } from '../context';
+import { globalOptions, withClient } from '../context';
 
 /**
  * How long one status read may take. A query needs the history service and, when the campaign is not
@@ -14,7 +15,7 @@ import { CliError, globalOptions, withClient } from '../context';
  */
 export const STATUS_TIMEOUT_MS = Number(process.env.PATCHWAVE_STATUS_TIMEOUT_MS ?? 10_000);
 
-/** One status read within STATUS_TIMEOUT_MS, or a CliError that says what is probably wrong. */
+/** One status read within STATUS_TIMEOUT_MS, or a PatchwaveError that says what is probably wrong. */
 async function statusWithin(client: Client, campaignId: string, address: string): Promise<{ status: CampaignStatus; steps: Record<string, string> }> {
   const started = Date.now();
   try {
@@ -23,12 +24,12 @@ async function statusWithin(client: Client, campaignId: string, address: string)
       return { status, steps: await runningSteps(client, status) };
     });
   } catch (err) {
-    if (err instanceof CliError || !isTransientTemporalError(err)) throw err;
-    throw new CliError(
+    if (err instanceof PatchwaveError || !isTransientTemporalError(err)) throw err;
+    throw new PatchwaveError(
       `Temporal at ${address} did not answer the status of ${campaignId} within ${((Date.now() - started) / 1000).toFixed(1)} s ` +
         `(${(err as Error).message.split('\n')[0]}): the server or its database may be down or restarting. Nothing was changed; ` +
         'the campaign carries on once they are back. Try again, or check the server (`patchwave cluster status` for a native cluster).',
-      5,
+      'no-answer',
     );
   }
 }
@@ -37,8 +38,8 @@ async function guard<T>(campaignId: string, body: () => Promise<T>): Promise<T> 
   try {
     return await body();
   } catch (err) {
-    if (err instanceof OperatorRefused) throw new CliError(err.message, 3);
-    if (err instanceof WorkflowNotFoundError) throw new CliError(`no campaign with id ${campaignId} (list them with \`temporal workflow list --query 'PatchwaveCveId IS NOT NULL'\`)`, 4);
+    if (err instanceof OperatorRefused) throw new PatchwaveError(err.message, 'refused');
+    if (err instanceof WorkflowNotFoundError) throw new PatchwaveError(`no campaign with id ${campaignId} (list them with \`temporal workflow list --query 'PatchwaveCveId IS NOT NULL'\`)`, 'not-found');
     throw err;
   }
 }
@@ -59,7 +60,7 @@ export function registerOperateCommands(program: Command): void {
             read = await statusWithin(client, campaignId, String(resolveTarget({ address: globalOptions(command).address }).connectionOptions.address));
           } catch (err) {
             // --watch outlives an outage: say so once per failed read and keep trying.
-            if (!opts.watch || !(err instanceof CliError) || err.exitCode !== 5) throw err;
+            if (!opts.watch || !(err instanceof PatchwaveError) || err.code !== 'no-answer') throw err;
             console.error(`patchwave: ${err.message.split(': the server')[0]}; retrying`);
             await new Promise((r) => setTimeout(r, 2_000));
             continue;
@@ -108,7 +109,7 @@ export function registerOperateCommands(program: Command): void {
     .option('--tier <n>', "approve one tier's gate (policy approveBeforeTiers)")
     .action(async (campaignId: string, opts: { by: string; reason: string; cluster?: string; tier?: string }, command: Command) => {
       const tier = opts.tier === undefined ? undefined : Number(opts.tier);
-      if (tier !== undefined && ![1, 2, 3].includes(tier)) throw new CliError(`--tier must be 1, 2 or 3, got "${opts.tier}"`, 2);
+      if (tier !== undefined && ![1, 2, 3].includes(tier)) throw new PatchwaveError(`--tier must be 1, 2 or 3, got "${opts.tier}"`, 'bad-input');
       await withClient(command, async (client) => {
         const answer = await guard(campaignId, () => operate(client, campaignId, 'approve', { ...opts, tier }));
         print(command, { campaignId, action: 'approve', answer });

@@ -1,8 +1,9 @@
+import { EXIT_CODES, PatchwaveError } from '../../domain/errors';
 import { existsSync, readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import type { Command } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { resolveKevPath } from '../../config/kev-path';
+import { readPolicyFile } from '../../config/policy-file';
 import type { NormalizedAlert } from '../../domain/alert';
 import type { AlertParseResult } from '../../domain/alerts';
 import { EpssParseError, parseEpssText, type EpssTable } from '../../domain/enrichment/epss';
@@ -11,10 +12,10 @@ import { KevCatalogError, parseKevCatalogText, type KevCatalog } from '../../dom
 import { InventoryFileError, parseInventoryText } from '../../domain/inventory-file';
 import type { CampaignPlan, ClusterPlan } from '../../domain/plan';
 import { planCampaign } from '../../domain/planner';
-import { parsePolicy, PolicyError, type Policy } from '../../domain/policy';
+import { parsePolicy, type Policy } from '../../domain/policy';
 import { describeUrgency, type Urgency } from '../../domain/ranking/urgency';
-import { CliError } from '../context';
-import { readAlertInput, readStdinBytes } from './alert';
+import { readAlertInput } from './alert';
+import { processIo, type CommandIo } from '../io';
 
 /**
  * Exit codes, so that scripts can tell the outcomes apart (the idea of `terraform plan
@@ -23,28 +24,12 @@ import { readAlertInput, readStdinBytes } from './alert';
  * KEV/EPSS/NVD file): nothing planned; 3 valid input, nothing to patch (no actionable finding, or no
  * node in the inventory needs the fix).
  */
-export const PLAN_READY_EXIT_CODE = 0;
-export const BAD_INPUT_EXIT_CODE = 2;
-export const NOTHING_TO_PATCH_EXIT_CODE = 3;
 
 /** A decompressed EPSS file larger than this is refused (the full daily CSV is about 10 MB). */
 const MAX_EPSS_BYTES = 64 * 1024 * 1024;
 
 /** Where the command reads and writes; tests pass their own. */
-export interface PlanCommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  /** Bytes, so that invalid UTF-8 is refused with its offset rather than silently replaced. */
-  readStdin: () => Promise<Uint8Array | string>;
-  now: () => Date;
-}
-
-const defaultIo: PlanCommandIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  readStdin: readStdinBytes,
-  now: () => new Date(),
-};
+export type PlanCommandIo = Pick<CommandIo, 'stdout' | 'stderr' | 'readStdin' | 'now'>;
 
 interface PlanOptions {
   inventory: string;
@@ -60,7 +45,7 @@ interface PlanOptions {
  * tiers, clusters, node order with canary and rescue, cap, urgency, deadline and reasons. A dry run:
  * nothing is executed and no Temporal connection is made.
  */
-export function registerPlanCommand(program: Command, io: PlanCommandIo = defaultIo): void {
+export function registerPlanCommand(program: Command, io: PlanCommandIo = processIo): void {
   program
     .command('plan')
     .description('print the risk-ranked patch plan for an alert, without executing anything')
@@ -75,7 +60,7 @@ export function registerPlanCommand(program: Command, io: PlanCommandIo = defaul
     .action(async (alertFile: string, opts: PlanOptions) => {
       const parsed = await readAlertInput(alertFile, io.readStdin, 'planned');
       const inventory = readInput(opts.inventory, 'inventory', (text) => parseInventoryText(text, opts.inventory));
-      const policy = opts.policy ? readInput(opts.policy, 'policy', (text) => parsePolicyText(text, opts.policy!)) : parsePolicy({});
+      const policy = opts.policy ? readPolicyFile(opts.policy).policy : parsePolicy({});
       const kev = readKev(opts.kev, io);
       const epss = opts.epss ? readEpss(opts.epss) : undefined;
       const nvd = opts.nvd ? readInput(opts.nvd, 'NVD record', (text) => parseNvdText(text, opts.nvd)) : undefined;
@@ -97,7 +82,7 @@ export function registerPlanCommand(program: Command, io: PlanCommandIo = defaul
               plans: plans.map((p) => ({ alert: p.alert, plan: p.plan })),
               skipped: parsed.skipped,
               executed: false,
-              exitCode: nodes > 0 ? PLAN_READY_EXIT_CODE : NOTHING_TO_PATCH_EXIT_CODE,
+              exitCode: nodes > 0 ? 0 : EXIT_CODES['nothing-to-patch'],
             },
             null,
             2,
@@ -108,7 +93,7 @@ export function registerPlanCommand(program: Command, io: PlanCommandIo = defaul
       }
       if (nodes === 0) {
         const why = plans.length === 0 ? 'no actionable finding in the alert' : 'no node in the inventory needs the fix';
-        throw new CliError(`nothing to patch: ${why} (exit ${NOTHING_TO_PATCH_EXIT_CODE})`, NOTHING_TO_PATCH_EXIT_CODE);
+        throw new PatchwaveError(`nothing to patch: ${why} (exit ${EXIT_CODES['nothing-to-patch']})`, 'nothing-to-patch');
       }
     });
 }
@@ -122,26 +107,26 @@ function readEpss(file: string): EpssTable {
   try {
     bytes = readFileSync(file);
   } catch (err) {
-    throw new CliError(`cannot read EPSS scores ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT_CODE);
+    throw new PatchwaveError(`cannot read EPSS scores ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'bad-input');
   }
   if (bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
     try {
       bytes = gunzipSync(bytes, { maxOutputLength: MAX_EPSS_BYTES });
     } catch (err) {
       const why = (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ? `more than ${MAX_EPSS_BYTES} bytes decompressed` : (err as Error).message;
-      throw new CliError(`EPSS scores ${file} is gzip but cannot be decompressed (${why}): expected FIRST's epss_scores-YYYY-MM-DD.csv.gz`, BAD_INPUT_EXIT_CODE);
+      throw new PatchwaveError(`EPSS scores ${file} is gzip but cannot be decompressed (${why}): expected FIRST's epss_scores-YYYY-MM-DD.csv.gz`, 'bad-input');
     }
   }
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new CliError(`EPSS scores ${file} is neither text nor gzip: expected the EPSS CSV, its .csv.gz, or the EPSS API JSON response`, BAD_INPUT_EXIT_CODE);
+    throw new PatchwaveError(`EPSS scores ${file} is neither text nor gzip: expected the EPSS CSV, its .csv.gz, or the EPSS API JSON response`, 'bad-input');
   }
   try {
     return parseEpssText(text, file);
   } catch (err) {
-    if (err instanceof EpssParseError) throw new CliError(err.message, BAD_INPUT_EXIT_CODE);
+    if (err instanceof EpssParseError) throw new PatchwaveError(err.message, 'bad-input');
     throw err;
   }
 }
@@ -161,27 +146,17 @@ function readInput<T>(file: string, what: string, parse: (text: string) => T): T
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new CliError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, BAD_INPUT_EXIT_CODE);
+    throw new PatchwaveError(`cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'bad-input');
   }
   try {
     return parse(text);
   } catch (err) {
-    if (err instanceof InventoryFileError || err instanceof KevCatalogError || err instanceof PolicyError || err instanceof NvdParseError) {
-      throw new CliError(`${what} ${file} is not valid:\n${err.issues.map((i) => `  ${i}`).join('\n')}`, BAD_INPUT_EXIT_CODE);
+    if (err instanceof InventoryFileError || err instanceof KevCatalogError || err instanceof NvdParseError) {
+      throw new PatchwaveError(`${what} ${file} is not valid:\n${err.issues.map((i) => `  ${i}`).join('\n')}`, 'bad-input');
     }
-    if (err instanceof EpssParseError) throw new CliError(err.message, BAD_INPUT_EXIT_CODE);
+    if (err instanceof EpssParseError) throw new PatchwaveError(err.message, 'bad-input');
     throw err;
   }
-}
-
-function parsePolicyText(text: string, file: string): Policy {
-  let document: unknown;
-  try {
-    document = parseYaml(text);
-  } catch (err) {
-    throw new CliError(`policy ${file} is not valid JSON or YAML: ${(err as Error).message.split('\n')[0]}`, BAD_INPUT_EXIT_CODE);
-  }
-  return parsePolicy(document);
 }
 
 /**

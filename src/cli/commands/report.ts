@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { PatchwaveError } from '../../domain/errors';
 import type { Command } from 'commander';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { collectReport } from '../../report/collect';
@@ -6,30 +6,21 @@ import { deriveReport } from '../../report/derive';
 import { renderHtml } from '../../report/render-html';
 import { renderJson } from '../../report/render-json';
 import { renderMarkdown } from '../../report/render-markdown';
-import { CliError, globalOptions, withClient } from '../context';
+import { globalOptions, withClient } from '../context';
+import { processIo, type CommandIo } from '../io';
 
 const FORMATS = ['json', 'md', 'html'] as const;
 type Format = (typeof FORMATS)[number];
 
 /** Where the command writes; tests pass their own. */
-export interface ReportCommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-  writeFile: (file: string, text: string) => void;
-}
-
-const defaultIo: ReportCommandIo = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-  writeFile: (file, text) => writeFileSync(file, text),
-};
+export type ReportCommandIo = Pick<CommandIo, 'stdout' | 'stderr' | 'writeFile'>;
 
 /**
  * `patchwave report <campaignId> [--format json|md|html] [--out file]`: the audit report of a
  * campaign (running or finished) — alert, enrichment, plan, approvals, every node's timeline,
  * failures and compensations, capacity per cluster against its cap, final state.
  */
-export function registerReportCommand(program: Command, io: ReportCommandIo = defaultIo): void {
+export function registerReportCommand(program: Command, io: ReportCommandIo = processIo): void {
   program
     .command('report <campaignId>')
     .description("the campaign's audit report: Markdown (default), JSON, or a self-contained HTML page with charts")
@@ -38,16 +29,16 @@ export function registerReportCommand(program: Command, io: ReportCommandIo = de
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (campaignId: string, opts: { format: string; json?: boolean; out?: string }, command: Command) => {
       const format = (opts.json || globalOptions(command).json ? 'json' : opts.format) as Format;
-      if (!FORMATS.includes(format)) throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(opts.format)})`, 2);
+      if (!FORMATS.includes(format)) throw new PatchwaveError(`--format must be one of ${FORMATS.join(', ')} (got ${JSON.stringify(opts.format)})`, 'bad-input');
       const report = await withClient(command, async (client) => {
         try {
           return await collectReport(client, campaignId);
         } catch (err) {
           if (err instanceof WorkflowNotFoundError) {
-            throw new CliError(`no campaign with id ${campaignId} (list them with \`temporal workflow list --query 'PatchwaveCveId IS NOT NULL'\`)`, 4);
+            throw new PatchwaveError(`no campaign with id ${campaignId} (list them with \`temporal workflow list --query 'PatchwaveCveId IS NOT NULL'\`)`, 'not-found');
           }
           const { taskQueue } = globalOptions(command);
-          throw new CliError(
+          throw new PatchwaveError(
             `could not read campaign ${campaignId}: ${(err as Error).message}. The report queries the campaign, which needs a patchwave worker polling task queue "${taskQueue}" (start one with \`patchwave worker\`).`,
           );
         }

@@ -3,6 +3,7 @@
  * SQS consumer for event-bus deliveries. Secrets come from the environment or a secrets file (several
  * with ids, re-read on change and SIGHUP), never from flags (flags end up in shell history and `ps`).
  */
+import { PatchwaveError } from '../../domain/errors';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import type { Server as HttpsServer } from 'node:https';
@@ -12,8 +13,9 @@ import type pino from 'pino';
 import { buildIngress, DEFAULT_RATE_LIMITS, ingressLogger } from '../../ingress/server';
 import { startQueueConsumer, type QueueConsumer } from '../../ingress/queue';
 import { MIN_SECRET_CHARS, SecretsFileError, WebhookSecrets } from '../../ingress/secrets';
-import { CliError, globalOptions } from '../context';
-import { BAD_INPUT_EXIT, connectOrExplain, defaultUiUrl, providerName, readPolicyFile, scopeName } from './alert';
+import { globalOptions } from '../context';
+import { readPolicyFile } from '../../config/policy-file';
+import { connectOrExplain, defaultUiUrl, providerName, scopeName } from './alert';
 
 export const WEBHOOK_SECRET_ENV = 'PATCHWAVE_WEBHOOK_SECRET';
 export const WEBHOOK_TOKEN_ENV = 'PATCHWAVE_WEBHOOK_TOKEN';
@@ -78,25 +80,25 @@ export function registerServeCommand(program: Command, control: ServeControl = {
       const bearerToken = process.env[WEBHOOK_TOKEN_ENV] || undefined;
       const secretsFile = opts.secretsFile ?? (process.env[WEBHOOK_SECRETS_FILE_ENV] || undefined);
       if (!hmacSecret && !bearerToken && !secretsFile) {
-        throw new CliError(
+        throw new PatchwaveError(
           `refusing to start without authentication: set ${WEBHOOK_SECRET_ENV} (HMAC signatures), --secrets-file / ${WEBHOOK_SECRETS_FILE_ENV} (several HMAC secrets with ids) and/or ${WEBHOOK_TOKEN_ENV} (bearer token)`,
-          BAD_INPUT_EXIT,
+          'bad-input',
         );
       }
       for (const [name, value] of [[WEBHOOK_SECRET_ENV, hmacSecret], [WEBHOOK_TOKEN_ENV, bearerToken]] as const) {
-        if (value !== undefined && value.length < MIN_SECRET_CHARS) throw new CliError(`${name} is too short: use at least ${MIN_SECRET_CHARS} random characters (e.g. \`openssl rand -hex 32\`)`, BAD_INPUT_EXIT);
+        if (value !== undefined && value.length < MIN_SECRET_CHARS) throw new PatchwaveError(`${name} is too short: use at least ${MIN_SECRET_CHARS} random characters (e.g. \`openssl rand -hex 32\`)`, 'bad-input');
       }
-      if (opts.queueUrl && !opts.dlqUrl) throw new CliError('--queue-url needs --dlq-url: messages that are not alerts are moved there, never retried forever', BAD_INPUT_EXIT);
+      if (opts.queueUrl && !opts.dlqUrl) throw new PatchwaveError('--queue-url needs --dlq-url: messages that are not alerts are moved there, never retried forever', 'bad-input');
       const port = wholeNumber('--port', opts.port, 0, 65_535);
       const maxSkewSeconds = wholeNumber('--max-skew', opts.maxSkew, 1, 86_400);
       const bodyLimitBytes = opts.bodyLimit === undefined ? undefined : wholeNumber('--body-limit', opts.bodyLimit, 1_024, 16 * 1024 * 1024);
       const waitTimeSeconds = wholeNumber('--wait-time', opts.waitTime, 0, 20);
       const rateLimit = { perAddress: wholeNumber('--rate-limit-address', opts.rateLimitAddress, 1, 10_000_000), perSecret: wholeNumber('--rate-limit-secret', opts.rateLimitSecret, 1, 10_000_000) };
-      if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new CliError('--tls-cert and --tls-key go together', BAD_INPUT_EXIT);
+      if (Boolean(opts.tlsCert) !== Boolean(opts.tlsKey)) throw new PatchwaveError('--tls-cert and --tls-key go together', 'bad-input');
       const readTls = () => ({ cert: readPem('--tls-cert', opts.tlsCert!), key: readPem('--tls-key', opts.tlsKey!) });
       const tls = opts.tlsCert ? readTls() : undefined;
       const fleet = { provider: providerName(opts.provider), scope: scopeName(opts.scope) };
-      const policy = opts.policy ? readPolicyFile(opts.policy) : undefined;
+      const policy = opts.policy ? readPolicyFile(opts.policy).written : undefined;
       const { taskQueue, address, namespace } = globalOptions(command);
       const uiBaseUrl = opts.uiUrl ?? defaultUiUrl(address);
 
@@ -106,10 +108,10 @@ export function registerServeCommand(program: Command, control: ServeControl = {
       try {
         secrets = new WebhookSecrets({ file: secretsFile, env: envSecret, log: logger });
       } catch (err) {
-        if (err instanceof SecretsFileError) throw new CliError(err.message, BAD_INPUT_EXIT);
+        if (err instanceof SecretsFileError) throw new PatchwaveError(err.message, 'bad-input');
         throw err;
       }
-      if (secrets.active().length === 0 && !bearerToken) throw new CliError(`the secrets file ${secretsFile} holds no secret and there is no ${WEBHOOK_TOKEN_ENV}: nothing could authenticate`, BAD_INPUT_EXIT);
+      if (secrets.active().length === 0 && !bearerToken) throw new PatchwaveError(`the secrets file ${secretsFile} holds no secret and there is no ${WEBHOOK_TOKEN_ENV}: nothing could authenticate`, 'bad-input');
 
       // Fail fast, naming the address, before listening: an intake that cannot start campaigns must not accept alerts.
       const { client, connection } = await connectOrExplain(address, namespace, 'served');
@@ -206,12 +208,12 @@ function readPem(flag: string, file: string): Buffer {
   try {
     return readFileSync(file);
   } catch (err) {
-    throw new CliError(`${flag}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, BAD_INPUT_EXIT);
+    throw new PatchwaveError(`${flag}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, 'bad-input');
   }
 }
 
 function wholeNumber(flag: string, value: string, min: number, max: number): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < min || n > max) throw new CliError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`, BAD_INPUT_EXIT);
+  if (!/^\d+$/.test(value) || n < min || n > max) throw new PatchwaveError(`${flag} must be a whole number from ${min} to ${max}, got "${value}"`, 'bad-input');
   return n;
 }

@@ -1,10 +1,11 @@
+import { PatchwaveError } from '../../domain/errors';
 import type { Command } from 'commander';
 import { SimFleetProvider } from '../../providers/sim/client';
 import type { FleetProvider } from '../../providers/port';
 import { connectWorkerWhenReady, NamespaceWaitTimeout } from '../../temporal/wait-for-namespace';
 import { createWorker } from '../../worker';
 import { installRuntime } from '../../telemetry';
-import { CliError, globalOptions } from '../context';
+import { globalOptions } from '../context';
 
 export interface ProviderOptions {
   provider: string;
@@ -17,14 +18,14 @@ export interface ProviderOptions {
 export async function providerFrom(opts: ProviderOptions): Promise<FleetProvider> {
   if (opts.provider === 'sim') {
     const url = opts.simUrl ?? process.env.PATCHWAVE_SIM_URL;
-    if (!url) throw new CliError('the sim provider needs --sim-url (or PATCHWAVE_SIM_URL): start one with `patchwave sim`', 2);
+    if (!url) throw new PatchwaveError('the sim provider needs --sim-url (or PATCHWAVE_SIM_URL): start one with `patchwave sim`', 'bad-input');
     return new SimFleetProvider(url);
   }
   if (opts.provider === 'aws') {
     const { createAwsProvider } = await import('../../providers/aws/factory');
     return createAwsProvider({ region: opts.awsRegion, endpoint: opts.awsEndpoint ?? process.env.PATCHWAVE_AWS_ENDPOINT });
   }
-  throw new CliError(`--provider must be sim or aws, got "${opts.provider}"`, 2);
+  throw new PatchwaveError(`--provider must be sim or aws, got "${opts.provider}"`, 'bad-input');
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -39,7 +40,7 @@ export function registerWorkerCommand(program: Command): void {
     .option('--wait <seconds>', 'how long to wait for the server and the namespace at start', process.env.PATCHWAVE_WORKER_WAIT ?? '120')
     .action(async (opts: ProviderOptions & { metrics?: string; wait: string }, command: Command) => {
       const waitSeconds = Number(opts.wait);
-      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new CliError(`--wait must be a number of seconds, got "${opts.wait}"`, 2);
+      if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new PatchwaveError(`--wait must be a number of seconds, got "${opts.wait}"`, 'bad-input');
       const { address, namespace: ns, taskQueue } = globalOptions(command);
       installRuntime({ metricsBindAddress: opts.metrics, logLevel: 'WARN' });
       if (opts.metrics) console.error(`patchwave worker: Prometheus metrics on http://${opts.metrics}/metrics`);
@@ -48,7 +49,7 @@ export function registerWorkerCommand(program: Command): void {
       try {
         connected = await connectWorkerWhenReady({ address, namespace: ns }, { timeoutMs: waitSeconds * 1_000 });
       } catch (err) {
-        if (err instanceof NamespaceWaitTimeout) throw new CliError(`worker not started: ${err.message}`, 4);
+        if (err instanceof NamespaceWaitTimeout) throw new PatchwaveError(`worker not started: ${err.message}`, 'unreachable');
         throw err;
       }
       const { connection, namespace } = connected;

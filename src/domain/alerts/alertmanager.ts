@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ECOSYSTEMS, type Ecosystem } from '../versions';
 import type { AlertIssue } from './errors';
 import type { FindingAlert, FindingOutcome } from './finding';
-import { formatPath, previewValue } from './errors';
+import { formatPath, previewValue } from '../issues';
 import { boundedArray } from './schema-helpers';
 import { CVE_ID_PATTERN, isUsableFixedVersion, normaliseCveId, shortText, withoutZeroEpoch } from './text';
 

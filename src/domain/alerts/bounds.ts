@@ -1,4 +1,5 @@
-import { AlertValidationError, formatPath, MAX_REPORTED_ISSUES, previewValue, type AlertIssue } from './errors';
+import { AlertValidationError, type AlertIssue } from './errors';
+import { formatPath, previewValue } from '../issues';
 
 /**
  * Limits that keep intake bounded in time and memory whatever arrives. They sit well above anything

@@ -1,6 +1,7 @@
 /** Alert intake: every accepted format normalised into the one alert model (src/domain/alert.ts). */
 export { parseAlert, safeParseAlert, detectAlertFormat, ALERT_FORMAT_NAMES, type AlertFormat, type AlertParseResult } from './parse';
-export { AlertValidationError, formatIssue, MAX_REPORTED_ISSUES, type AlertIssue } from './errors';
+export { AlertValidationError, MAX_REPORTED_ISSUES, type AlertIssue } from './errors';
+export { formatIssue } from '../issues';
 export { ALERT_LIMITS, MAX_ITEMS, firstInvalidUtf8 } from './bounds';
 export type { SkippedFinding } from './finding';
 export { genericAlertSchema, genericAlertJsonSchema, type GenericAlert } from './generic';

@@ -37,11 +37,6 @@ export function instanceIdFrom(idOrArn: string): string | undefined {
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/i;
 
-/** An EC2 instance id (`i-` and 8 or 17 hex digits, as EC2 issues them). */
-export function isInstanceId(value: string | undefined): value is string {
-  return value !== undefined && INSTANCE_ID.test(value.trim());
-}
-
 /**
  * A timestamp with no zone (`2024-07-10T12:00:00`, `2024-07-10 12:00:00`) is UTC: every AWS and
  * OCSF timestamp is UTC, and reading it in the host's zone would move deadlines and dates with the

@@ -3,7 +3,7 @@
  * view operators read. Plain records and arrays only — the workflow passes them through Temporal.
  */
 import type { NormalizedAlert } from '../alert';
-import type { MetricsSample } from '../gate';
+import type { MetricsSample } from '../fleet';
 import type { NodeOutcome } from '../node-state';
 import type { CampaignPlan } from '../plan';
 import type { Policy } from '../policy';

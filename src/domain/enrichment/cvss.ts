@@ -8,6 +8,8 @@
  * prefix (Security Hub's documented example has `AV:N/AC:L/...` with `Version: "V3"`). CVSS v2 is
  * recognised and rejected: it has no user-interaction metric, so automatability cannot be read.
  */
+import { PatchwaveError } from '../errors';
+
 export type CvssVersion = '3.0' | '3.1' | '4.0';
 export type AttackVector = 'network' | 'adjacent' | 'local' | 'physical';
 export type PrivilegesRequired = 'none' | 'low' | 'high';
@@ -26,13 +28,12 @@ export interface CvssVector {
   availability: ImpactLevel;
 }
 
-export class CvssParseError extends Error {
+export class CvssParseError extends PatchwaveError {
   constructor(
     readonly vector: string,
     readonly problem: string,
   ) {
-    super(`not a CVSS v3.x or v4.0 vector (${problem}): ${JSON.stringify(vector.length > 120 ? `${vector.slice(0, 117)}...` : vector)}`);
-    this.name = 'CvssParseError';
+    super(`not a CVSS v3.x or v4.0 vector (${problem}): ${JSON.stringify(vector.length > 120 ? `${vector.slice(0, 117)}...` : vector)}`, 'bad-input');
   }
 }
 

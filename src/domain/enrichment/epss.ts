@@ -9,6 +9,8 @@
  * EPSS is the probability of exploitation activity in the next 30 days: supporting evidence only.
  * Real exploitation evidence (KEV, an alert's assertion) always outranks it.
  */
+import { PatchwaveError } from '../errors';
+
 export interface EpssScore {
   /** Probability of exploitation activity in the next 30 days, 0..1. */
   epss: number;
@@ -23,14 +25,13 @@ export interface EpssTable {
   scores: Record<string, EpssScore>;
 }
 
-export class EpssParseError extends Error {
+export class EpssParseError extends PatchwaveError {
   constructor(
     readonly source: string,
     readonly line: number,
     readonly problem: string,
   ) {
-    super(`invalid EPSS scores ${source}, line ${line}: ${problem}`);
-    this.name = 'EpssParseError';
+    super(`invalid EPSS scores ${source}, line ${line}: ${problem}`, 'bad-input');
   }
 }
 

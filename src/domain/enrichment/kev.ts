@@ -1,5 +1,6 @@
+import { PatchwaveError, summarizeIssues } from '../errors';
 import { z } from 'zod';
-import { describeZodIssues } from '../alerts/errors';
+import { describeZodIssues } from '../issues';
 
 /**
  * The CISA Known Exploited Vulnerabilities catalog, as CISA publishes it
@@ -36,13 +37,12 @@ export const kevCatalogSchema = z.object({
 export type KevEntry = z.output<typeof kevEntrySchema>;
 export type KevCatalog = z.output<typeof kevCatalogSchema>;
 
-export class KevCatalogError extends Error {
+export class KevCatalogError extends PatchwaveError {
   constructor(
     readonly source: string,
     readonly issues: string[],
   ) {
-    super(`invalid KEV catalog ${source}: ${issues.slice(0, 5).join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`);
-    this.name = 'KevCatalogError';
+    super(`invalid KEV catalog ${source}: ${summarizeIssues(issues)}`, 'bad-input');
   }
 }
 

@@ -1,5 +1,6 @@
+import { PatchwaveError, summarizeIssues } from '../errors';
 import { z } from 'zod';
-import { describeZodIssues } from '../alerts/errors';
+import { describeZodIssues } from '../issues';
 import { parseUtcTimestamp } from '../alerts/text';
 import { readableCvss, type CvssCandidate, type CvssReading } from './cvss';
 
@@ -64,13 +65,12 @@ export interface NvdRecord {
   description?: string;
 }
 
-export class NvdParseError extends Error {
+export class NvdParseError extends PatchwaveError {
   constructor(
     readonly source: string,
     readonly issues: string[],
   ) {
-    super(`invalid NVD record ${source}: ${issues.slice(0, 5).join('; ')}${issues.length > 5 ? ` (+${issues.length - 5} more)` : ''}`);
-    this.name = 'NvdParseError';
+    super(`invalid NVD record ${source}: ${summarizeIssues(issues)}`, 'bad-input');
   }
 }
 

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
+import { PatchwaveError, summarizeIssues } from '../../domain/errors';
+import { describeZodIssues } from '../../domain/issues';
 import { REPO_ROOT } from '../sim-process';
 
 export const TOPOLOGY_FILE = path.join(REPO_ROOT, 'deploy', 'topology.yaml');
@@ -55,8 +57,12 @@ export type Ports = Topology['ports'];
 export const TEMPORAL_PORT_NAMES = ['frontend', 'frontendHttp', 'history', 'matching', 'worker', 'frontendMembership', 'historyMembership', 'matchingMembership', 'workerMembership'] as const;
 export const MAX_TEMPORAL_PORT = 32_767;
 
+/** Reads and checks the topology; a bad one is refused naming each field (it is hand-edited). */
 export function loadTopology(file = TOPOLOGY_FILE): Topology {
-  return topologySchema.parse(parse(readFileSync(file, 'utf8')));
+  const document: unknown = parse(readFileSync(file, 'utf8'));
+  const checked = topologySchema.safeParse(document);
+  if (!checked.success) throw new PatchwaveError(`invalid topology ${file}: ${summarizeIssues(describeZodIssues(checked.error.issues, document))}`, 'bad-input');
+  return checked.data;
 }
 
 /** The whole block moved by `offset`, refusing a layout that puts a Temporal port above 32767. */

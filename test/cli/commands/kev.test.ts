@@ -1,3 +1,4 @@
+import { PatchwaveError } from '../../../src/domain/errors';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,7 +6,6 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { KEV_FEED_URL, registerKevCommand } from '../../../src/cli/commands/kev';
-import { CliError } from '../../../src/cli/context';
 
 const shipped = path.resolve(new URL('../../../data/kev/known_exploited_vulnerabilities.json', import.meta.url).pathname);
 const digest = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -18,7 +18,7 @@ function workspace(): { dir: string; out: string } {
   return { dir, out };
 }
 
-async function refresh(fetchImpl: typeof fetch, args: string[]): Promise<{ stdout: string; error?: CliError; requested: string[] }> {
+async function refresh(fetchImpl: typeof fetch, args: string[]): Promise<{ stdout: string; error?: PatchwaveError; requested: string[] }> {
   let stdout = '';
   const requested: string[] = [];
   const program = new Command('patchwave').exitOverride();
@@ -33,7 +33,7 @@ async function refresh(fetchImpl: typeof fetch, args: string[]): Promise<{ stdou
     await program.parseAsync(['kev', 'refresh', ...args], { from: 'user' });
     return { stdout, requested };
   } catch (err) {
-    if (err instanceof CliError) return { stdout, error: err, requested };
+    if (err instanceof PatchwaveError) return { stdout, error: err, requested };
     throw err;
   }
 }

@@ -1,17 +1,17 @@
+import { EXIT_CODES, PatchwaveError } from '../../../src/domain/errors';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { NOTHING_TO_PATCH_EXIT_CODE, registerPlanCommand, type PlanCommandIo } from '../../../src/cli/commands/plan';
-import { CliError } from '../../../src/cli/context';
+import { registerPlanCommand, type PlanCommandIo } from '../../../src/cli/commands/plan';
 
 const root = path.resolve(new URL('../../..', import.meta.url).pathname);
 const alerts = (name: string) => path.join(root, 'test/fixtures/alerts', name);
 const inventory = path.join(root, 'test/fixtures/inventory/demo-fleet.yaml');
 const kev = path.join(root, 'data/kev/known_exploited_vulnerabilities.json');
 
-async function run(args: string[], stdin: string | Uint8Array = ''): Promise<{ stdout: string; stderr: string; error?: CliError }> {
+async function run(args: string[], stdin: string | Uint8Array = ''): Promise<{ stdout: string; stderr: string; error?: PatchwaveError }> {
   let stdout = '';
   let stderr = '';
   const io: PlanCommandIo = {
@@ -26,7 +26,7 @@ async function run(args: string[], stdin: string | Uint8Array = ''): Promise<{ s
     await program.parseAsync(['plan', ...args], { from: 'user' });
     return { stdout, stderr };
   } catch (err) {
-    if (err instanceof CliError) return { stdout, stderr, error: err };
+    if (err instanceof PatchwaveError) return { stdout, stderr, error: err };
     throw err;
   }
 }
@@ -64,8 +64,8 @@ describe('patchwave plan', () => {
 
   it('says when there is nothing to plan, and exits 3 (not 0 like a plan, not 2 like bad input)', async () => {
     const { stdout, error } = await run([alerts('inspector2-ec2-snapd-closed.json'), '--inventory', inventory, '--kev', kev]);
-    expect(error?.exitCode).toBe(NOTHING_TO_PATCH_EXIT_CODE);
-    expect(NOTHING_TO_PATCH_EXIT_CODE).toBe(3);
+    expect(error?.exitCode).toBe(EXIT_CODES['nothing-to-patch']);
+    expect(EXIT_CODES['nothing-to-patch']).toBe(3);
     expect(error?.message).toBe('nothing to patch: no actionable finding in the alert (exit 3)');
     expect(stdout).toContain('No actionable alert in this payload: nothing to plan.');
     expect(stdout).toContain('finding is CLOSED');
@@ -232,7 +232,7 @@ describe('patchwave plan', () => {
     ])('%j', async (args, message) => {
       const [alert, ...rest] = args as string[];
       const { stdout, error } = await run([path.isAbsolute(alert) ? alert : alerts(alert), ...rest]);
-      expect(error).toBeInstanceOf(CliError);
+      expect(error).toBeInstanceOf(PatchwaveError);
       expect(error!.exitCode).toBe(2);
       expect(error!.message).toMatch(message);
       expect(stdout).toBe('');

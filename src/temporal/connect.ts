@@ -1,16 +1,18 @@
 /**
- * Connecting the intake (`patchwave serve`, `patchwave alert`) to Temporal with a short deadline and
- * an answer a person can act on. Without it an unreachable server surfaced after ~12 s as a raw gRPC
- * stack that did not even name the address tried.
+ * Connecting a command (`patchwave alert`, `status`, the operator controls; `serve` at start) to
+ * Temporal with a short deadline and an answer a person can act on. Without it an unreachable server
+ * surfaced after ~12 s as a raw gRPC stack that did not even name the address tried. Here, beside the
+ * one connection setup, because the worker's namespace wait words its failures the same way.
  */
+import { PatchwaveError } from '../domain/errors';
 import { createConnection } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { resolveDataConverter, resolveTarget, type TemporalTarget } from '../temporal/connection';
+import { resolveDataConverter, resolveTarget, type TemporalTarget } from './connection';
 
 /** Long enough for a TLS handshake to Temporal Cloud across a continent, short enough to tell a person quickly. */
 export const CONNECT_TIMEOUT_MS = 5_000;
 
-export class TemporalUnreachableError extends Error {
+export class TemporalUnreachableError extends PatchwaveError {
   constructor(
     readonly address: string,
     readonly elapsedMs: number,
@@ -21,8 +23,8 @@ export class TemporalUnreachableError extends Error {
         'Start a local server with `patchwave dev`, or point patchwave at yours with --address host:port, ' +
         'the TEMPORAL_ADDRESS environment variable, or a profile in temporal.toml (TEMPORAL_PROFILE); ' +
         'the namespace comes from --namespace / TEMPORAL_NAMESPACE',
+      'unreachable',
     );
-    this.name = 'TemporalUnreachableError';
   }
 }
 
