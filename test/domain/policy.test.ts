@@ -26,6 +26,7 @@ describe('the policy check', () => {
       regressionErrorRateDelta: 0.02,
       regressionLatencyFactor: 1.5,
       remediation: 'targeted',
+      packageSource: { kind: 'default' },
       onStaleServices: 'restart',
       onConfigDrift: 'reapply',
       rebootOption: 'RebootIfNeeded',
