@@ -89,7 +89,7 @@ export class DemoStack {
 
   /** A worker on `provider` and a client, both with the demo's key. */
   async startWorker(server: DevServer, codec: LocalCodec, provider: FleetProvider): Promise<{ client: Client; namespace: string }> {
-    const { connection: workerConnection, namespace, dataConverter } = await connectWorker({ address: server.address, namespace: server.namespace, keyring: codec.keyring });
+    const { connection: workerConnection, namespace, dataConverter } = await connectWorker({ address: server.address, namespace: server.namespace, keyring: codec.keyring, embedded: true });
     this.onStop(() => workerConnection.close());
     const worker = await createWorker({ connection: workerConnection, namespace, taskQueue: this.options.taskQueue, provider, dataConverter });
     const workerRun = worker.run();
@@ -97,7 +97,7 @@ export class DemoStack {
       worker.shutdown();
       await workerRun;
     });
-    const { client, connection } = await connectClient({ address: server.address, namespace, keyring: codec.keyring });
+    const { client, connection } = await connectClient({ address: server.address, namespace, keyring: codec.keyring, embedded: true });
     this.onStop(() => connection.close());
     return { client, namespace };
   }

@@ -20,6 +20,11 @@ export interface TemporalTarget {
   namespace?: string;
   /** Payload encryption keys; default: PATCHWAVE_CODEC_KEYS_FILE / PATCHWAVE_CODEC_KEYS, else none. */
   keyring?: Keyring;
+  /**
+   * The embedded dev server `dev` and `demo` start: loopback, no TLS, no API key. A shell's
+   * TEMPORAL_TLS_* or TEMPORAL_API_KEY is meant for another server and is not applied to it.
+   */
+  embedded?: boolean;
 }
 
 /** The data converter for this target: the given keyring's, else the environment's, else the SDK default. */
@@ -32,6 +37,10 @@ export function resolveTarget(overrides: TemporalTarget = {}) {
   const connectionOptions = { ...loaded.connectionOptions };
   if (overrides.address) connectionOptions.address = overrides.address;
   connectionOptions.address ??= '127.0.0.1:7233';
+  if (overrides.embedded) {
+    delete connectionOptions.tls;
+    delete connectionOptions.apiKey;
+  }
   return { connectionOptions, namespace: overrides.namespace ?? loaded.namespace ?? 'default' };
 }
 

@@ -30,7 +30,7 @@ export function registerDevCommands(program: Command): void {
       const fleetDir = path.join(stateDir, 'fleet');
       // The fleet keeps its state across restarts; the demo fleet is loaded only the first time.
       const sim = await startSimProcess({ stateDir: fleetDir, fleet: existsSync(path.join(fleetDir, 'fleet.json')) ? undefined : demoFleet({ failNode: true }) });
-      const { connection, namespace, dataConverter } = await connectWorker({ address: server.address, namespace: server.namespace, keyring: codec.keyring });
+      const { connection, namespace, dataConverter } = await connectWorker({ address: server.address, namespace: server.namespace, keyring: codec.keyring, embedded: true });
       const worker = await createWorker({ connection, namespace, taskQueue, provider: new SimFleetProvider(sim.url), dataConverter });
       console.log(`patchwave dev: Temporal ${server.address} (namespace ${namespace})`);
       console.log(`patchwave dev: Temporal UI ${server.uiUrl}`);
