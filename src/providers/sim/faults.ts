@@ -42,7 +42,7 @@ export class FaultInjector {
     };
     const schema = z.array(faultSchema.superRefine((fault, ctx) => checkFaultTargets(fault, known, ctx, [])));
     const parsed = schema.safeParse(inputs);
-    if (!parsed.success) throw new ProviderError('bad-input', describeIssues(parsed.error, 'faults').join('; '));
+    if (!parsed.success) throw new ProviderError('bad-input', describeIssues(parsed.error, 'faults', inputs).join('; '));
     const faults = this.store.faults;
     const taken = new Set(faults.map((f) => f.id));
     const clash = parsed.data.find((f) => f.id !== undefined && taken.has(f.id));

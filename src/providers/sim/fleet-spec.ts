@@ -7,6 +7,8 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { InventoryAsset } from '../../domain/inventory';
 import { BUNDLE_NAME } from '../../domain/package-source';
+import { PatchwaveError, summarizeIssues } from '../../domain/errors';
+import { describeZodIssues } from '../../domain/issues';
 import { latencyTableSchema } from './latency';
 
 /** Which nodes a fault hits: named nodes, a whole cluster, or everything; `rate` keeps a seeded fraction of those. */
@@ -244,26 +246,25 @@ export function assignFaultIds(faults: ReadonlyArray<z.output<typeof faultSchema
   });
 }
 
-export class FleetSpecError extends Error {
+export class FleetSpecError extends PatchwaveError {
   constructor(
     readonly source: string,
     readonly issues: string[],
   ) {
-    super(`invalid fleet ${source}: ${issues.join('; ')}`);
-    this.name = 'FleetSpecError';
+    super(`invalid fleet ${source}: ${summarizeIssues(issues)}`, 'bad-input');
   }
 }
 
-/** Formats zod issues as `clusters.2.nodes.0.packages: expected record` lines. */
-export function describeIssues(error: z.ZodError, root: string): string[] {
-  return error.issues.map((issue) => `${[root, ...issue.path].join('.')}: ${issue.message}`);
+/** The issues of a fleet, fault or request document, worded like every other document's (src/domain/issues.ts). */
+export function describeIssues(error: z.ZodError, root: string, input: unknown): string[] {
+  return describeZodIssues(error.issues, input, [root]);
 }
 
 /** Validates a fleet and fills defaults. Throws `FleetSpecError` naming every bad field. */
 export function parseFleetSpec(input: unknown, source = 'spec'): FleetSpec {
   const result = fleetSpecSchema.safeParse(input);
   if (result.success) return result.data;
-  throw new FleetSpecError(source, describeIssues(result.error, 'fleet'));
+  throw new FleetSpecError(source, describeIssues(result.error, 'fleet', input));
 }
 
 /** Parses a fleet file's text; YAML is a superset of JSON, so one parser reads both. */

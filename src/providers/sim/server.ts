@@ -92,7 +92,7 @@ const faultsBody = z.union([z.array(z.unknown()), z.record(z.string(), z.unknown
 
 function parse<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
   const result = schema.safeParse(value);
-  if (!result.success) throw new ProviderError('bad-input', describeIssues(result.error, what).join('; '));
+  if (!result.success) throw new ProviderError('bad-input', describeIssues(result.error, what, value).join('; '));
   return result.data;
 }
 

@@ -85,8 +85,8 @@ describe('fleet spec', () => {
     }
     expect(err).toBeInstanceOf(FleetSpecError);
     const issues = (err as FleetSpecError).issues.join('\n');
-    expect(issues).toMatch(/fleet\.latency\.patch: p99Ms \(100\) must be at least medianMs \(500\)/);
-    expect(issues).toMatch(/fleet\.faults\.0: patch-fails fault targets node "ghost"/);
+    expect(issues).toMatch(/fleet\.latency\.patch: expected p99Ms \(100\) must be at least medianMs \(500\), got an object/);
+    expect(issues).toMatch(/fleet\.faults\[0\]: expected patch-fails fault targets node "ghost"/);
     expect(() => parseFleetSpec({ ...smallFleet(), clusters: [...smallFleet().clusters, smallFleet().clusters[0]] })).toThrow(/duplicate cluster id "web"/);
   });
 
