@@ -9,7 +9,7 @@ import type { HealthSample, MetricsSample, NodeManifest, Remediation, SnapshotRe
 import type { CampaignPlan, Planner } from '../domain/plan';
 import { planCampaign } from '../domain/planner';
 import { checkBundle, type BundleCheck, type BundleSource, type PackageSource } from '../domain/package-source';
-import type { Policy } from '../domain/policy';
+import { parsePolicy, PolicyError, type Policy } from '../domain/policy';
 import { verifyManifest, type VerifyFindings } from '../domain/verify';
 import type { FleetProvider } from '../providers/port';
 import { mapBounded } from '../concurrency';
@@ -56,6 +56,20 @@ export function createActivities({ provider, planner = planCampaign }: ActivityD
 
   return {
     ...createTemporalLookups(),
+
+    /**
+     * A campaign's start input checked against the policy schema, outside the workflow bundle (which
+     * carries no zod): the policy with its defaults, or a final `InvalidPolicy` failure whose details
+     * are the issues, each naming the field, what it must be and what it was.
+     */
+    async checkPolicy(raw: unknown): Promise<Policy> {
+      try {
+        return parsePolicy(raw);
+      } catch (err) {
+        if (err instanceof PolicyError) throw ApplicationFailure.create({ type: 'InvalidPolicy', nonRetryable: true, message: err.message, details: err.issues });
+        throw err;
+      }
+    },
 
     /** Reads the inventory in scope and runs the planner: the campaign's one look at the whole fleet. */
     async buildPlan(alert: NormalizedAlert, scope: string, policy: Policy): Promise<CampaignPlan> {

@@ -1,5 +1,6 @@
 import type { Tier } from './inventory';
-import { clusterCap, type Policy } from './policy';
+import { clusterCap } from './cap';
+import type { Policy } from './policy';
 import type { ClusterPlan } from './plan';
 
 export interface ClusterOrderInput {

@@ -13,9 +13,15 @@ export interface Issue {
   value: string;
   /** What the field must be. */
   expected: string;
+  /**
+   * `expected` is a whole sentence from the field's own check, naming its sub-fields and quoting
+   * their values (a policy's `packageSource`): printed as it is, without the whole value.
+   */
+  worded?: boolean;
 }
 
 export function formatIssue(issue: Issue): string {
+  if (issue.worded) return `${issue.path}: ${issue.expected}`;
   return `${issue.path}: expected ${issue.expected}, got ${issue.value}`;
 }
 
@@ -116,6 +122,10 @@ export function issuesFromZod(issues: readonly ZodIssue[], input: unknown, root:
       continue;
     }
     const value = 'input' in issue ? issue.input : valueAt(input, issue.path);
+    if (issue.code === 'custom' && (issue.params as { worded?: boolean } | undefined)?.worded) {
+      out.push({ path: formatPath(issue.path, root), value: previewValue(value), expected: issue.message, worded: true });
+      continue;
+    }
     out.push({ path: formatPath(issue.path, root), value: previewValue(value), expected: expectationOf(issue) });
   }
   return out;

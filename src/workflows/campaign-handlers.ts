@@ -62,6 +62,7 @@ export function registerCampaignHandlers(run: CampaignRun, input: CampaignInput)
   const controlOf = (kind: Control['kind'], raw: unknown): Checked<Control> => {
     const shape = controlShapes[kind](raw);
     if (!shape.ok) return shape;
+    if (run.policyPending) return { ok: false, reason: 'the campaign is still checking its policy: try again in a moment' };
     const control = { kind, ...shape.value } as Control;
     const refusal = refusalOf(state, control);
     return refusal ? { ok: false, reason: refusal } : { ok: true, value: control };

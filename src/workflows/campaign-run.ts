@@ -48,6 +48,12 @@ export interface RunVersions {
 export class CampaignRun {
   /** Set by every change the main loop must look at; cleared by the loop before it looks. */
   wake = true;
+  /**
+   * While the `checkPolicy` local activity runs, `state.policy` is only the defaults: controls are
+   * refused (who may operate is the checked policy's to say). Handlers are registered before it, as
+   * they must be for the update that starts the campaign.
+   */
+  policyPending = false;
   readonly activities = proxyActivities<Activities>(shortCall);
   readonly planning = proxyActivities<Activities>({ ...shortCall, startToCloseTimeout: '5m' });
   /** Waits as long as the nodes take; a dead worker is noticed by the heartbeat and the wait resumes. */

@@ -5,7 +5,7 @@
  * (src/domain/campaign), the commands and their results are CampaignRun's, the messages are
  * campaign-handlers'. Decisions are made only at workflow-task boundaries (task-boundary.ts).
  */
-import { allHandlersFinished, ApplicationFailure, continueAsNew, metricMeter, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, continueAsNew, metricMeter, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { decodeProse, proseOf, recordedOrder, type RecordedProse } from '../domain/campaign/carry';
 import { allClusters, currentTier, runningCount } from '../domain/campaign/queries';
@@ -14,7 +14,8 @@ import { beginRun, carryCompact, carryForContinueAsNew, isCompactCarried, newCam
 import { buildStatus, countOutcomes } from '../domain/campaign/status';
 import { compareWithBaseline } from '../domain/gate';
 import type { TierPlan } from '../domain/plan';
-import { parsePolicy, PolicyError, type Policy } from '../domain/policy';
+import type { Policy } from '../domain/policy';
+import { policyWithDefaults } from '../domain/policy-defaults';
 import { clusterFinished } from '../domain/window';
 import { registerCampaignHandlers } from './campaign-handlers';
 import { CampaignRun } from './campaign-run';
@@ -28,7 +29,10 @@ const campaignDuration = metricMeter.createHistogram('patchwave_campaign_duratio
 
 /** One campaign per CVE and scope: plans, then patches tier by tier under the cap, halting for operators. */
 export async function patchCampaignWorkflow(input: CampaignInput): Promise<CampaignResult> {
-  const policy = input.carried?.policy ?? policyOf(input);
+  // First runs check their policy outside the bundle (policyOf); carried runs have it already.
+  const checkPolicy = !input.carried && patched('policy-checked-outside-the-bundle');
+  // Until the check answers, the defaults: nothing but the handlers below sees them (they refuse controls meanwhile).
+  const policy = input.carried?.policy ?? policyWithDefaults(checkPolicy ? {} : input.policy);
   const fresh = () => newCampaignState(input.alert, input.fleet.scope, policy, new Date().toISOString());
   // The plan's prose as recorded (reasons, deadlines…): what the next run's input leaves out.
   let recorded = isCompactCarried(input.carried) ? await readRecordedProse(input.carried) : undefined;
@@ -36,12 +40,18 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
   if (input.carried) recorded ??= proseOf(state.plan);
   const versions = { useLeases: patched('cluster-leases'), budgetToCriticalPathsFirst: patched('budget-critical-paths-first'), verifiedMessages: patched('verified-node-and-lease-messages'), truthfulPhase: patched('truthful-phase') };
   const run = new CampaignRun(workflowInfo().workflowId, state, versions, taskBoundary());
+  // Before the first await of a first run: the update that starts a campaign is delivered with its first task.
+  run.policyPending = checkPolicy;
   registerCampaignHandlers(run, input);
   const { boundary } = run;
+  if (checkPolicy) {
+    state.policy = await policyOf(input);
+    run.policyPending = false;
+  }
 
   if (!input.carried) {
     run.publish('planning');
-    state.plan = await run.planning.buildPlan(input.alert, input.fleet.scope, policy);
+    state.plan = await run.planning.buildPlan(input.alert, input.fleet.scope, state.policy);
     state.plan.scope = input.fleet.scope;
     recorded = proseOf(state.plan);
     await boundary.settle();
@@ -175,11 +185,24 @@ async function readRecordedProse(carried: CompactCarriedState): Promise<Recorded
   return decodeProse(prose, recordedOrder(carried.planCore, carried.proseChanges));
 }
 
-/** A policy above the 25% cap (or otherwise bad) is refused before anything is touched. */
-function policyOf(input: CampaignInput): Policy {
+/**
+ * A policy above the 25% cap (or otherwise bad) fails the campaign before anything is touched. The
+ * schema runs in a local activity: the workflow bundle carries no zod, and a local activity costs no
+ * round trip through the server. Campaigns started before then (no `policy-checked-outside-the-bundle`
+ * marker) had their policy checked in the workflow; they replay with its defaults filled in
+ * unchecked (`policyWithDefaults`: it passed then).
+ */
+async function policyOf(input: CampaignInput): Promise<Policy> {
+  // A bad policy fails at once (non-retryable); the timeout only bounds a stuck worker.
+  const { checkPolicy } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
   try {
-    return parsePolicy(input.policy);
+    return await checkPolicy(input.policy);
   } catch (err) {
-    throw ApplicationFailure.create({ message: (err as Error).message, type: 'InvalidPolicy', nonRetryable: true, details: err instanceof PolicyError ? err.issues : [] });
+    // The campaign fails as it always did on a bad policy: InvalidPolicy, the issues as details.
+    const cause = err instanceof ActivityFailure ? err.cause : undefined;
+    if (cause instanceof ApplicationFailure && cause.type === 'InvalidPolicy') {
+      throw ApplicationFailure.create({ message: cause.message, type: 'InvalidPolicy', nonRetryable: true, details: cause.details ? [...cause.details] : [] });
+    }
+    throw err;
   }
 }

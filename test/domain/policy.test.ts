@@ -1,9 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parsePolicy, POLICY_FIELDS, PolicyError } from '../../src/domain/policy';
+import { parsePolicy, POLICY_FIELDS, PolicyError, type PolicyInput } from '../../src/domain/policy';
+import { POLICY_DEFAULTS, policyWithDefaults } from '../../src/domain/policy-defaults';
 
 describe('the policy check', () => {
-  it('fills every default (the values the zod schema had: running campaigns replay with them)', () => {
+  it('fills every default (the values campaigns have always had: running campaigns replay with them)', () => {
     expect(parsePolicy({})).toEqual({
       maxUnavailableFraction: 0.25,
       mode: 'sliding',
@@ -57,17 +58,17 @@ describe('the policy check', () => {
     }
     expect(error).toBeInstanceOf(PolicyError);
     expect(error!.issues).toEqual([
-      'maxUnavailableFraction: may be lowered, never raised above 0.25 (the 25% availability cap) (got 0.3)',
-      'mode: must be one of sliding, waves (got "all-at-once")',
-      'haltAfterFailures: must be a whole number ≥ 1 (got 0)',
-      'coolOffMax: must be a duration like 500ms, 5s, 2m, 1h or 3d, or a number of milliseconds (≥ 0) (got "soon")',
-      'requireApproval: must be true or false (got "yes")',
-      'approveBeforeTiers: must be a list of tiers (1, 2, 3) (got [4])',
-      'operators: must be a list of non-empty names (got [""])',
-      'maxUnavailable: not a policy field (check the spelling: the fields and their defaults are in src/domain/policy.ts)',
+      'maxUnavailableFraction: expected a fraction of at most 0.25 (the availability cap may be lowered, never raised above 0.25), got 0.3',
+      'mode: expected one of "sliding", "waves", got "all-at-once"',
+      'haltAfterFailures: expected a whole number ≥ 1, got 0',
+      'coolOffMax: expected a duration like 500ms, 5s, 2m, 1h or 3d, or a number of milliseconds (≥ 0), got "soon"',
+      'requireApproval: expected a boolean, got "yes"',
+      'approveBeforeTiers[0]: expected one of 1, 2, 3, got 4',
+      'operators[0]: expected a non-empty string, got ""',
+      'maxUnavailable: expected a known field (unknown fields are rejected here: check the spelling), got 0.1',
     ]);
     expect(() => parsePolicy([])).toThrow(PolicyError);
-    expect(() => parsePolicy('cap: 0.25')).toThrow(/must be a mapping of fields/);
+    expect(() => parsePolicy('cap: 0.25')).toThrow(/expected a mapping of policy fields, got "cap: 0.25"/);
   });
 
   it('never lets the cap above 25% or to zero, whatever else the policy says', () => {
@@ -91,5 +92,29 @@ describe('the policy check', () => {
     expect(parsePolicy({}).noRebootRoles).toEqual(['database', 'queue', 'cache']);
     expect(POLICY_FIELDS).toContain('checkCommand');
     expect('checkCommand' in parsePolicy({})).toBe(false);
+  });
+});
+
+describe('policyWithDefaults: campaigns started before the check left the workflow bundle', () => {
+  const checked: PolicyInput[] = [
+    {},
+    { coolOffMax: '2m', drainTimeout: 1500, patchPollInterval: '500ms', approvalTimeout: '1h', clusterSettle: ' 3 d', tierMonitoringWindow: 0 },
+    { maxUnavailableFraction: 0.1, mode: 'waves', haltScope: 'tier', maxNodesInFlight: 3, requireApproval: true, approveBeforeTiers: [2, 3], approvers: ['alice'], operators: ['bob'] },
+    { checkCommand: 'sshd -V 2>&1 | grep -q 9.8', noRebootRoles: [], remediation: 'baseline', onStaleServices: 'record', historyEventsBeforeContinueAsNew: 200 },
+    { packageSource: { kind: 'bundle', name: 'b-1', manifest: { 'pool/x.deb': 'A'.repeat(64) } } },
+  ];
+
+  it.each(checked)('fills a checked policy exactly as the check did (%j)', (input) => {
+    expect(policyWithDefaults(input)).toEqual(parsePolicy(input));
+  });
+
+  it('reads the same defaults as the schema, and gives each policy its own lists', () => {
+    expect(policyWithDefaults(undefined)).toEqual(parsePolicy(undefined));
+    const a = policyWithDefaults({});
+    a.noRebootRoles.push('web');
+    expect(policyWithDefaults({}).noRebootRoles).toEqual(['database', 'queue', 'cache']);
+    expect(POLICY_DEFAULTS.noRebootRoles).toEqual(['database', 'queue', 'cache']);
+    expect(parsePolicy({}).noRebootRoles).toEqual(['database', 'queue', 'cache']);
+    expect(Object.keys(POLICY_DEFAULTS).sort()).toEqual(POLICY_FIELDS.filter((f) => f !== 'checkCommand').sort());
   });
 });

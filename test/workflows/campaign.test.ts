@@ -2,7 +2,7 @@
  * The campaign on a real Temporal dev server against the fleet simulator. Every safety claim is
  * checked in the simulator's monitor (what the fleet saw), not in the workflow's own status.
  */
-import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignStatus, operate, OperatorRefused, startCampaign } from '../../src/client/campaigns';
 import { PolicyError } from '../../src/domain/policy';
@@ -312,7 +312,15 @@ describe('patchCampaignWorkflow on the dev server', () => {
         });
         const err = await handle.result().catch((e: unknown) => e);
         expect(err).toBeInstanceOf(WorkflowFailedError);
-        expect(((err as WorkflowFailedError).cause as Error).message).toMatch(/maxUnavailableFraction/);
+        // The campaign's own failure (not the local activity's wrapper): InvalidPolicy, final, the issues as details.
+        const cause = (err as WorkflowFailedError).cause;
+        expect(cause).toBeInstanceOf(ApplicationFailure);
+        expect(cause).toMatchObject({ type: 'InvalidPolicy', nonRetryable: true, details: ['maxUnavailableFraction: expected a fraction of at most 0.25 (the availability cap may be lowered, never raised above 0.25), got 0.3'] });
+        expect(cause!.message).toMatch(/^invalid policy: maxUnavailableFraction: .*never raised above 0\.25.*got 0\.3$/);
+        // The schema ran in the checkPolicy local activity, outside the workflow bundle, before any activity.
+        const { events } = await handle.fetchHistory();
+        expect(events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
+        expect(events!.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
       });
       expect((await sim.admin.monitor({ operations: true })).operations).toEqual([]);
     });

@@ -22,6 +22,19 @@ const dir = path.join(import.meta.dirname, '..', 'histories');
 const index = JSON.parse(readFileSync(path.join(dir, 'index.json'), 'utf8')) as Record<string, string>;
 const files = readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'index.json');
 
+/** Every marker of a committed history (patches, local activities), its payloads decoded to text. */
+function markersOf(file: string): string[] {
+  const history = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as {
+    events: { markerRecordedEventAttributes?: { markerName: string; details?: Record<string, { payloads?: { data?: string }[] }> } }[];
+  };
+  return history.events.flatMap((event) => {
+    const marker = event.markerRecordedEventAttributes;
+    if (!marker) return [];
+    const payloads = Object.values(marker.details ?? {}).flatMap((d) => d.payloads ?? []);
+    return [`${marker.markerName} ${payloads.map((p) => Buffer.from(p.data ?? '', 'base64').toString('utf8')).join(' ')}`];
+  });
+}
+
 describe('replay of committed histories', () => {
   it('has histories to replay, including a campaign with a rollback and an operator resume', () => {
     for (const version of ['v1', 'v2']) {
@@ -42,6 +55,13 @@ describe('replay of committed histories', () => {
     expect(v5Lease).toContain('core_patch');
     expect(v5Lease).toContain('campaignLeaseState');
     expect(readFileSync(path.join(dir, 'v4-lease-granted-released.json'), 'utf8')).not.toContain('campaignLeaseState');
+    // v6 is the first campaign whose policy is checked outside the workflow bundle
+    // (patched('policy-checked-outside-the-bundle')): the `checkPolicy` local activity, before the plan.
+    // Earlier campaigns replay the unpatched branch, which fills the defaults without checking.
+    const v6 = markersOf('v6-campaign-rollback-resume.json');
+    expect(v6[0]).toMatch(/^core_patch .*"id":"policy-checked-outside-the-bundle"/);
+    expect(v6.filter((m) => m.startsWith('core_local_activity'))[0]).toMatch(/"activity_type":"checkPolicy"/);
+    for (const older of files.filter((f) => /^v[1-5]-campaign/.test(f))) expect(markersOf(older).join('\n'), older).not.toMatch(/checkPolicy|policy-checked-outside-the-bundle/);
     const campaign = readFileSync(path.join(dir, 'v1-campaign-rollback-resume.json'), 'utf8');
     // Recorded before the operator updates took their signals' stem: the old name must stay registered.
     expect(campaign).toContain(`"name": "${legacyControlUpdates.resume.name}"`);

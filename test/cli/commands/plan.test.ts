@@ -243,7 +243,7 @@ describe('patchwave plan', () => {
       writeFileSync(path.join(dir, 'policy.json'), '{"maxUnavailableFraction": 0.5}');
       const { error } = await run([alerts('generic-log4shell.json'), '--inventory', inventory, '--kev', kev, '--policy', path.join(dir, 'policy.json')]);
       expect(error?.exitCode).toBe(2);
-      expect(error?.message).toContain('maxUnavailableFraction: may be lowered, never raised above 0.25');
+      expect(error?.message).toContain('maxUnavailableFraction: expected a fraction of at most 0.25 (the availability cap may be lowered, never raised above 0.25), got 0.5');
     });
   });
 });
