@@ -86,9 +86,12 @@ export class PatchEngine {
   async status(nodeId: string, commandId: string, waitMs: number): Promise<PatchStatus> {
     this.settled(nodeId);
     let command = this.command(nodeId, commandId);
-    if (command.state === 'InProgress' && waitMs > 0) {
-      const untilFinish = command.finishAt === null ? waitMs : command.finishAt - Date.now();
-      await new Promise((resolve) => setTimeout(resolve, Math.max(0, Math.min(waitMs, untilFinish))));
+    // A timer may fire a millisecond before Date.now() reaches its due time: wait again rather than
+    // answer InProgress for a command that finishes within the wait.
+    const deadline = Date.now() + waitMs;
+    while (command.state === 'InProgress' && Date.now() < deadline) {
+      const untilFinish = command.finishAt === null ? Infinity : command.finishAt - Date.now() + 1;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, Math.min(deadline - Date.now(), untilFinish))));
       this.settled(nodeId);
       command = this.command(nodeId, commandId);
     }
