@@ -4,9 +4,13 @@
  * Pairs are built from a small pool of tricky tokens (tilde, caret, leading zeros, letters vs
  * digits, separators, epochs, revisions), so equal and nearly equal versions come up often.
  * rpm is `apt-get install -y rpm` on Debian; without it that half is skipped, saying so.
+ *
+ * The tools' answers are also kept in __golden__/versions.json, so versions.recorded.test.ts can
+ * check ours against them without a process (what mutation testing runs). Each run here checks the
+ * recorded answers are still the tools' own; PATCHWAVE_RECORD_VERSIONS=1 writes them anew.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -16,6 +20,22 @@ import { compareDpkgVersions, compareRpmVersions, rpmvercmp } from '../../src/do
 const has = (tool: string) => spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
 const dir = mkdtempSync(path.join(tmpdir(), 'patchwave-vercmp-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** [a, b, the tool's answer: -1, 0 or 1] per pair, per comparison. */
+type Recorded = Record<'dpkg' | 'rpmvercmp' | 'rpmEvr', Array<[string, string, number]>>;
+const RECORDED = new URL('./__golden__/versions.json', import.meta.url);
+const recording = process.env.PATCHWAVE_RECORD_VERSIONS === '1';
+const recorded: Partial<Recorded> = existsSync(RECORDED) ? (JSON.parse(readFileSync(RECORDED, 'utf8')) as Recorded) : {};
+/** Records the tool's answers (PATCHWAVE_RECORD_VERSIONS=1), or checks the recorded ones are still the tool's. */
+function keep(kind: keyof Recorded, sample: Array<[string, string]>, real: number[]): void {
+  const rows = sample.map(([a, b], i): [string, string, number] => [a, b, real[i]!]);
+  if (recording) {
+    recorded[kind] = rows;
+    writeFileSync(RECORDED, `{\n${(['dpkg', 'rpmvercmp', 'rpmEvr'] as const).filter((k) => recorded[k]).map((k) => `"${k}": [\n${recorded[k]!.map((r) => JSON.stringify(r)).join(',\n')}\n]`).join(',\n')}\n}\n`);
+  } else {
+    expect(recorded[kind], `__golden__/versions.json: ${kind} answers no longer the tool's (PATCHWAVE_RECORD_VERSIONS=1 to record)`).toEqual(rows);
+  }
+}
 
 const SEED = 20261201;
 const pick = <T>(items: readonly T[]) => fc.constantFrom(...items);
@@ -53,6 +73,7 @@ describe.skipIf(!has('dpkg'))('dpkg: compareDpkgVersions agrees with `dpkg --com
     expect(disagreements).toEqual([]);
     // The sample really exercised all three answers.
     expect(new Set(real)).toEqual(new Set([-1, 0, 1]));
+    keep('dpkg', sample, real);
   }, 120_000);
 });
 
@@ -75,6 +96,7 @@ describe.skipIf(!has('rpm'))("rpm: rpmvercmp and compareRpmVersions agree with r
     const disagreements = sample.map(([a, b], i) => ({ a, b, rpm: real[i], ours: Math.sign(rpmvercmp(a, b)) })).filter((d) => d.rpm !== d.ours);
     expect(disagreements).toEqual([]);
     expect(new Set(real)).toEqual(new Set([-1, 0, 1]));
+    keep('rpmvercmp', sample, real);
   }, 120_000);
 
   it('compareRpmVersions on 1,500 generated epoch:version-release pairs (both with a release)', () => {
@@ -87,6 +109,7 @@ describe.skipIf(!has('rpm'))("rpm: rpmvercmp and compareRpmVersions agree with r
     const real = rpmCompare(sample);
     const disagreements = sample.map(([a, b], i) => ({ a, b, rpm: real[i], ours: Math.sign(compareRpmVersions(a, b)) })).filter((d) => d.rpm !== d.ours);
     expect(disagreements).toEqual([]);
+    keep('rpmEvr', sample, real);
   }, 120_000);
 
   it('a version without a release sorts below the same version with one, in rpm as in ours (not yet fixed)', () => {
