@@ -8,6 +8,7 @@ import { planCampaign } from '../../src/domain/planner';
 import { MAX_UNAVAILABLE_FRACTION, parsePolicy } from '../../src/domain/policy';
 import { matchAsset } from '../../src/domain/ranking/affected';
 import { urgencyRank } from '../../src/domain/ranking/urgency';
+import { runs } from './support/mutation';
 
 /**
  * Properties over random fleets: clusters of random roles, exposure and sensitivity; nodes with the
@@ -104,7 +105,7 @@ describe('planner properties', () => {
         expect(plan.totalNodes).toBe(affected.length);
         expect(plan.notAffected.length + (plan.notAffectedOmitted ?? 0) + planned.length).toBe(inventory.length);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -122,7 +123,7 @@ describe('planner properties', () => {
           if (cluster) expect(cluster.tier).toBe(1);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -152,7 +153,7 @@ describe('planner properties', () => {
           expect(ranks).toEqual([...ranks].sort((x, y) => x - y));
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -172,7 +173,7 @@ describe('planner properties', () => {
           expect(cluster.reason.length).toBeGreaterThan(0);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 
@@ -211,7 +212,7 @@ describe('planner properties', () => {
         expect(targetCluster.reason).toContain('RCE, network, no auth');
         expect(targetCluster.reason).toContain('+ forensic triage');
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compareDpkgVersions, compareRpmVersions, compareVersions, ecosystemForOsFamily, isFixed, rpmvercmp } from '../../src/domain/versions';
+import { runs } from './support/mutation';
 
 const sign = (n: number) => Math.sign(n);
 
@@ -140,7 +141,7 @@ describe('comparator laws (property-based)', () => {
           expect(compare(a, a)).toBe(0);
           expect(sign(compare(a, b)) + sign(compare(b, a))).toBe(0);
         }),
-        { numRuns: 500 },
+        { numRuns: runs(500) },
       );
     });
 
@@ -149,7 +150,7 @@ describe('comparator laws (property-based)', () => {
         fc.property(arb, arb, arb, (a, b, c) => {
           if (compare(a, b) <= 0 && compare(b, c) <= 0) expect(compare(a, c)).toBeLessThanOrEqual(0);
         }),
-        { numRuns: 1000 },
+        { numRuns: runs(1000) },
       );
     });
   }

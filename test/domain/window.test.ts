@@ -1,65 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { buildClusterPlan } from '../../src/domain/cluster-order';
-import { holdsSlot, type NodeOutcome } from '../../src/domain/node-state';
-import { clusterCap, MAX_UNAVAILABLE_FRACTION, parsePolicy } from '../../src/domain/policy';
-import { clusterFinished, clustersInBudgetOrder, nodesToStart } from '../../src/domain/window';
-
-const caps = [0.05, 0.1, 0.15, 0.2, MAX_UNAVAILABLE_FRACTION];
-
-/**
- * Drives the window to completion with the given completion order (an index into the running set at
- * each step) and records what a fleet monitor would see.
- */
-function drive(size: number, fraction: number, mode: 'sliding' | 'waves', picks: number[], budget = Infinity) {
-  const policy = parsePolicy({ maxUnavailableFraction: fraction, mode });
-  const plan = buildClusterPlan({ id: 'c', tier: 1, orderedNodes: Array.from({ length: size }, (_, i) => `n${i}`), size, noReboot: false, reason: 'test' }, policy);
-  const outcomes: Record<string, NodeOutcome> = {};
-  const startOrder: string[] = [];
-  const starts: string[][] = [];
-  let maxOut = 0;
-  let step = 0;
-  while (!clusterFinished(plan, outcomes)) {
-    const running = plan.nodes.filter((id) => outcomes[id] === 'running');
-    const toStart = nodesToStart(plan, outcomes, { mode, budget: budget - running.length, rescueReleased: true });
-    for (const id of toStart) {
-      outcomes[id] = 'running';
-      startOrder.push(id);
-    }
-    if (toStart.length) starts.push(toStart);
-    const out = plan.nodes.filter((id) => holdsSlot(outcomes[id] ?? 'pending')).length;
-    maxOut = Math.max(maxOut, out);
-    const nowRunning = plan.nodes.filter((id) => outcomes[id] === 'running');
-    if (nowRunning.length === 0) throw new Error('stuck: nothing running and not finished');
-    const pick = picks[step++ % Math.max(1, picks.length)] ?? 0;
-    outcomes[nowRunning[pick % nowRunning.length]] = 'patched';
-  }
-  return { plan, startOrder, starts, maxOut };
-}
+import type { NodeOutcome } from '../../src/domain/node-state';
+import { clusterCap, parsePolicy } from '../../src/domain/policy';
+import { clustersInBudgetOrder, nodesToStart } from '../../src/domain/window';
+import { runs } from './support/mutation';
+import { caps, drive } from './support/window-driver';
 
 describe('cluster window', () => {
-  it('for every cluster size 1..200 and every cap ≤ 25%: cap held, each node exactly once, canary first, rescue last', () => {
-    for (let size = 1; size <= 200; size++) {
-      for (const fraction of caps) {
-        for (const mode of ['sliding', 'waves'] as const) {
-          const { plan, startOrder, starts, maxOut } = drive(size, fraction, mode, [0, 3, 1, 7, 2]);
-          expect(maxOut).toBeLessThanOrEqual(clusterCap(size, fraction));
-          expect(plan.cap).toBe(Math.max(1, Math.floor(size * fraction + 1e-9)));
-          expect(new Set(startOrder).size).toBe(size);
-          expect(startOrder.length).toBe(size);
-          expect(startOrder[0]).toBe(plan.canary);
-          expect(starts[0]).toEqual([plan.canary]);
-          if (size >= 3) {
-            expect(startOrder[size - 1]).toBe(plan.rescue);
-            expect(starts[starts.length - 1]).toEqual([plan.rescue]);
-          } else {
-            expect(plan.rescue).toBeUndefined();
-          }
-        }
-      }
-    }
-  });
-
   it('holds the cap for any completion order and any fleet budget (property)', () => {
     fc.assert(
       fc.property(
@@ -73,7 +21,7 @@ describe('cluster window', () => {
           return maxOut <= plan.cap && maxOut <= budget && new Set(startOrder).size === size && startOrder[0] === plan.canary;
         },
       ),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ALERT_LIMITS, AlertValidationError, MAX_REPORTED_ISSUES, parseAlert, type AlertIssue } from '../../../src/domain/alerts';
+import { runs, timeBudget } from '../support/mutation';
 
 const fixture = (name: string) => readFileSync(new URL(`../../fixtures/alerts/${name}`, import.meta.url), 'utf8');
 const json = (name: string) => JSON.parse(fixture(name)) as Record<string, any>;
@@ -17,7 +18,7 @@ function rejection(input: unknown, budgetMs = 1_000): AlertValidationError {
   }
   const elapsed = performance.now() - started;
   expect(caught, 'expected an AlertValidationError').toBeInstanceOf(AlertValidationError);
-  expect(elapsed, `rejection took ${elapsed.toFixed(0)} ms`).toBeLessThan(budgetMs);
+  expect(elapsed, `rejection took ${elapsed.toFixed(0)} ms`).toBeLessThan(timeBudget(budgetMs));
   const error = caught as AlertValidationError;
   // Precise and bounded, whatever came in.
   expect(error.issues.length).toBeGreaterThan(0);
@@ -149,7 +150,7 @@ describe('hostile payloads: precise errors in bounded time', () => {
           expect(err).toBeInstanceOf(AlertValidationError);
         }
       }),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -169,7 +170,7 @@ describe('hostile payloads: precise errors in bounded time', () => {
           expect(err).toBeInstanceOf(AlertValidationError);
         }
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 });

@@ -18,8 +18,9 @@ import type { CampaignState, CompactCarriedState } from '../../../src/domain/cam
 import { holdsSlot, isTerminal, type NodeOutcome } from '../../../src/domain/node-state';
 import type { CampaignPlan, ClusterPlan } from '../../../src/domain/plan';
 import { parsePolicy } from '../../../src/domain/policy';
+import { runs } from '../support/mutation';
 
-const RUNS = Number(process.env.PATCHWAVE_MODEL_RUNS ?? 1_000);
+const RUNS = runs(Number(process.env.PATCHWAVE_MODEL_RUNS ?? 1_000));
 const MAX_CLUSTER = Number(process.env.PATCHWAVE_MODEL_MAX_CLUSTER ?? 24);
 
 const alert = { cveId: 'CVE-2024-6387', packages: [{ name: 'openssh-server', fixedVersion: '9.8.1' }], scope: 'all', source: 'generic' as const };

@@ -1,0 +1,27 @@
+/**
+ * What changes while Stryker runs the domain tests (docs/testing.md, "Mutation testing"). Stryker
+ * runs the covering tests once per mutant — thousands of runs — in processes it marks with
+ * STRYKER_MUTATOR_WORKER. There, property tests run at most MUTATION_RUNS cases from one fixed seed
+ * (test/domain/support/mutation-setup.ts): cheap enough for every mutant, and a mutant is killed or
+ * not the same way on every run, which `--incremental` relies on. The normal suite keeps each
+ * test's own count and fast-check's random seed.
+ */
+export const underMutation = process.env.STRYKER_MUTATOR_WORKER !== undefined;
+
+/** Cases per property under Stryker; PATCHWAVE_MUTATION_RUNS overrides. */
+export const MUTATION_RUNS = Number(process.env.PATCHWAVE_MUTATION_RUNS ?? 100);
+
+/** A property's run count: its own in the suite, at most MUTATION_RUNS under Stryker. */
+export function runs(count: number): number {
+  return underMutation ? Math.min(count, MUTATION_RUNS) : count;
+}
+
+/**
+ * A wall-clock budget. Stryker's instrumented code checks the active mutant and counts coverage at
+ * every statement (measured: a 10,000-finding rejection went from ~300 ms to 1.65 s on a shared
+ * 2-core machine), so budgets are widened tenfold there: they still catch a mutant that turns a
+ * bounded step into an unbounded one, not the instrumentation's own cost.
+ */
+export function timeBudget(ms: number): number {
+  return underMutation ? ms * 10 : ms;
+}
