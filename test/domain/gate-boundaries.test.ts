@@ -1,6 +1,7 @@
 /** The tier gate's thresholds at their edges, and which samples it compares (src/domain/gate.ts). */
 import { describe, expect, it } from 'vitest';
-import { compareWithBaseline, isMeasured, type MetricsSample } from '../../src/domain/gate';
+import type { MetricsSample } from '../../src/domain/fleet';
+import { compareWithBaseline, isMeasured } from '../../src/domain/gate';
 
 const policy = { regressionErrorRateDelta: 0.02, regressionLatencyFactor: 1.5 };
 const sample = (clusterId: string, over: Partial<MetricsSample> = {}): MetricsSample => ({ clusterId, errorRate: 0.01, latencyP50Ms: 20, latencyP99Ms: 100, connections: 10, ...over });

@@ -42,6 +42,7 @@ describe('defaults', () => {
       regressionErrorRateDelta: 0.02,
       regressionLatencyFactor: 1.5,
       remediation: 'targeted',
+      packageSource: { kind: 'default' },
       onStaleServices: 'restart',
       onConfigDrift: 'reapply',
       rebootOption: 'RebootIfNeeded',
@@ -100,11 +101,11 @@ describe('bounds', () => {
   });
 
   it('refuses past them, each field named with its value', () => {
-    expect(issues({ maxUnavailableFraction: 0 })).toEqual(['maxUnavailableFraction: must be greater than 0 (got 0)']);
-    expect(issues({ maxUnavailableFraction: 0.26 })).toEqual(['maxUnavailableFraction: may be lowered, never raised above 0.25 (the 25% availability cap) (got 0.26)']);
-    expect(issues({ maxNodesInFlight: -1 })).toEqual([expect.stringMatching(/^maxNodesInFlight: .* \(got -1\)$/)]);
-    expect(issues({ maxNodesInFlight: 1.5 })).toEqual([expect.stringMatching(/^maxNodesInFlight: .* \(got 1\.5\)$/)]);
-    expect(issues({ haltAfterFailures: 0 })).toEqual([expect.stringMatching(/^haltAfterFailures: .* \(got 0\)$/)]);
+    expect(issues({ maxUnavailableFraction: 0 })).toEqual(['maxUnavailableFraction: expected a fraction greater than 0, got 0']);
+    expect(issues({ maxUnavailableFraction: 0.26 })).toEqual(['maxUnavailableFraction: expected a fraction of at most 0.25 (the availability cap may be lowered, never raised above 0.25), got 0.26']);
+    expect(issues({ maxNodesInFlight: -1 })).toEqual([expect.stringMatching(/^maxNodesInFlight: expected .*, got -1$/)]);
+    expect(issues({ maxNodesInFlight: 1.5 })).toEqual([expect.stringMatching(/^maxNodesInFlight: expected .*, got 1\.5$/)]);
+    expect(issues({ haltAfterFailures: 0 })).toEqual([expect.stringMatching(/^haltAfterFailures: expected .*, got 0$/)]);
     expect(issues({ rescueNodeMinClusterSize: 1 })).toEqual([expect.stringMatching(/^rescueNodeMinClusterSize: /)]);
     expect(issues({ healthyChecksRequired: 0 })).toEqual([expect.stringMatching(/^healthyChecksRequired: /)]);
     expect(issues({ regressionErrorRateDelta: -0.01 })).toEqual([expect.stringMatching(/^regressionErrorRateDelta: /)]);
@@ -114,30 +115,30 @@ describe('bounds', () => {
     expect(issues({ historyEventsBeforeContinueAsNew: 10_001 })).toEqual([expect.stringMatching(/^historyEventsBeforeContinueAsNew: /)]);
     expect(issues({ checkCommand: '' })).toEqual([expect.stringMatching(/^checkCommand: /)]);
     expect(issues({ checkCommand: 'x'.repeat(2_001) })).toEqual([expect.stringMatching(/^checkCommand: /)]);
-    expect(issues({ operators: [''] })).toEqual([expect.stringMatching(/^operators\.0: .* \(got ""\)$/)]);
-    expect(issues({ approveBeforeTiers: [4] })).toEqual([expect.stringMatching(/^approveBeforeTiers\.0: .* \(got 4\)$/)]);
-    expect(issues({ mode: 'batch' })).toEqual([expect.stringMatching(/^mode: .* \(got "batch"\)$/)]);
+    expect(issues({ operators: [''] })).toEqual([expect.stringMatching(/^operators\[0\]: expected .*, got ""$/)]);
+    expect(issues({ approveBeforeTiers: [4] })).toEqual([expect.stringMatching(/^approveBeforeTiers\[0\]: expected .*, got 4$/)]);
+    expect(issues({ mode: 'batch' })).toEqual([expect.stringMatching(/^mode: expected .*, got "batch"$/)]);
   });
 
   it('a bad duration says what a duration looks like', () => {
-    expect(issues({ drainTimeout: 'soon' })).toEqual(['drainTimeout: duration: expected a duration like 500ms, 5s, 2m, 1h or 3d, got "soon" (got "soon")']);
-    expect(issues({ drainTimeout: -5 })).toEqual(['drainTimeout: duration: expected a non-negative duration, got -5 (got -5)']);
-    expect(issues({ drainTimeout: true })).toEqual([expect.stringMatching(/^drainTimeout: .* \(got true\)$/)]);
+    expect(issues({ drainTimeout: 'soon' })).toEqual(['drainTimeout: expected a duration like 500ms, 5s, 2m, 1h or 3d, or a number of milliseconds (≥ 0), got "soon"']);
+    expect(issues({ drainTimeout: -5 })).toEqual(['drainTimeout: expected a duration like 500ms, 5s, 2m, 1h or 3d, or a number of milliseconds (≥ 0), got -5']);
+    expect(issues({ drainTimeout: true })).toEqual([expect.stringMatching(/^drainTimeout: expected .*, got true$/)]);
   });
 
   it('names every bad field at once, an unknown one, and a policy that is not an object', () => {
     expect(issues({ mode: 'x', haltAfterFailures: 0, maxUnavailable: 2 })).toEqual([
-      'mode: Invalid option: expected one of "sliding"|"waves" (got "x")',
-      'haltAfterFailures: Too small: expected number to be >=1 (got 0)',
-      '(policy): Unrecognized key: "maxUnavailable" (got {"mode":"x","haltAfterFailures":0,"maxUnavailable":2})',
+      'mode: expected one of "sliding", "waves", got "x"',
+      'haltAfterFailures: expected a whole number ≥ 1, got 0',
+      'maxUnavailable: expected a known field (unknown fields are rejected here: check the spelling), got 2',
     ]);
-    expect(issues('fast')).toEqual([expect.stringMatching(/^\(policy\): .* \(got "fast"\)$/)]);
-    expect(issues([])).toEqual([expect.stringMatching(/^\(policy\): .* \(got \[\]\)$/)]);
+    expect(issues('fast')).toEqual([expect.stringMatching(/^\(payload\): expected .*, got "fast"$/)]);
+    expect(issues([])).toEqual([expect.stringMatching(/^\(payload\): expected .*, got an array of 0 items$/)]);
   });
 
   it('quotes the value inside a list', () => {
-    expect(issues({ operators: 'alice' })).toEqual([expect.stringMatching(/^operators: .* \(got "alice"\)$/)]);
-    expect(issues({ approvers: [null] })).toEqual(['approvers.0: Invalid input: expected string, received null (got null)']);
-    expect(issues({ noRebootRoles: ['db', { x: 1 }] })).toEqual(['noRebootRoles.1: Invalid input: expected string, received object (got {"x":1})']);
+    expect(issues({ operators: 'alice' })).toEqual([expect.stringMatching(/^operators: expected .*, got "alice"$/)]);
+    expect(issues({ approvers: [null] })).toEqual(['approvers[0]: expected a string, got null']);
+    expect(issues({ noRebootRoles: ['db', { x: 1 }] })).toEqual(['noRebootRoles[1]: expected a string, got an object {x}']);
   });
 });
