@@ -42,6 +42,7 @@ describe('the policy check', () => {
       historyEventsBeforeContinueAsNew: 8_000,
     });
     expect(parsePolicy(undefined)).toEqual(parsePolicy({}));
+    expect(parsePolicy(null)).toEqual(parsePolicy({}));
   });
 
   it('reads durations as milliseconds or with a unit', () => {
