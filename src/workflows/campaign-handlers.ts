@@ -5,7 +5,7 @@
  * No handler throws inside a workflow task, and none issues commands: decisions are the main loop's,
  * made at workflow-task boundaries (task-boundary.ts).
  */
-import { ApplicationFailure, currentUpdateInfo, setHandler } from '@temporalio/workflow';
+import { ApplicationFailure, condition, currentUpdateInfo, setHandler } from '@temporalio/workflow';
 import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
 import { applyControl, refusalOf, type Control } from '../domain/campaign/operator';
 import { allClusters, clusterOfNode, isClosing } from '../domain/campaign/queries';
@@ -62,7 +62,6 @@ export function registerCampaignHandlers(run: CampaignRun, input: CampaignInput)
   const controlOf = (kind: Control['kind'], raw: unknown): Checked<Control> => {
     const shape = controlShapes[kind](raw);
     if (!shape.ok) return shape;
-    if (run.policyPending) return { ok: false, reason: 'the campaign is still checking its policy: try again in a moment' };
     const control = { kind, ...shape.value } as Control;
     const refusal = refusalOf(state, control);
     return refusal ? { ok: false, reason: refusal } : { ok: true, value: control };
@@ -72,24 +71,35 @@ export function registerCampaignHandlers(run: CampaignRun, input: CampaignInput)
     run.changed();
     return reply;
   };
+  /**
+   * While a first run checks its policy (the `checkPolicy` local activity), a control waits for the
+   * answer instead of being refused: who may operate comes from the checked policy, and a signal
+   * refused for the timing alone would be an operator's order lost. Otherwise it applies at once.
+   */
+  const whenPolicyKnown = <T>(handle: () => T): T | Promise<T> =>
+    run.policyPending ? condition(() => !run.policyPending).then(handle) : handle();
   for (const [kind, signal, updates] of controlMessages) {
-    setHandler(signal, (raw: unknown) => {
-      const control = controlOf(kind, raw);
-      if (control.ok) apply(control.value);
-      else run.refuse(kind, control.reason);
-    });
+    setHandler(signal, (raw: unknown) =>
+      whenPolicyKnown(() => {
+        const control = controlOf(kind, raw);
+        if (control.ok) apply(control.value);
+        else run.refuse(kind, control.reason);
+      }),
+    );
     for (const update of updates) {
       setHandler(
         update,
-        (raw: unknown) => {
-          // The validator has just accepted it against this same state.
-          const control = controlOf(kind, raw);
-          if (!control.ok) throw ApplicationFailure.nonRetryable(control.reason, 'ControlRefused');
-          return apply(control.value);
-        },
+        (raw: unknown) =>
+          whenPolicyKnown(() => {
+            // The validator accepted it against this same state (or, while the policy was being
+            // checked, its shape only): the campaign's rules are applied here again.
+            const control = controlOf(kind, raw);
+            if (!control.ok) throw ApplicationFailure.nonRetryable(control.reason, 'ControlRefused');
+            return apply(control.value);
+          }),
         {
           validator: (raw: unknown) => {
-            const control = controlOf(kind, raw);
+            const control = run.policyPending ? controlShapes[kind](raw) : controlOf(kind, raw);
             if (!control.ok) throw new Error(control.reason);
           },
         },

@@ -8,7 +8,7 @@ import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/clie
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignStatus, operate, OperatorRefused, startCampaign } from '../../src/client/campaigns';
 import { clusterLeaseWorkflowId } from '../../src/domain/ids';
-import { abortSignal, abortUpdate, approveSignal, approveUpdate, leaseGrantedSignal, leaseStatusQuery, legacyControlUpdates, nodeFinishedSignal, pauseSignal, pauseUpdate, releaseLeaseSignal, retryNodeSignal, retryNodeUpdate } from '../../src/workflows/messages';
+import { abortSignal, abortUpdate, approveSignal, approveUpdate, leaseGrantedSignal, leaseStatusQuery, legacyControlUpdates, nodeFinishedSignal, PATCH_CAMPAIGN_WORKFLOW, pauseSignal, pauseUpdate, releaseLeaseSignal, retryNodeSignal, retryNodeUpdate } from '../../src/workflows/messages';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startTestSim } from '../support/sim';
 import { createHarness, eventually, uniqueTaskQueue, withWorker, type Harness } from '../support/temporal';
@@ -183,6 +183,35 @@ describe('messages from outside the campaign', () => {
         ]));
         await operate(harness.client, handle.workflowId, 'resume', { by: 'alice' });
         expect((await handle.result()).counts.patched).toBe(8);
+      });
+    } finally {
+      await sim.close();
+    }
+  });
+
+  it('a control that arrives while the campaign checks its policy waits for it: obeyed or refused by the checked policy, never lost', async () => {
+    const sim = await startTestSim(testFleet([{ id: 'web', size: 4, tier: 1 }]));
+    try {
+      const taskQueue = uniqueTaskQueue('policy-window');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const input = { alert: testAlert(uniqueCve()), fleet: { provider: 'sim' as const, scope: 'all' }, policy: { ...fastPolicy, operators: ['alice'] } };
+        // Signal-with-start puts the signal in the campaign's first task: exactly while checkPolicy runs.
+        const start = (signalArgs: unknown) =>
+          harness.client.workflow.signalWithStart(PATCH_CAMPAIGN_WORKFLOW, { workflowId: `policy-window-${uniqueCve()}`, taskQueue, args: [input], signal: pauseSignal, signalArgs: [signalArgs] as never });
+        const obeyed = await start({ by: 'alice', reason: 'hold until the change window' });
+        const refused = await start({ by: 'mallory', reason: 'forged' });
+        await eventually('the paused campaign', async () => (await campaignStatus(harness.client, obeyed.workflowId)).paused);
+        const log = (await campaignStatus(harness.client, obeyed.workflowId)).operatorLog.map((e) => `${e.action}: ${e.detail ?? ''}`);
+        expect(log).toContain('pause by alice: hold until the change window');
+        const status = await eventually('the refusal on record', async () => {
+          const s = await campaignStatus(harness.client, refused.workflowId);
+          return s.operatorLog.some((e) => e.action.startsWith('refused pause')) && s;
+        });
+        expect(status.operatorLog.map((e) => `${e.action}: ${e.detail ?? ''}`)).toEqual(expect.arrayContaining([expect.stringMatching(/^refused pause: operator not allowed: mallory may not pause/)]));
+        expect(status.paused).toBe(false);
+        expect((await refused.result()).counts.patched).toBe(4);
+        await operate(harness.client, obeyed.workflowId, 'abort', { by: 'alice' });
+        expect((await obeyed.result()).status).toBe('aborted');
       });
     } finally {
       await sim.close();
