@@ -1,7 +1,7 @@
 /**
  * The campaign policy: what an operator may tune, its defaults, and the one check every policy
  * passes — where it is read from a file (the CLI, the ingress), before a campaign starts (the
- * client), and when the campaign starts (the `checkPolicy` local activity: anyone who can reach
+ * client), and when the campaign starts (the `checkPolicy` activity: anyone who can reach
  * Temporal can start one with any input). The zod schema is the one source of the rules; the
  * defaults live in `policy-defaults.ts`, which has no schema library, because the campaign workflow
  * imports it and workflow code carries no zod (docs/performance.md).

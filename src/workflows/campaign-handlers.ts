@@ -72,7 +72,7 @@ export function registerCampaignHandlers(run: CampaignRun, input: CampaignInput)
     return reply;
   };
   /**
-   * While a first run checks its policy (the `checkPolicy` local activity), a control waits for the
+   * While a first run checks its policy (the `checkPolicy` activity), a control waits for the
    * answer instead of being refused: who may operate comes from the checked policy, and a signal
    * refused for the timing alone would be an operator's order lost. Otherwise it applies at once.
    */

@@ -49,7 +49,7 @@ export class CampaignRun {
   /** Set by every change the main loop must look at; cleared by the loop before it looks. */
   wake = true;
   /**
-   * While the `checkPolicy` local activity runs, `state.policy` is only the defaults: controls wait
+   * While the `checkPolicy` activity runs, `state.policy` is only the defaults: controls wait
    * for the checked policy (who may operate is its to say). Handlers are registered before it, as
    * they must be for the update that starts the campaign.
    */

@@ -5,7 +5,7 @@
  * (src/domain/campaign), the commands and their results are CampaignRun's, the messages are
  * campaign-handlers'. Decisions are made only at workflow-task boundaries (task-boundary.ts).
  */
-import { ActivityFailure, allHandlersFinished, ApplicationFailure, continueAsNew, metricMeter, patched, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { ActivityFailure, allHandlersFinished, ApplicationFailure, continueAsNew, metricMeter, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { decodeProse, proseOf, recordedOrder, type RecordedProse } from '../domain/campaign/carry';
 import { allClusters, currentTier, runningCount } from '../domain/campaign/queries';
@@ -187,14 +187,15 @@ async function readRecordedProse(carried: CompactCarriedState): Promise<Recorded
 
 /**
  * A policy above the 25% cap (or otherwise bad) fails the campaign before anything is touched. The
- * schema runs in a local activity: the workflow bundle carries no zod, and a local activity costs no
- * round trip through the server. Campaigns started before then (no `policy-checked-outside-the-bundle`
+ * schema runs in an activity: the workflow bundle carries no zod. Not a local activity: that would
+ * hold the campaign's first workflow task open while it runs, and an alert joining through
+ * update-with-start in that time was refused (seen in CI under load). Campaigns started before then (no `policy-checked-outside-the-bundle`
  * marker) had their policy checked in the workflow; they replay with its defaults filled in
  * unchecked (`policyWithDefaults`: it passed then).
  */
 async function policyOf(input: CampaignInput): Promise<Policy> {
   // A bad policy fails at once (non-retryable); the timeout only bounds a stuck worker.
-  const { checkPolicy } = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s' });
+  const { checkPolicy } = proxyActivities<Activities>({ startToCloseTimeout: '30s', retry: { maximumInterval: '5s' } });
   try {
     return await checkPolicy(input.policy);
   } catch (err) {

@@ -312,15 +312,17 @@ describe('patchCampaignWorkflow on the dev server', () => {
         });
         const err = await handle.result().catch((e: unknown) => e);
         expect(err).toBeInstanceOf(WorkflowFailedError);
-        // The campaign's own failure (not the local activity's wrapper): InvalidPolicy, final, the issues as details.
+        // The campaign's own failure (not the activity's wrapper): InvalidPolicy, final, the issues as details.
         const cause = (err as WorkflowFailedError).cause;
         expect(cause).toBeInstanceOf(ApplicationFailure);
         expect(cause).toMatchObject({ type: 'InvalidPolicy', nonRetryable: true, details: ['maxUnavailableFraction: expected a fraction of at most 0.25 (the availability cap may be lowered, never raised above 0.25), got 0.3'] });
         expect(cause!.message).toMatch(/^invalid policy: maxUnavailableFraction: .*never raised above 0\.25.*got 0\.3$/);
-        // The schema ran in the checkPolicy local activity, outside the workflow bundle, before any activity.
+        // The schema ran in the checkPolicy activity, outside the workflow bundle, once (a bad policy is
+        // not retried) and before anything else: no other activity was scheduled.
         const { events } = await handle.fetchHistory();
-        expect(events!.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')).toHaveLength(1);
-        expect(events!.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
+        const scheduled = events!.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+        expect(scheduled).toEqual(['checkPolicy']);
+        expect(events!.filter((e) => e.activityTaskFailedEventAttributes)).toHaveLength(1);
       });
       expect((await sim.admin.monitor({ operations: true })).operations).toEqual([]);
     });

@@ -56,11 +56,11 @@ describe('replay of committed histories', () => {
     expect(v5Lease).toContain('campaignLeaseState');
     expect(readFileSync(path.join(dir, 'v4-lease-granted-released.json'), 'utf8')).not.toContain('campaignLeaseState');
     // v6 is the first campaign whose policy is checked outside the workflow bundle
-    // (patched('policy-checked-outside-the-bundle')): the `checkPolicy` local activity, before the plan.
+    // (patched('policy-checked-outside-the-bundle')): the `checkPolicy` activity, before the plan.
     // Earlier campaigns replay the unpatched branch, which fills the defaults without checking.
     const v6 = markersOf('v6-campaign-rollback-resume.json');
     expect(v6[0]).toMatch(/^core_patch .*"id":"policy-checked-outside-the-bundle"/);
-    expect(v6.filter((m) => m.startsWith('core_local_activity'))[0]).toMatch(/"activity_type":"checkPolicy"/);
+    expect(readFileSync(path.join(dir, 'v6-campaign-rollback-resume.json'), 'utf8')).toMatch(/"activityType":\s*\{\s*"name":\s*"checkPolicy"/);
     for (const older of files.filter((f) => /^v[1-5]-campaign/.test(f))) expect(markersOf(older).join('\n'), older).not.toMatch(/checkPolicy|policy-checked-outside-the-bundle/);
     const campaign = readFileSync(path.join(dir, 'v1-campaign-rollback-resume.json'), 'utf8');
     // Recorded before the operator updates took their signals' stem: the old name must stay registered.
