@@ -51,6 +51,16 @@ describe('decideStarts: the fleet-wide budget', () => {
     expect(decideStarts(state, state.plan.tiers[0]!, opts)).toEqual([]);
   });
 
+  it('a spent budget asks for no lease and sets no release time either', () => {
+    const state = campaign([[clusterOf('a', 4), clusterOf('b', 4)]], { maxNodesInFlight: 1 });
+    set(state, { 'a-1': 'patched', 'a-2': 'patched', 'b-1': 'patched', 'b-2': 'patched', 'b-3': 'patched' });
+    state.leases.a = 'granted';
+    running(state, 'a-3');
+    expect(decideStarts(state, state.plan.tiers[0]!, { ...opts, useLeases: true })).toEqual([]);
+    expect(state.leases).toEqual({ a: 'granted' });
+    expect(state.rescueReleaseAt).toEqual({});
+  });
+
   it('the budget is shared out exactly: one start per unit', () => {
     const state = campaign([[clusterOf('a', 4), clusterOf('b', 4), clusterOf('c', 4)]], { maxNodesInFlight: 2 });
     expect(names(decideStarts(state, state.plan.tiers[0]!, { ...opts, budgetToCriticalPathsFirst: false }))).toEqual(['a-1', 'b-1']);

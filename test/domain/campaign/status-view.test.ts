@@ -327,6 +327,22 @@ describe('summaryLine', () => {
     expect(summaryLine(state, state.plan.tiers[0])).toMatch(/; 1 cluster moving$/);
   });
 
+  it('names every failed node of a halted cluster and every quarantined node holding slots', () => {
+    const state = campaign([[clusterOf('api', 8), clusterOf('q1', 8)]], { haltAfterFailures: 2 });
+    set(state, { 'api-1': 'rolled-back', 'api-2': 'failed', 'q1-1': 'patched', 'q1-2': 'quarantined', 'q1-3': 'quarantined' });
+    state.acceptedFailures.q1 = 2;
+    expect(summaryLine(state, state.plan.tiers[0])).toBe(
+      'running — 1 cluster halted: api (api-1 rolled-back, api-2 failed); 1 cluster blocked: q1 (every slot held by quarantined q1-2, q1-3: repair, then patchwave retry)',
+    );
+  });
+
+  it('a policy from before halt scopes says nothing about the rest of the tier', () => {
+    const state = campaign([[clusterOf('api', 4), clusterOf('web', 4)]]);
+    delete (state.policy as { haltScope?: string }).haltScope;
+    set(state, { 'api-1': 'failed' });
+    expect(summaryLine(state, state.plan.tiers[0])).toBe('running — 1 cluster halted: api (api-1 failed); 1 cluster moving');
+  });
+
   it('a finished cluster is neither halted nor awaiting approval', () => {
     const state = campaign([[clusterOf('db', 1, { needsApproval: true }), clusterOf('api', 1)]]);
     set(state, { 'db-1': 'skipped', 'api-1': 'failed' });
