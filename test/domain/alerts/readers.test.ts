@@ -5,12 +5,12 @@
  */
 import { z } from 'zod';
 import { describe, expect, it } from 'vitest';
-import { AlertValidationError, describeZodIssues, formatIssue, formatPath, issuesFromZod, MAX_REPORTED_ISSUES, previewValue } from '../../../src/domain/alerts/errors';
+import { AlertValidationError, MAX_REPORTED_ISSUES } from '../../../src/domain/alerts/errors';
+import { describeZodIssues, formatIssue, formatPath, issuesFromZod, previewValue } from '../../../src/domain/issues';
 import {
   describesCodeExecution,
   instanceIdFrom,
   isCveId,
-  isInstanceId,
   isoDateOf,
   isUsableFixedVersion,
   normaliseCveId,
@@ -44,7 +44,6 @@ describe('text readers', () => {
     ).toEqual([id, id, id, id, id, id, id.toUpperCase()]);
     expect(['ami-0abc1234', `arn:aws:ec2:eu-west-1:1:volume/vol-0abc1234`, `arn:aws:ecs:eu-west-1:1:task/${id}`, `x${id}`, `${id}x`, `arn:aws:ec2:eu-west-1:1:instance/${id}/x`, 'i-0abc123', `xarn:aws:ec2:r:1:${id}`].map(instanceIdFrom)).toEqual(Array(8).fill(undefined));
     expect(instanceIdFrom('i-0abc1234')).toBe('i-0abc1234');
-    expect([id, ' i-0abc1234 ', undefined, 'i-xyz12345', 'i-0abc12345678901234'].map(isInstanceId)).toEqual([true, true, false, false, false]);
   });
 
   it('timestamps: zone-less is UTC, epoch seconds or milliseconds, the EventBridge form, zoned strings as they say', () => {
