@@ -3,15 +3,20 @@
  * starts with no budget, with every slot taken, beside a retried canary, in sliding and waves
  * mode, and when the rescue node may go. window.test.ts drives whole clusters; this pins the edges.
  */
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { alertScope } from '../../src/domain/alert';
 import { buildClusterPlan } from '../../src/domain/cluster-order';
 import type { NodeOutcome } from '../../src/domain/node-state';
 import type { ClusterPlan } from '../../src/domain/plan';
-import { parsePolicy } from '../../src/domain/policy';
+import { parsePolicy, type Policy } from '../../src/domain/policy';
 import { clusterFinished, nodesToStart, rescueWaiting, type WindowOptions } from '../../src/domain/window';
 
-const policy = parsePolicy({});
+// Made in each test, never while the file loads: Stryker counts code run outside a test as static
+// and runs every test for each of its mutants (docs/testing.md, "Mutation testing").
+let policy: Policy;
+beforeEach(() => {
+  policy = parsePolicy({});
+});
 const plan = (nodes: string[], size = nodes.length): ClusterPlan => buildClusterPlan({ id: 'c', tier: 1, orderedNodes: nodes, size, noReboot: false, reason: 'r' }, policy);
 const names = (n: number) => Array.from({ length: n }, (_, i) => `n${i + 1}`);
 const sliding: WindowOptions = { mode: 'sliding', budget: Infinity, rescueReleased: true };
@@ -87,10 +92,10 @@ describe('nodesToStart', () => {
 });
 
 describe('rescueWaiting', () => {
-  const c = plan(names(4));
   const othersDone: Record<string, NodeOutcome> = { n1: 'patched', n2: 'failed', n3: 'skipped' };
 
   it('true only when the rescue node is pending and everything else is final', () => {
+    const c = plan(names(4));
     expect(rescueWaiting(c, othersDone)).toBe(true);
     expect(rescueWaiting(c, { ...othersDone, n3: 'running' })).toBe(false);
     expect(rescueWaiting(c, { ...othersDone, n4: 'running' })).toBe(false);

@@ -132,7 +132,8 @@ export function normalizeOcsfFinding(finding: OcsfFinding): FindingOutcome[] {
   if (vulnerabilities.length === 0) return [skip('no vulnerabilities listed')];
 
   const resources = finding.resources ?? [];
-  const instanceResources = resources.filter((r) => /ec2.?instance/i.test(r.type ?? '') || (r.uid !== undefined && instanceIdFrom(r.uid) !== undefined));
+  // Types as producers write them: `AWS::EC2::Instance` (Security Hub v2), `AwsEc2Instance`, `EC2 Instance`.
+  const instanceResources = resources.filter((r) => /ec2[\s:_-]*instance/i.test(r.type ?? '') || (r.uid !== undefined && instanceIdFrom(r.uid) !== undefined));
   const deviceInstance = instanceIdFrom(finding.device?.instance_uid ?? finding.device?.uid ?? '');
   if (instanceResources.length === 0 && !deviceInstance) {
     const types = [...new Set(resources.map((r) => r.type ?? '(no type)'))].join(', ');
