@@ -18,7 +18,7 @@ import { CI_EXPERIMENTS, EXPERIMENTS, findExperiment } from './lib/experiments';
 import { ARTIFACTS_DIR, runExperiment, type ExperimentResult } from './lib/run';
 import { summary, table } from './lib/summary';
 
-const USAGE = `usage: npm run chaos -- [--only NAME,NAME] [--ci] [--nodes N] [--seed S] [--timeout-s T] [--list]`;
+const USAGE = `usage: npm run chaos -- [--only NAME,NAME] [--ci] [--nodes N] [--seed S] [--timeout-s T] [--keep] [--list]`;
 
 function parseOptions() {
   try {
@@ -29,6 +29,7 @@ function parseOptions() {
         nodes: { type: 'string', default: '300' },
         seed: { type: 'string' },
         'timeout-s': { type: 'string' },
+        keep: { type: 'boolean', default: false },
         list: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -41,7 +42,7 @@ function parseOptions() {
 const values = parseOptions();
 
 if (values.help) {
-  console.log(`${USAGE}\n\nRuns each experiment from a fresh environment and judges it from the simulator's monitor; docs/reliability.md.`);
+  console.log(`${USAGE}\n\nRuns each experiment from a fresh environment and judges it from the simulator's monitor; a failed run (or every run, with --keep) leaves its histories and logs under test-artifacts/chaos/. docs/reliability.md.`);
   process.exit(0);
 }
 
@@ -70,7 +71,7 @@ console.error(`chaos: ${experiments.length} experiment(s), ${nodes} nodes, seed 
 mkdirSync(ARTIFACTS_DIR, { recursive: true });
 const results: ExperimentResult[] = [];
 for (const experiment of experiments) {
-  const result = await runExperiment({ experiment, nodes, seed, ...(values['timeout-s'] && { timeoutMs: Number(values['timeout-s']) * 1000 }) });
+  const result = await runExperiment({ experiment, nodes, seed, keepArtifacts: values.keep, ...(values['timeout-s'] && { timeoutMs: Number(values['timeout-s']) * 1000 }) });
   results.push(result);
   appendFileSync(path.join(ARTIFACTS_DIR, 'results.jsonl'), `${JSON.stringify({ at: new Date().toISOString(), ...result })}\n`);
   console.error(summary(result));

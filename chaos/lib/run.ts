@@ -13,12 +13,13 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { BENCH_LATENCY, benchAlert, benchPolicy } from '../../bench/lib/fleet';
 import { campaignStatus, operate, startCampaign } from '../../src/client/campaigns';
-import { REPO_ROOT } from '../../src/embedded/node-process';
+import { processExists, REPO_ROOT } from '../../src/embedded/node-process';
 import { generateFleet } from '../../src/providers/sim/demo-fleet';
 import type { FleetSpec } from '../../src/providers/sim/fleet-spec';
 import type { MonitorReport } from '../../src/providers/sim/monitor';
 import type { CampaignStatus } from '../../src/workflows/types';
 import { bundleWorkflows } from '../../src/worker';
+import { describeStall } from './diagnose';
 import { ChaosEnv } from './env';
 import { judgeFleet, type NodeVerdicts, type Violation } from './judge';
 import { rng, sleep, type Rng } from './random';
@@ -75,6 +76,8 @@ export interface RunOptions {
   /** No fleet progress for this long, outside a deliberate fault, counts as stuck. */
   stallMs?: number;
   log?: (message: string) => void;
+  /** Save the histories, the monitor and the logs for a passing run too (a failed one always saves them). */
+  keepArtifacts?: boolean;
 }
 
 let bundleFile: Promise<string> | undefined;
@@ -210,7 +213,9 @@ export async function runExperiment(options: RunOptions): Promise<ExperimentResu
       if (faultActive || last?.phase === 'paused') progressAt = Date.now();
       if (Date.now() - progressAt > stallMs) {
         state = 'STUCK';
-        violations.push({ invariant: 'the campaign completes', evidence: `no fleet progress for ${stallMs / 1000} s outside any injected fault; gave up at ${since()}` });
+        const waiting = await describeStall(env.client, campaignId);
+        const alive = env.workers.map((w) => `${w.pid}${processExists(w.pid) ? '' : ' (gone)'}`).join(', ') || 'none';
+        violations.push({ invariant: 'the campaign completes', evidence: `no fleet progress for ${stallMs / 1000} s outside any injected fault; gave up at ${since()}; workers ${alive}; pending ${waiting}` });
         break;
       }
       if (Date.now() - started > timeoutMs) {
@@ -269,7 +274,7 @@ export async function runExperiment(options: RunOptions): Promise<ExperimentResu
       violations,
       notes: fleetVerdict.notes,
     };
-    if (!passed) out.artifacts = saveArtifacts(out, dir, monitor, histories, last, result);
+    if (!passed || options.keepArtifacts) out.artifacts = saveArtifacts(out, dir, monitor, histories, last, result);
     return out;
   } finally {
     process.off('SIGINT', stopSignals);

@@ -16,9 +16,12 @@ export const TEST_REGION = SANDBOX_REGION;
 /**
  * `maxAttempts: 1` by default: moto answers an unimplemented call with a 500, and SDK retries would
  * only slow the test down. Tests of the retry behaviour pass a higher number.
+ * The request timeout is the SDK's production one (30 s), not a shorter one: under CI load (chaos
+ * runs beside these files on two cores) one moto answer took over 10 s, and "access denied" came
+ * back as `timeout`. Tests of the timeout itself build their own client with a short one.
  */
 export function testClients(endpoint: string, maxAttempts = 1): AwsClients {
-  return sandboxClients(endpoint, { region: TEST_REGION, maxAttempts, requestTimeoutMs: 10_000 });
+  return sandboxClients(endpoint, { region: TEST_REGION, maxAttempts, requestTimeoutMs: 30_000 });
 }
 
 /** An Auto Scaling group of `size` patchwave-tagged instances behind a target group and load balancer. */
