@@ -7,6 +7,7 @@
  *   node_modules/.bin/tsx bench/measure-carry.ts --clusters 1000 --nodes-per-cluster 10
  */
 import { readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { parseArgs } from 'node:util';
 import { parseAlert } from '../src/domain/alerts';
 import { encodeProse, proseOf } from '../src/domain/campaign/carry';
@@ -61,3 +62,5 @@ console.log(`${clusterCount} clusters of ${perCluster}: the plan ${kib(plan)} Ki
 console.log(`  continue-as-new input, whole plan: ${kib(whole)} KiB (${fields(whole.carried)})`);
 console.log(`  continue-as-new input, compact:    ${kib(compact)} KiB (${fields(compact.carried)})`);
 console.log(`  prose read back by the next run (readPlanProse's result): ${kib(encodeProse(plan))} KiB`);
+const gzipKib = (v: unknown) => (gzipSync(Buffer.from(JSON.stringify(v))).length / 1024).toFixed(1);
+console.log(`  gzip-compressed (the payload codec, docs/security.md): plan ${gzipKib(plan)} KiB, compact continue-as-new input ${gzipKib(compact)} KiB, prose ${gzipKib(encodeProse(plan))} KiB`);

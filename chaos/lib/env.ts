@@ -15,6 +15,7 @@ import { freePort, startDevServer, type DevServer } from '../../src/embedded/dev
 import { killChild, processExists, REPO_ROOT, spawnTs } from '../../src/embedded/node-process';
 import { startSimProcess, type SimProcess } from '../../src/embedded/sim-process';
 import { SimAdminClient } from '../../src/providers/sim/client';
+import { resolveDataConverter } from '../../src/temporal/connection';
 import type { FleetSpec } from '../../src/providers/sim/fleet-spec';
 import { taskQueuePollers } from '../../test/support/pollers';
 import { startFaultProxy, type FaultProxy } from './proxy';
@@ -64,7 +65,8 @@ export class ChaosEnv {
     env.admin = new SimAdminClient(env.sim.url);
     if (options.proxy) env.proxy = await startFaultProxy(env.sim.url, options.proxy);
     env.connection = await Connection.connect({ address: env.address });
-    env.client = new Client({ connection: env.connection, namespace: 'default' });
+    // The converter the workers resolve from the same environment (createWorker's default).
+    env.client = new Client({ connection: env.connection, namespace: 'default', dataConverter: resolveDataConverter() });
     return env;
   }
 

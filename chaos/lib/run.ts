@@ -248,7 +248,7 @@ export async function runExperiment(options: RunOptions): Promise<ExperimentResu
     const bundle = { code: readFileSync(await chaosBundle(), 'utf8') };
     for (const h of histories) {
       try {
-        await Worker.runReplayHistory({ workflowBundle: bundle, replayName: `chaos-replay-${experiment.name}` }, h.history, campaignId);
+        await Worker.runReplayHistory({ workflowBundle: bundle, replayName: `chaos-replay-${experiment.name}`, dataConverter: env.client.options.dataConverter }, h.history, campaignId);
       } catch (err) {
         violations.push({ invariant: 'its history replays with the current code', evidence: `run ${h.runId} (${h.events} events): ${(err as Error).message.slice(0, 400)}` });
       }

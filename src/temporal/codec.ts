@@ -11,7 +11,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { DataConverter, Payload, PayloadCodec } from '@temporalio/common';
+import { CompressionCodec } from './compression';
 import { CodecKeyError, type Keyring } from './keys';
+import { deserialize, serialize } from './payload-envelope';
 
 export const ENCRYPTED_ENCODING = 'binary/encrypted';
 export const KEY_ID_METADATA = 'encryption-key-id';
@@ -19,27 +21,6 @@ const NONCE_BYTES = 12;
 const TAG_BYTES = 16;
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-
-
-/** The plaintext: u32 length of a JSON header (metadata, base64 values) ‖ header ‖ the payload's data. */
-function serialize(payload: Payload): Buffer {
-  const metadata = Object.fromEntries(Object.entries(payload.metadata ?? {}).map(([k, v]) => [k, Buffer.from(v ?? new Uint8Array()).toString('base64')]));
-  const header = Buffer.from(JSON.stringify(metadata));
-  const length = Buffer.alloc(4);
-  length.writeUInt32BE(header.length);
-  // Payloads the SDK builds itself can carry their bytes as a plain array (seen from the lease workflow's
-  // activations in the demo): Buffer.from takes either.
-  return Buffer.concat([length, header, Buffer.from(payload.data ?? [])]);
-}
-
-function deserialize(plain: Buffer): Payload {
-  const headerLength = plain.readUInt32BE(0);
-  const metadata = JSON.parse(plain.subarray(4, 4 + headerLength).toString('utf8')) as Record<string, string>;
-  return {
-    metadata: Object.fromEntries(Object.entries(metadata).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])),
-    data: new Uint8Array(plain.subarray(4 + headerLength)),
-  };
-}
 
 export class EncryptionCodec implements PayloadCodec {
   constructor(readonly keyring: Keyring) {}
@@ -94,11 +75,19 @@ export class EncryptionCodec implements PayloadCodec {
 export const FAILURE_CONVERTER_PATH = fileURLToPath(new URL('./failure-converter.cjs', import.meta.url));
 
 /**
- * The data converter for clients and workers: encryption when a keyring is given, SDK defaults
- * otherwise. The payload converter stays the default. A prebuilt workflow bundle keeps its own
- * (default) failure converter, so failures a workflow itself raises keep a plain message; activities'
- * failures, the ones that name nodes, are encrypted.
+ * The codecs in encoding order: compression first (ciphertext does not compress), then encryption
+ * when a keyring is given. Decoding runs them in reverse.
  */
-export function dataConverterFor(keyring: Keyring | undefined): DataConverter | undefined {
-  return keyring ? { payloadCodecs: [new EncryptionCodec(keyring)], failureConverterPath: FAILURE_CONVERTER_PATH } : undefined;
+export function payloadCodecsFor(keyring: Keyring | undefined): PayloadCodec[] {
+  return keyring ? [new CompressionCodec(), new EncryptionCodec(keyring)] : [new CompressionCodec()];
+}
+
+/**
+ * The data converter for every client and worker patchwave creates: large payloads compressed
+ * always, everything encrypted when a keyring is given. The payload converter stays the default. A
+ * prebuilt workflow bundle keeps its own (default) failure converter, so failures a workflow itself
+ * raises keep a plain message; activities' failures, the ones that name nodes, are encrypted.
+ */
+export function dataConverterFor(keyring: Keyring | undefined): DataConverter {
+  return keyring ? { payloadCodecs: payloadCodecsFor(keyring), failureConverterPath: FAILURE_CONVERTER_PATH } : { payloadCodecs: payloadCodecsFor(undefined) };
 }

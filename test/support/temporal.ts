@@ -49,7 +49,8 @@ export async function createHarness(options: { encryption?: boolean } = {}): Pro
     runtimeInstalled = true;
   }
   const address = inject('temporalAddress');
-  const dataConverter = options.encryption === false ? undefined : dataConverterFor(harnessKeyring());
+  // Without encryption the converter still compresses large payloads, as every patchwave client does.
+  const dataConverter = dataConverterFor(options.encryption === false ? undefined : harnessKeyring());
   const [bundle, connection, nativeConnection] = await Promise.all([bundleWorkflows(), Connection.connect({ address }), NativeConnection.connect({ address })]);
   return {
     address,
