@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../../src/temporal/codec';
+import { dataConverterFor, ENCRYPTED_ENCODING, EncryptionCodec, KEY_ID_METADATA } from '../../src/temporal/codec';
 import { startCodecServer, type CodecServer } from '../../src/temporal/codec-server';
 import { CodecKeyError, ensureLocalKeyring, generateKeyEntry, keyringFromEnvironment, parseKeyring } from '../../src/temporal/keys';
 
@@ -153,6 +153,26 @@ describe('codec server', () => {
     const response = await fetch(`${server.url}/encode`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ payloads: [asJson(plain())] }) });
     const body = (await response.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
     expect(Buffer.from(body.payloads[0].metadata.encoding, 'base64').toString()).toBe(ENCRYPTED_ENCODING);
+  });
+
+  it('decodes a large payload the workers compressed and then encrypted, and encodes one the same way', async () => {
+    const big = { reasons: Array.from({ length: 2_000 }, (_, i) => `tier 1: behind internet-facing ALB svc-${i % 50}; below openssh-server`) };
+    const chain = dataConverterFor(parseKeyring(keyA, 'test')).payloadCodecs!;
+    let sealed = [defaultPayloadConverter.toPayload(big)];
+    for (const c of chain) sealed = await c.encode(sealed);
+    const post = async (operation: string, payloads: Payload[]) => {
+      const response = await fetch(`${server.url}/${operation}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ payloads: payloads.map(asJson) }) });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { payloads: { metadata: Record<string, string>; data: string }[] };
+      return body.payloads.map((p) => ({ metadata: Object.fromEntries(Object.entries(p.metadata).map(([k, v]) => [k, new Uint8Array(Buffer.from(v, 'base64'))])), data: new Uint8Array(Buffer.from(p.data, 'base64')) }));
+    };
+    const [decoded] = await post('decode', sealed);
+    expect(defaultPayloadConverter.fromPayload(decoded)).toEqual(big);
+    // Its own encoding is what a worker decodes: decrypted, then decompressed.
+    let opened = await post('encode', [defaultPayloadConverter.toPayload(big)]);
+    expect(opened[0].data.length).toBeLessThan(defaultPayloadConverter.toPayload(big).data!.length / 5);
+    for (const c of [...chain].reverse()) opened = await c.decode(opened);
+    expect(defaultPayloadConverter.fromPayload(opened[0])).toEqual(big);
   });
 
   it('refuses a missing or wrong token, and a browser from another origin', async () => {
