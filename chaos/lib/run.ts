@@ -278,6 +278,7 @@ export async function runExperiment(options: RunOptions): Promise<ExperimentResu
     return out;
   } finally {
     process.off('SIGINT', stopSignals);
+    await abandonedCallsSettled(30_000);
     await env.stop();
     rmSync(dir, { recursive: true, force: true });
   }
@@ -327,7 +328,25 @@ function saveArtifacts(result: ExperimentResult, envDir: string, monitor: Monito
   return out;
 }
 
+/**
+ * Calls given up on by `withTimeout` go on in the background (the Temporal client retries some);
+ * the environment waits for them before it closes the connection under them — a client retry that
+ * fires after the close throws from a timer, an uncaught error that would hide the verdict.
+ */
+const abandoned = new Set<Promise<unknown>>();
+
 function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
+  const settled = work.then(
+    () => undefined,
+    () => undefined,
+  );
+  abandoned.add(settled);
+  void settled.then(() => abandoned.delete(settled));
   return Promise.race([work, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms)))]).finally(() => clearTimeout(timer));
+}
+
+/** Waits (at most `ms`) for the calls `withTimeout` gave up on. */
+async function abandonedCallsSettled(ms: number): Promise<void> {
+  await Promise.race([Promise.allSettled([...abandoned]), sleep(ms)]);
 }

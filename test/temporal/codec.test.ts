@@ -169,8 +169,8 @@ describe('codec server', () => {
     const [decoded] = await post('decode', sealed);
     expect(defaultPayloadConverter.fromPayload(decoded)).toEqual(big);
     // Its own encoding is what a worker decodes: decrypted, then decompressed.
-    let opened = await post('encode', [defaultPayloadConverter.toPayload(big)]);
-    expect(opened[0].data.length).toBeLessThan(defaultPayloadConverter.toPayload(big).data!.length / 5);
+    let opened: Payload[] = await post('encode', [defaultPayloadConverter.toPayload(big)]);
+    expect(opened[0].data!.length).toBeLessThan(defaultPayloadConverter.toPayload(big).data!.length / 5);
     for (const c of [...chain].reverse()) opened = await c.decode(opened);
     expect(defaultPayloadConverter.fromPayload(opened[0])).toEqual(big);
   });
