@@ -23,7 +23,7 @@ import { leaseStatusQuery } from '../src/workflows/messages';
 import { clusterLeaseWorkflowId, nodeWorkflowId } from '../src/domain/ids';
 import { startDevServer } from '../src/embedded/dev-server';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { EncryptionCodec, dataConverterFor } from '../src/temporal/codec';
+import { codecChain, dataConverterFor, payloadCodecsFor } from '../src/temporal/codec';
 import { decodeHistory } from '../src/temporal/history-codec';
 import { generateKeyEntry, keyringFromEnvironment, parseKeyring } from '../src/temporal/keys';
 import { SimFleetProvider } from '../src/providers/sim/client';
@@ -71,7 +71,7 @@ await worker.runUntil(async () => {
   const save = async (workflowId: string, file: string) => {
     if (only && !file.startsWith(only)) return;
     // Decoded, then the proto3 JSON that `historyFromJSON` reads back (as `temporal workflow show --output json` writes it).
-    const history = await decodeHistory(await client.workflow.getHandle(workflowId).fetchHistory(), new EncryptionCodec(keyring));
+    const history = await decodeHistory(await client.workflow.getHandle(workflowId).fetchHistory(), codecChain(payloadCodecsFor(keyring)));
     writeFileSync(path.join(out, `${version}-${file}`), historyToJSON(history));
     index[`${version}-${file}`] = workflowId;
     console.log(`recorded ${workflowId} → test/histories/${version}-${file}`);

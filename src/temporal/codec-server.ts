@@ -16,7 +16,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Payload } from '@temporalio/common';
-import { payloadCodecsFor } from './codec';
+import { codecChain, payloadCodecsFor } from './codec';
 import type { Keyring } from './keys';
 
 export interface CodecServerOptions {
@@ -72,7 +72,7 @@ function toJson(payload: Payload): JsonPayload {
 export async function startCodecServer(options: CodecServerOptions): Promise<CodecServer> {
   if (options.token.length < 16) throw new Error('the codec server token must be at least 16 characters (PATCHWAVE_CODEC_TOKEN)');
   // The same chain as the workers': compression, then encryption (decoded in reverse).
-  const codecs = payloadCodecsFor(options.keyring);
+  const codec = codecChain(payloadCodecsFor(options.keyring));
   const origins = new Set(options.allowedOrigins.map((o) => o.replace(/\/+$/, '')));
   // The UI may batch many payloads (each up to 2 MiB on the server).
   const app = Fastify({ logger: false, bodyLimit: 32 * 1024 * 1024 });
@@ -98,8 +98,7 @@ export async function startCodecServer(options: CodecServerOptions): Promise<Cod
     if (!body || !Array.isArray(body.payloads)) return reply.code(400).send({ message: 'body must be {"payloads": [...]}' });
     try {
       const payloads = (body.payloads as JsonPayload[]).map(fromJson);
-      let result = payloads;
-      for (const codec of operation === 'encode' ? codecs : [...codecs].reverse()) result = operation === 'encode' ? await codec.encode(result) : await codec.decode(result);
+      const result = operation === 'encode' ? await codec.encode(payloads) : await codec.decode(payloads);
       return reply.send({ payloads: result.map(toJson) });
     } catch (err) {
       // Names the key id (CodecKeyError), never a key or a payload.

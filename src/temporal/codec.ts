@@ -82,6 +82,20 @@ export function payloadCodecsFor(keyring: Keyring | undefined): PayloadCodec[] {
   return keyring ? [new CompressionCodec(), new EncryptionCodec(keyring)] : [new CompressionCodec()];
 }
 
+/** Several codecs as one, as the SDK applies a converter's list: encode in order, decode in reverse. */
+export function codecChain(codecs: PayloadCodec[]): PayloadCodec {
+  return {
+    async encode(payloads) {
+      for (const codec of codecs) payloads = await codec.encode(payloads);
+      return payloads;
+    },
+    async decode(payloads) {
+      for (const codec of [...codecs].reverse()) payloads = await codec.decode(payloads);
+      return payloads;
+    },
+  };
+}
+
 /**
  * The data converter for every client and worker patchwave creates: large payloads compressed
  * always, everything encrypted when a keyring is given. The payload converter stays the default. A
