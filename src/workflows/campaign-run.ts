@@ -159,6 +159,8 @@ export class CampaignRun {
               // Absent in the policy of a campaign started before package sources existed.
               ...(state.policy.packageSource !== undefined && state.policy.packageSource.kind !== 'default' && { packageSource: state.policy.packageSource }),
             },
+            // This campaign records the child's result, not its signal (see PatchNodeInput.reportBySignal).
+            ...(this.versions.verifiedMessages && { reportBySignal: false }),
           },
         ],
       });

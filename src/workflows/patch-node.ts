@@ -271,8 +271,9 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   async function finish(final: NodeResult): Promise<NodeResult> {
     step = 'done';
     const parent = workflowInfo().parent;
-    if (parent) {
-      // The campaign may have continued-as-new since it started us: signal by workflow id only.
+    if (parent && input.reportBySignal !== false) {
+      // A campaign that takes completions from this signal (see PatchNodeInput.reportBySignal). It
+      // may have continued-as-new since it started us: signal by workflow id only.
       try {
         await getExternalWorkflowHandle(parent.workflowId).signal(nodeFinishedSignal, {
           nodeId,

@@ -69,6 +69,13 @@ export interface PatchNodeInput {
     | 'snapshotRetentionDays'
   > &
     Partial<Pick<Policy, 'providerRetryWindow' | 'remediation' | 'onStaleServices' | 'checkCommand' | 'packageSource'>>;
+  /**
+   * Whether the node signals `nodeFinished` to its campaign when it ends. Absent (true) for campaigns
+   * from before `verified-node-and-lease-messages`, which take a node's completion from that signal.
+   * Campaigns since take it from the node workflow's own result (or Temporal's record of its closure
+   * after a continue-as-new) and ignore the signal, so they pass false: five events fewer per node.
+   */
+  reportBySignal?: boolean;
 }
 
 export interface StepRecord {

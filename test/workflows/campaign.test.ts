@@ -5,9 +5,10 @@
 import { ApplicationFailure, WorkflowFailedError } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignStatus, operate, OperatorRefused, startCampaign } from '../../src/client/campaigns';
+import { nodeWorkflowId } from '../../src/domain/ids';
 import { PolicyError } from '../../src/domain/policy';
 import { planOf, readRecordedPlan } from '../../src/temporal/recorded-plan';
-import { PATCH_CAMPAIGN_WORKFLOW } from '../../src/workflows/messages';
+import { leaseGrantedSignal, PATCH_CAMPAIGN_WORKFLOW } from '../../src/workflows/messages';
 import type { CampaignStatus } from '../../src/workflows/types';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startTestSim, type TestSim } from '../support/sim';
@@ -41,12 +42,23 @@ describe('patchCampaignWorkflow on the dev server', () => {
     ]);
     await withSim(fleet, async (sim) => {
       const taskQueue = uniqueTaskQueue('happy');
+      let campaignId = '';
       const result = await withWorker(harness, sim.provider, taskQueue, async () => {
         const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: fastPolicy, taskQueue });
+        campaignId = handle.workflowId;
         return handle.result();
       });
       expect(result.status).toBe('completed');
       expect(result.counts).toMatchObject({ total: 18, patched: 18, rolledBack: 0, quarantined: 0 });
+
+      // Completions come from the node workflows' results: no node signals its campaign (five events a node saved).
+      const campaignEvents = (await harness.client.workflow.getHandle(campaignId).fetchHistory()).events!;
+      const signals = campaignEvents.flatMap((e) => (e.workflowExecutionSignaledEventAttributes ? [e.workflowExecutionSignaledEventAttributes.signalName] : []));
+      expect(signals.filter((name) => name !== leaseGrantedSignal.name)).toEqual([]);
+      expect(campaignEvents.filter((e) => e.childWorkflowExecutionCompletedEventAttributes)).toHaveLength(18);
+      const nodeEvents = (await harness.client.workflow.getHandle(nodeWorkflowId(campaignId, 'web-03', 1)).fetchHistory()).events!;
+      expect(nodeEvents.filter((e) => e.signalExternalWorkflowExecutionInitiatedEventAttributes)).toEqual([]);
+      expect(nodeEvents.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
 
       const monitor = await sim.admin.monitor({ operations: true });
       expect(monitor.capViolations).toBe(0);

@@ -62,6 +62,12 @@ describe('replay of committed histories', () => {
     expect(v6[0]).toMatch(/^core_patch .*"id":"policy-checked-outside-the-bundle"/);
     expect(readFileSync(path.join(dir, 'v6-campaign-rollback-resume.json'), 'utf8')).toMatch(/"activityType":\s*\{\s*"name":\s*"checkPolicy"/);
     for (const older of files.filter((f) => /^v[1-5]-campaign/.test(f))) expect(markersOf(older).join('\n'), older).not.toMatch(/checkPolicy|policy-checked-outside-the-bundle/);
+    // v7 is the first node saga that does not signal `nodeFinished` to a campaign that takes its
+    // result instead (input.reportBySignal false); earlier ones did, and replay the signalling branch.
+    for (const [file, signals] of [['v4-node-patched.json', 1], ['v4-node-rolled-back.json', 1], ['v7-node-patched.json', 0], ['v7-node-rolled-back.json', 0]] as const) {
+      const events = (JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as { events: { eventType: string }[] }).events;
+      expect(events.filter((e) => e.eventType === 'EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED'), file).toHaveLength(signals);
+    }
     const campaign = readFileSync(path.join(dir, 'v1-campaign-rollback-resume.json'), 'utf8');
     // Recorded before the operator updates took their signals' stem: the old name must stay registered.
     expect(campaign).toContain(`"name": "${legacyControlUpdates.resume.name}"`);
