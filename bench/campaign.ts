@@ -50,7 +50,8 @@ async function main(): Promise<void> {
   const seed = int('seed', values.seed!);
   const modes = values.mode === 'both' ? (['sliding', 'waves'] as const) : values.mode === 'waves' ? (['waves'] as const) : values.mode === 'sliding' ? (['sliding'] as const) : undefined;
   if (!modes) throw new Error(`--mode: expected sliding, waves or both, got "${values.mode}"`);
-  if (values.db !== 'file' && values.db !== 'fsync' && values.db !== 'memory') throw new Error(`--db: expected file, fsync or memory, got "${values.db}"`);
+  if (values.db !== 'file' && values.db !== 'fsync' && values.db !== 'memory' && values.db !== 'postgres') throw new Error(`--db: expected file, fsync, memory or postgres, got "${values.db}"`);
+  if (values.db === 'postgres' && values['server-arg']) throw new Error('--server-arg applies to the dev server only (not with --db postgres)');
   const limits = values['max-in-flight']!.split(',').map((v) => int('max-in-flight', v.trim()));
   // Small fleets get smaller clusters so that they still span three tiers.
   const maxClusterSize = values['max-cluster'] !== undefined ? int('max-cluster', values['max-cluster']) : nodes <= 200 ? 30 : undefined;

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import { clusterDown, clusterUp } from '../../src/embedded/cluster/cluster';
 import { startDevServer } from '../../src/embedded/dev-server';
 import { startSimProcess } from '../../src/embedded/sim-process';
 import { SimAdminClient } from '../../src/providers/sim/client';
@@ -21,13 +22,59 @@ import { findDevServerPid, peakRss, sampleRss, treeCpuSeconds } from './proc';
 
 const BENCH_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-export type DbMode = 'file' | 'memory' | 'fsync';
+export type DbMode = 'file' | 'memory' | 'fsync' | 'postgres';
 
 /** The CLI's own SQLite defaults (rollback journal, an fsync per commit), for comparison. */
 const FSYNC_PRAGMAS = ['--sqlite-pragma', 'journal_mode=delete', '--sqlite-pragma', 'synchronous=full'];
 
 export function describeDb(db: DbMode): string {
+  if (db === 'postgres') return 'Temporal server 1.29 on PostgreSQL 15, as `patchwave cluster up` runs it';
   return db === 'memory' ? 'in memory' : db === 'fsync' ? 'SQLite file, CLI default pragmas (fsync per commit)' : 'SQLite file as startDevServer runs it';
+}
+
+interface BenchServer {
+  address: string;
+  /** Process trees whose CPU and memory count as the server's (the Temporal server; PostgreSQL too). */
+  pids: number[];
+  stop(): Promise<void>;
+}
+
+/**
+ * The production-shaped server: `cluster up`'s PostgreSQL and Temporal server (all services in one
+ * process), nothing else of patchwave's (no workers, UI or ingress; its own simulator idles on a
+ * one-node fleet — the bench runs its own).
+ */
+async function startClusterServer(stateDir: string, log: (m: string) => void): Promise<BenchServer> {
+  const state = await clusterUp({
+    stateDir,
+    workers: 0,
+    ui: false,
+    ingress: false,
+    avoidDefaultPorts: true,
+    fleet: { name: 'bench-idle', seed: 1, clusters: [{ id: 'idle', tier: 3, role: 'monitoring', exposure: 'internal', dataSensitivity: 'none', nodes: [{ id: 'idle-1', packages: {} }] }] },
+    say: (m) => log(`bench: ${m}`),
+  });
+  const pids = ['temporal', 'postgres'].map((name) => state.processes[name]?.pid).filter((pid): pid is number => pid !== undefined);
+  return {
+    address: state.address,
+    pids,
+    async stop() {
+      await clusterDown(stateDir, () => undefined);
+    },
+  };
+}
+
+async function startBenchServer(dir: string, options: EnvOptions, log: (m: string) => void): Promise<BenchServer> {
+  if (options.db === 'postgres') return startClusterServer(path.join(dir, 'cluster'), log);
+  const server = await startDevServer({
+    stateDir: path.join(dir, 'temporal'),
+    inMemory: options.db === 'memory',
+    headless: true,
+    extraArgs: [...(options.db === 'fsync' ? FSYNC_PRAGMAS : []), ...(options.serverArgs ?? [])],
+    say: () => undefined,
+  });
+  const pid = findDevServerPid(Number(server.address.split(':').pop()));
+  return { address: server.address, pids: pid ? [pid] : [], stop: () => server.stop() };
 }
 
 export interface EnvOptions {
@@ -37,6 +84,7 @@ export interface EnvOptions {
    * 'file' (default): startDevServer as shipped (SQLite file, WAL, eager activities: DEV_SERVER_TUNING).
    * 'fsync': the same with the CLI's default pragmas, an fsync per commit.
    * 'memory': startDevServer in memory, nothing on disk.
+   * 'postgres': the production-shaped server of `patchwave cluster up` (Temporal on PostgreSQL).
    */
   db: DbMode;
   /** Extra `temporal server start-dev` flags (e.g. --dynamic-config-value), after startDevServer's own. */
@@ -97,20 +145,10 @@ export async function startEnv(options: EnvOptions): Promise<BenchEnv> {
   const dir = mkdtempSync(path.join(tmpdir(), 'patchwave-bench-'));
   const cleanups: Array<() => Promise<void> | void> = [];
   try {
-    const [server, sim, bundle] = await Promise.all([
-      startDevServer({
-        stateDir: path.join(dir, 'temporal'),
-        inMemory: options.db === 'memory',
-        headless: true,
-        extraArgs: [...(options.db === 'fsync' ? FSYNC_PRAGMAS : []), ...(options.serverArgs ?? [])],
-        say: () => undefined,
-      }),
-      startSimProcess({ stateDir: path.join(dir, 'sim'), fleet: options.fleet }),
-      bundlePath(options.variant),
-    ]);
+    const [server, sim, bundle] = await Promise.all([startBenchServer(dir, options, log), startSimProcess({ stateDir: path.join(dir, 'sim'), fleet: options.fleet }), bundlePath(options.variant)]);
     cleanups.push(() => server.stop(), () => sim.stop());
-    const port = Number(server.address.split(':').pop());
-    const serverPid = findDevServerPid(port);
+    const serverPid = server.pids[0];
+    const serverCpuSeconds = () => server.pids.reduce((sum, pid) => sum + treeCpuSeconds(pid), 0);
     const connection = await Connection.connect({ address: server.address });
     cleanups.push(() => connection.close());
     // Encryption on or off explicitly, whatever PATCHWAVE_CODEC_KEYS(_FILE) this shell has: the figure must say which.
@@ -118,7 +156,7 @@ export async function startEnv(options: EnvOptions): Promise<BenchEnv> {
     const client = new Client({ connection, namespace: 'default', dataConverter: dataConverterFor(codecKeys ? parseKeyring(codecKeys, 'the bench key') : undefined) });
     const worker = await startWorkerProcess({ address: server.address, taskQueue: options.taskQueue, simUrl: sim.url, bundle, workerOptions: options.workerOptions, codecKeys, log });
     log(`bench: payload encryption ${codecKeys ? 'on' : 'off'}`);
-    log(`bench: dev server ${server.address} (${describeDb(options.db)}${options.serverArgs?.length ? ` ${options.serverArgs.join(' ')}` : ''}, pid ${serverPid ?? '?'}), simulator ${sim.url} (pid ${sim.process.pid}), worker pid ${worker.pid}`);
+    log(`bench: ${options.db === 'postgres' ? 'Temporal server' : 'dev server'} ${server.address} (${describeDb(options.db)}${options.serverArgs?.length ? ` ${options.serverArgs.join(' ')}` : ''}, pid ${serverPid ?? '?'}), simulator ${sim.url} (pid ${sim.process.pid}), worker pid ${worker.pid}`);
     const env: BenchEnv = {
       dir,
       address: server.address,
@@ -131,7 +169,7 @@ export async function startEnv(options: EnvOptions): Promise<BenchEnv> {
       startMeter() {
         const base = {
           worker: treeCpuSeconds(worker.pid),
-          server: serverPid ? treeCpuSeconds(serverPid) : 0,
+          server: serverCpuSeconds(),
           sim: treeCpuSeconds(sim.process.pid!),
         };
         const rss = { worker: sampleRss(worker.pid), server: serverPid ? sampleRss(serverPid) : undefined, sim: sampleRss(sim.process.pid!) };
@@ -139,7 +177,7 @@ export async function startEnv(options: EnvOptions): Promise<BenchEnv> {
           stop() {
             return {
               workerCpu: treeCpuSeconds(worker.pid) - base.worker,
-              serverCpu: serverPid ? treeCpuSeconds(serverPid) - base.server : NaN,
+              serverCpu: serverPid ? serverCpuSeconds() - base.server : NaN,
               simCpu: treeCpuSeconds(sim.process.pid!) - base.sim,
               workerPeakRss: Math.max(rss.worker.stop(), peakRss(worker.pid)),
               serverPeakRss: rss.server?.stop() ?? NaN,
