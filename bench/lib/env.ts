@@ -4,7 +4,7 @@
  * its own process. Each is accounted separately (CPU seconds from /proc, peak memory).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,6 +45,8 @@ interface BenchServer {
  * one-node fleet — the bench runs its own).
  */
 async function startClusterServer(stateDir: string, log: (m: string) => void): Promise<BenchServer> {
+  // PostgreSQL runs as its own user and must be able to enter the bench's (mkdtemp, 0700) directory.
+  chmodSync(path.dirname(stateDir), 0o755);
   const state = await clusterUp({
     stateDir,
     workers: 0,
