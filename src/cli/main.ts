@@ -47,7 +47,10 @@ try {
   }
   if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? '')) {
     // The campaign was written by an encrypting patchwave (docs/security.md) and this one has no key.
-    console.error('patchwave: the payloads are encrypted and no key is configured here: set PATCHWAVE_CODEC_KEYS_FILE or PATCHWAVE_CODEC_KEYS (`patchwave dev` prints the file to use)');
+    // What was sent before the encrypted answer came back went unencrypted (`alert` may have started a campaign with it).
+    console.error(
+      'patchwave: the answer is encrypted and no key is configured here: set PATCHWAVE_CODEC_KEYS_FILE or PATCHWAVE_CODEC_KEYS (`patchwave dev` prints its file; the CLI finds a running dev\'s key by itself). What this command sent went out unencrypted and may have taken effect: check with `patchwave list` once the key is set.',
+    );
     process.exit(2);
   }
   console.error(`patchwave: ${(err as Error)?.stack ?? err}`);

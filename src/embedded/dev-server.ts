@@ -7,6 +7,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { Connection } from '@temporalio/client';
+import { PatchwaveError } from '../domain/errors';
 import { SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { killChild } from './node-process';
 import { ensureTemporalCli, type Say } from './temporal-cli';
@@ -72,6 +73,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Refuses a port something else already listens on. Without this a second `patchwave dev` on the
+ * same port had its own dev server fail to bind (in its log only) while its readiness check reached
+ * the first one: its worker then polled another server's task queue with another key and fleet.
+ */
+export async function assertPortFree(port: number, what: string, flag: string): Promise<void> {
+  const inUse = await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.unref();
+    probe.once('error', () => resolve(true));
+    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(false)));
+  });
+  if (inUse) throw new PatchwaveError(`${what} port ${port} on 127.0.0.1 is already in use (another \`patchwave dev\` or Temporal server?): stop it, or choose another with ${flag}`, 'bad-input');
+}
+
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const say = options.say ?? ((m: string) => console.error(m));
   const namespace = options.namespace ?? 'default';
@@ -81,6 +97,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const cli = await ensureTemporalCli(say);
   const saArgs = Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]);
   const address = `127.0.0.1:${port}`;
+  // Ports given by the caller must be free; ones chosen here just were.
+  if (options.port) await assertPortFree(options.port, 'the Temporal dev server\'s gRPC', '--port');
+  if (uiPort && options.uiPort) await assertPortFree(uiPort, 'the Temporal web UI', '--ui-port');
 
   if (cli.kind === 'sdk-download') {
     const { TestWorkflowEnvironment } = await import('@temporalio/testing');
@@ -125,6 +144,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       const connection = await Connection.connect({ address, connectTimeout: 1_000 });
       await connection.workflowService.getSystemInfo({});
       await connection.close();
+      // Whatever answered must be our own server, still running (not one that took the port meanwhile).
+      if (exited !== undefined) throw new Error(`temporal dev server exited with code ${exited}; see ${path.join(options.stateDir, 'temporal-server.log')}`);
       break;
     } catch (err) {
       if (Date.now() > deadline) {

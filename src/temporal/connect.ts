@@ -7,7 +7,7 @@
 import { PatchwaveError } from '../domain/errors';
 import { createConnection } from 'node:net';
 import { Client, Connection } from '@temporalio/client';
-import { resolveDataConverter, resolveTarget, type TemporalTarget } from './connection';
+import { dataConverterForTarget, resolveTarget, type TemporalTarget } from './connection';
 
 /** Long enough for a TLS handshake to Temporal Cloud across a continent, short enough to tell a person quickly. */
 export const CONNECT_TIMEOUT_MS = 5_000;
@@ -55,7 +55,7 @@ export async function connectIntakeClient(target: TemporalTarget = {}, timeoutMs
   const { connectionOptions, namespace } = resolveTarget(target);
   const address = String(connectionOptions.address);
   // Payload encryption: the alert is the most sensitive payload of all; a bad key fails here, before connecting.
-  const dataConverter = resolveDataConverter(target);
+  const dataConverter = dataConverterForTarget(target, connectionOptions.address);
   const started = Date.now();
   try {
     const connection = await Connection.connect({ ...(connectionOptions as Parameters<typeof Connection.connect>[0]), connectTimeout: timeoutMs });

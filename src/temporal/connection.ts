@@ -11,6 +11,7 @@ import type { DataConverter } from '@temporalio/common';
 import { loadClientConnectConfig } from '@temporalio/envconfig';
 import { NativeConnection } from '@temporalio/worker';
 import { dataConverterFor } from './codec';
+import { localDevKeyring } from './dev-endpoint';
 import { keyringFromEnvironment, type Keyring } from './keys';
 
 export const DEFAULT_TASK_QUEUE = 'patchwave';
@@ -44,10 +45,18 @@ export function resolveTarget(overrides: TemporalTarget = {}) {
   return { connectionOptions, namespace: overrides.namespace ?? loaded.namespace ?? 'default' };
 }
 
+/**
+ * The converter for a connection to `address`: the given keyring, else the environment's, else — for
+ * a loopback address a running `patchwave dev` serves — that dev's own key (dev-endpoint.ts).
+ */
+export function dataConverterForTarget(overrides: TemporalTarget, address: string | undefined): DataConverter {
+  return dataConverterFor(overrides.keyring ?? keyringFromEnvironment() ?? (address ? localDevKeyring(address) : undefined));
+}
+
 export async function connectClient(overrides: TemporalTarget = {}): Promise<{ client: Client; connection: Connection; namespace: string }> {
   const { connectionOptions, namespace } = resolveTarget(overrides);
   // Before connecting: a bad key is a configuration error, said once, not a failure per call.
-  const dataConverter = resolveDataConverter(overrides);
+  const dataConverter = dataConverterForTarget(overrides, connectionOptions.address);
   const connection = await Connection.connect(connectionOptions as Parameters<typeof Connection.connect>[0]);
   return { client: new Client({ connection, namespace, dataConverter }), connection, namespace };
 }
@@ -55,6 +64,6 @@ export async function connectClient(overrides: TemporalTarget = {}): Promise<{ c
 /** The worker's connection and the data converter to give `createWorker` (Worker.create takes it, not the connection). */
 export async function connectWorker(overrides: TemporalTarget = {}): Promise<{ connection: NativeConnection; namespace: string; dataConverter: DataConverter | undefined }> {
   const { connectionOptions, namespace } = resolveTarget(overrides);
-  const dataConverter = resolveDataConverter(overrides);
+  const dataConverter = dataConverterForTarget(overrides, connectionOptions.address);
   return { connection: await NativeConnection.connect(connectionOptions), namespace, dataConverter };
 }
