@@ -9,6 +9,8 @@ import { startCampaign } from '../client/campaigns';
 import { SimAdminClient, SimFleetProvider } from '../providers/sim/client';
 import { demoFleet } from '../providers/sim/demo-fleet';
 import { collectReport } from '../report/collect';
+import { deriveReport } from '../report/derive';
+import type { EvidenceChain } from '../report/model';
 import { renderHtml } from '../report/render-html';
 import { renderMarkdown } from '../report/render-markdown';
 import { campaignUiLink, DemoStack, summarizeCampaign, type DemoCampaignSummary, type DemoOptions } from './demo-run';
@@ -62,10 +64,29 @@ export async function runSimDemo(options: DemoOptions): Promise<DemoSummary> {
     say(`patchwave demo: campaign ${summary.status} in ${summary.durationSeconds}s — ${summary.nodes} nodes in ${summary.clusters} clusters over ${summary.tiers} tiers`);
     say(`  patched ${summary.patched}, pending reboot ${summary.pendingReboot}, restart pending ${summary.restartPending}, rolled back ${summary.rolledBack}, quarantined ${summary.quarantined}`);
     say(`  fleet monitor: ${summary.capViolations} cap violations, at most ${(summary.maxOutOfServiceFraction * 100).toFixed(1)}% of any cluster (≥4 nodes) out of service at once`);
+    for (const line of demoFindings(deriveReport(report).evidence)) say(line);
     say(`  audit report: ${reportFiles.html} (and ${path.basename(reportFiles.markdown)} beside it)`);
     if (uiLink) say(`  Temporal UI: ${uiLink} (open while the demo runs; \`patchwave dev\` keeps it up)`);
     return summary;
   } finally {
     await stack.stop();
   }
+}
+
+/**
+ * What the summary shows of the report: each node whose first verification found a problem and how
+ * it ended, and each failed node's compensation, step by step — what the demo exists to show.
+ */
+export function demoFindings(evidence: EvidenceChain): string[] {
+  const out: string[] = [];
+  for (const node of evidence.nodes) {
+    if (!node.verification) continue;
+    const restarted = node.verification.restarted.length > 0 ? `; restarted ${node.verification.restarted.join(', ')} and verified again` : '';
+    out.push(`  verification, ${node.nodeId}: ${node.verification.first}${restarted} → ${node.verification.final}`);
+  }
+  for (const failure of evidence.failures) {
+    const steps = failure.compensation.map((c) => `${c.step} ${c.ok ? 'ok' : `FAILED${c.detail ? ` (${c.detail})` : ''}`}`).join(' → ');
+    out.push(`  ${failure.outcome}, ${failure.nodeId} (failed at ${failure.failedStep ?? '?'}): ${steps || 'nothing to undo'}`);
+  }
+  return out;
 }

@@ -156,6 +156,8 @@ function clusterStatus(cluster: ClusterPlan, state: CampaignState, isCurrent: bo
 export function summaryLine(state: CampaignState, tier: TierPlan | undefined): string {
   const parts: string[] = [];
   if (state.gateHalt) parts.push(state.gateHalt);
+  // An ended campaign moves nothing and waits for nothing: what was left undone is in its counts.
+  if (state.phase === 'completed' || state.phase === 'aborted' || state.phase === 'failed') return parts.length ? `${state.phase} — ${parts.join('; ')}` : state.phase;
   if (tier && state.tierStage === 'patching') {
     const halted = tier.clusters.filter((c) => !clusterFinished(c, state.outcomes) && clusterHalted(c, state));
     if (halted.length) {

@@ -205,7 +205,7 @@ export class PatchEngine {
       const done = command.plan === 'partial-fail' ? applicable.slice(0, Math.floor(applicable.length / 2)) : [];
       const detail =
         `patch command ${commandId} on node ${command.nodeId} failed: the package manager exited with code 100 ` +
-        `(injected patch-fails fault)${done.length > 0 ? `; already upgraded before the failure: ${describe(done)}` : '; nothing was changed'}`;
+        `(injected patch-fails fault)${done.length > 0 ? `; already upgraded before the failure: ${describe(done)}` : '; no package was upgraded'}`;
       if (done.length > 0) store.update(command.nodeId, { packages: { ...node.packages, ...upgrade(done) } });
       store.saveCommand({ ...command, state: 'Failed', detail });
       store.recordOperation({ nodeId: command.nodeId, op: 'patchComplete', key: command.key, outcome: 'failed', detail });
