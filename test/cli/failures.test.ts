@@ -164,6 +164,28 @@ describe('port and address options are checked while the command line is parsed'
     expect(code).toBe(2);
   });
 
+  it('the CLI: with PATCHWAVE_DEBUG=1 the same failure prints its stack too', async () => {
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'patchwave-sim-port-'));
+    const { code, stderr } = await runCli(['sim', '--port', '99999', '--state-dir', stateDir], { env: { PATCHWAVE_DEBUG: '1' } });
+    expect(stderr).toMatch(/^patchwave: .*65536/);
+    expect(stderr).toMatch(STACK);
+    expect(code).toBe(2);
+  });
+
+  it('the CLI: `worker --metrics` on a port in use is one line naming it, exit 2', async () => {
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const metrics = `127.0.0.1:${(busy.address() as { port: number }).port}`;
+    try {
+      const { code, stderr } = await runCli(['--address', `127.0.0.1:${await closedPort()}`, 'worker', '--metrics', metrics, '--sim-url', 'http://127.0.0.1:1', '--wait', '1']);
+      expect(stderr).not.toMatch(STACK);
+      expect(stderr.trim()).toMatch(new RegExp(`^patchwave: cannot serve Prometheus metrics on ${metrics.replace(/\./g, '\\.')}: address already in use.*; choose another with --metrics host:port$`));
+      expect(code).toBe(2);
+    } finally {
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
+
   it('the CLI: a malformed --address is refused at once, exit 2', async () => {
     const started = Date.now();
     const { code, stderr } = await runCli(['--address', 'nonsense', 'status', 'campaign:CVE-2024-6387:all']);
