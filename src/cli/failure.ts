@@ -25,15 +25,22 @@ function nodeReason(err: NodeJS.ErrnoException & { address?: string; port?: numb
       return { reason: `address already in use${err.address ? ` (${err.address}${err.port ? `:${err.port}` : ''})` : ''}: another process listens there; choose another port`, code: 'bad-input' };
     case 'EADDRNOTAVAIL':
       return { reason: `cannot bind ${err.address ?? 'that address'}: it is not an address of this machine`, code: 'bad-input' };
+    // A file or directory, given or expected: which one and what was done with it (it may not be the user's, so exit 1).
     case 'EACCES':
-      return { reason: `permission denied${err.path ? `: ${err.path}` : ''}`, code: 'bad-input' };
+    case 'EPERM':
+      return { reason: `${what(err)}permission denied`, code: 'failed' };
     case 'ENOENT':
-      return { reason: `no such file or directory${err.path ? `: ${err.path}` : ''}`, code: 'bad-input' };
+      return { reason: `${what(err)}no such file or directory`, code: 'failed' };
     case 'ERR_SOCKET_BAD_PORT':
       return { reason: `bad port: ${firstLine(err.message).replace(/^options\.port should be/, 'a port must be')}`, code: 'bad-input' };
     default:
       return undefined;
   }
+}
+
+/** "cannot open /x: " from a system error's syscall and path. */
+function what(err: NodeJS.ErrnoException): string {
+  return err.path ? `cannot ${err.syscall ? `${err.syscall} ` : 'use '}${err.path}: ` : '';
 }
 
 function firstLine(text: string): string {

@@ -87,15 +87,15 @@ describe('describeFailure: one line, the stack only on request', () => {
     expect(describeFailure(err, { PATCHWAVE_DEBUG: '1' }).text).toMatch(STACK);
   });
 
-  it("the metrics port in use, a bad port, a missing file: what is wrong, in words, exit 2", () => {
+  it('the metrics port in use, a bad port (exit 2), a missing file (exit 1): what is wrong, in words', () => {
     const metrics = describeFailure(new Error('Failed to start prometheus metrics exporter: Address already in use (os error 98)'), {});
     expect(metrics).toEqual({ text: 'patchwave: cannot serve Prometheus metrics: Address already in use (os error 98) (choose another --metrics host:port)', exitCode: 2 });
     const badPort = Object.assign(new RangeError('options.port should be >= 0 and < 65536. Received type number (99999).'), { code: 'ERR_SOCKET_BAD_PORT' });
     expect(describeFailure(badPort, {})).toEqual({ text: 'patchwave: bad port: a port must be >= 0 and < 65536. Received type number (99999).', exitCode: 2 });
     const inUse = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:8080'), { code: 'EADDRINUSE', address: '127.0.0.1', port: 8080 });
     expect(describeFailure(inUse, {}).text).toBe('patchwave: address already in use (127.0.0.1:8080): another process listens there; choose another port');
-    const missing = Object.assign(new Error("ENOENT: no such file or directory, open '/nonexistent/dir/r.html'"), { code: 'ENOENT', path: '/nonexistent/dir/r.html' });
-    expect(describeFailure(missing, {})).toEqual({ text: 'patchwave: no such file or directory: /nonexistent/dir/r.html', exitCode: 2 });
+    const missing = Object.assign(new Error("ENOENT: no such file or directory, open '/nonexistent/dir/r.html'"), { code: 'ENOENT', syscall: 'open', path: '/nonexistent/dir/r.html' });
+    expect(describeFailure(missing, {})).toEqual({ text: 'patchwave: cannot open /nonexistent/dir/r.html: no such file or directory', exitCode: 1 });
   });
 
   it("commander's own errors: already printed; a refused option value is bad input (2)", () => {
