@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import type { Client } from '@temporalio/client';
 import { connectIntakeClient, TemporalUnreachableError } from '../temporal/connect';
 import { PatchwaveError } from '../domain/errors';
-import { DEFAULT_TASK_QUEUE } from '../temporal/connection';
+import { DEFAULT_TASK_QUEUE, resolveTarget } from '../temporal/connection';
+import { addressProblem } from './io';
 
 /** Global connection options (the standard TEMPORAL_* environment and profile fill the rest). */
 export interface GlobalOptions {
@@ -23,6 +24,10 @@ export function globalOptions(command: Command): GlobalOptions {
  */
 export async function withClient<T>(command: Command, body: (client: Client) => Promise<T>): Promise<T> {
   const { address, namespace } = globalOptions(command);
+  // A malformed address (from --address, TEMPORAL_ADDRESS or the profile) is refused at once, not after the connect deadline.
+  const resolved = String(resolveTarget({ address }).connectionOptions.address);
+  const problem = addressProblem(resolved);
+  if (problem) throw new PatchwaveError(`${problem}: give the Temporal frontend as --address host:port (or TEMPORAL_ADDRESS). Nothing was changed.`, 'bad-input');
   let connected: Awaited<ReturnType<typeof connectIntakeClient>>;
   try {
     connected = await connectIntakeClient({ address, namespace });
@@ -36,4 +41,10 @@ export async function withClient<T>(command: Command, body: (client: Client) => 
   } finally {
     await connection.close();
   }
+}
+
+/** A campaign id from the command line: never empty (an empty one reaches Temporal as "WorkflowId is not set"). */
+export function requireCampaignId(campaignId: string): string {
+  if (!campaignId.trim()) throw new PatchwaveError('the campaign id is empty: give one as printed by `patchwave alert` or listed by `patchwave list`', 'bad-input');
+  return campaignId;
 }

@@ -3,6 +3,7 @@
  * one process-backed implementation; each command declares the part it uses (`Pick<CommandIo, …>`).
  */
 import { writeFileSync } from 'node:fs';
+import { InvalidArgumentError } from 'commander';
 
 export interface CommandIo {
   stdout: (text: string) => void;
@@ -29,3 +30,37 @@ export const processIo: CommandIo = {
   fetch: (...args) => fetch(...args),
   now: () => new Date(),
 };
+
+/**
+ * Option parsers for commander's `argParser`: a bad value is refused while the command line is
+ * parsed, before anything starts or connects, with the flag, the value and what is allowed
+ * (`main` exits 2 for it, like other bad input).
+ */
+export function portOption(flag: string, { allowZero = false }: { allowZero?: boolean } = {}): (value: string) => number {
+  const min = allowZero ? 0 : 1;
+  return (value) => {
+    const port = /^\d+$/.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isInteger(port) || port < min || port > 65_535) {
+      throw new InvalidArgumentError(`${flag} must be a whole number from ${min} to 65535${allowZero ? ' (0 = any free port)' : ''}, got ${JSON.stringify(value)}.`);
+    }
+    return port;
+  };
+}
+
+/** `host:port` (or `[v6]:port`) with a port from 1 to 65535, else why not; undefined when it is one. */
+export function addressProblem(address: string): string | undefined {
+  const match = /^(\[[^\]]+\]|[^:[\]\s]+):(\d+)$/.exec(address);
+  if (!match) return `${JSON.stringify(address)} is not host:port`;
+  const port = Number(match[2]);
+  if (port < 1 || port > 65_535) return `${JSON.stringify(address)} has port ${match[2]}, not one from 1 to 65535`;
+  return undefined;
+}
+
+/** commander `argParser` for a `<host:port>` option. */
+export function addressOption(flag: string): (value: string) => string {
+  return (value) => {
+    const problem = addressProblem(value);
+    if (problem) throw new InvalidArgumentError(`${flag}: ${problem}.`);
+    return value;
+  };
+}

@@ -1,8 +1,9 @@
 /**
  * The `patchwave` command.
  */
-import { Command, CommanderError } from 'commander';
-import { PatchwaveError } from '../domain/errors';
+import { Command } from 'commander';
+import { describeFailure, endQuietlyOnEpipe } from './failure';
+import { addressOption } from './io';
 import { registerDemoCommand } from './commands/demo';
 import { registerDevCommands } from './commands/dev';
 import { registerOperateCommands } from './commands/operate';
@@ -17,9 +18,10 @@ import { registerCodecServerCommand } from './commands/codec-server';
 
 const program = new Command('patchwave')
   .description('turn a security alert into a durable, risk-ranked rolling patch campaign on Temporal')
-  .option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS / profile / 127.0.0.1:7233)')
+  .option('--address <host:port>', 'Temporal frontend (default: TEMPORAL_ADDRESS / profile / 127.0.0.1:7233)', addressOption('--address'))
   .option('--namespace <ns>', 'Temporal namespace (default: TEMPORAL_NAMESPACE / profile / default)')
   .option('--task-queue <name>', 'task queue of patchwave workers (default: PATCHWAVE_TASK_QUEUE or patchwave)')
+  .addHelpText('after', '\nOn failure patchwave prints one line and exits non-zero (2 bad input, 3 refused, 4 unreachable or not found, 5 no answer); set PATCHWAVE_DEBUG=1 to print the stack too.')
   .showHelpAfterError()
   .exitOverride();
 
@@ -35,24 +37,13 @@ registerServeCommand(program);
 registerClusterCommands(program);
 registerCodecServerCommand(program);
 
+endQuietlyOnEpipe(process.stdout);
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (err instanceof CommanderError) process.exit(err.exitCode);
-  // Every failure a person may see (a bad flag, file or policy, a refusal, an unreachable server):
-  // its message without a stack, and the exit status of its code.
-  if (err instanceof PatchwaveError) {
-    console.error(`patchwave: ${err.message}`);
-    process.exit(err.exitCode);
-  }
-  if (/Unknown encoding: binary\/encrypted/.test((err as Error)?.message ?? '')) {
-    // The campaign was written by an encrypting patchwave (docs/security.md) and this one has no key.
-    // What was sent before the encrypted answer came back went unencrypted (`alert` may have started a campaign with it).
-    console.error(
-      'patchwave: the answer is encrypted and no key is configured here: set PATCHWAVE_CODEC_KEYS_FILE or PATCHWAVE_CODEC_KEYS (`patchwave dev` prints its file; the CLI finds a running dev\'s key by itself). What this command sent went out unencrypted and may have taken effect: check with `patchwave list` once the key is set.',
-    );
-    process.exit(2);
-  }
-  console.error(`patchwave: ${(err as Error)?.stack ?? err}`);
-  process.exit(1);
+  // One line and the exit status of the failure's code; the stack only with PATCHWAVE_DEBUG=1.
+  const failure = describeFailure(err);
+  if (failure.text) console.error(failure.text);
+  process.exit(failure.exitCode);
 }

@@ -3,7 +3,7 @@
  */
 import { PatchwaveError } from '../domain/errors';
 import { randomUUID } from 'node:crypto';
-import { type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, WithStartWorkflowOperation, WorkflowUpdateFailedError } from '@temporalio/client';
+import { type Client, type WorkflowHandle, type WorkflowHandleWithFirstExecutionRunId, WithStartWorkflowOperation, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import type { NormalizedAlert } from '../domain/alert';
 import { parsePolicy, type PolicyInput } from '../domain/policy';
 import { campaignWorkflowId, nodeWorkflowId } from '../domain/ids';
@@ -161,7 +161,44 @@ export async function operate(
     }
   } catch (err) {
     if (err instanceof WorkflowUpdateFailedError) throw new OperatorRefused(action, (err.cause as Error)?.message ?? err.message);
+    // A closed workflow takes no update and the server answers "not found": tell an ended campaign from a missing one.
+    if (err instanceof WorkflowNotFoundError) {
+      const ended = await campaignEndState(client, campaignId);
+      if (ended) throw new CampaignEnded(campaignId, action, ended);
+    }
     throw err;
+  }
+}
+
+/**
+ * How a campaign that is no longer running ended: its last PatchwaveStatus (completed, aborted,
+ * failed…), else the workflow's close status (terminated, timed out…). Undefined when it is still
+ * running or does not exist.
+ */
+export async function campaignEndState(client: Client, campaignId: string): Promise<string | undefined> {
+  let description: Awaited<ReturnType<WorkflowHandle['describe']>>;
+  try {
+    description = await client.workflow.getHandle(campaignId).describe();
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return undefined;
+    throw err;
+  }
+  const close = description.status.name;
+  if (close === 'RUNNING' || close === 'UNSPECIFIED') return undefined;
+  const phase = description.typedSearchAttributes.get(campaignStatusKey);
+  // Terminated, cancelled or timed out: the workflow's end says more than the phase it was in.
+  if (close !== 'COMPLETED' && close !== 'CONTINUED_AS_NEW') return close.toLowerCase().replace(/_/g, ' ');
+  return phase && ['completed', 'aborted', 'failed'].includes(phase) ? phase : 'completed';
+}
+
+/** A control sent to a campaign that has ended: refused, there is nothing left to control. */
+export class CampaignEnded extends PatchwaveError {
+  constructor(
+    readonly campaignId: string,
+    readonly action: OperatorAction,
+    readonly endState: string,
+  ) {
+    super(`campaign ${campaignId} has already ended (${endState}); nothing to ${action}`, 'refused');
   }
 }
 

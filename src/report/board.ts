@@ -27,7 +27,9 @@ export function renderBoard(status: CampaignStatus, steps: Record<string, string
   const finished = c.total - c.pending - c.running;
   lines.push(
     `${pc.bold(status.campaignId)}  ${phaseColour(status.phase)}  ${bar(finished, c.total)} ${finished}/${c.total}  ` +
-      `patched ${c.patched}  ${c.pendingReboot ? `pending reboot ${c.pendingReboot}  ` : ''}${c.restartPending ? `restart pending ${c.restartPending}  ` : ''}rolled back ${c.rolledBack}  quarantined ${c.quarantined}  in flight ${c.running}`,
+      `patched ${c.patched}  ${c.pendingReboot ? `pending reboot ${c.pendingReboot}  ` : ''}${c.restartPending ? `restart pending ${c.restartPending}  ` : ''}rolled back ${c.rolledBack}  quarantined ${c.quarantined}  ` +
+      // Every other outcome too when there is one, so that the counts add up to the total.
+      `${c.unhealthy ? `unhealthy ${c.unhealthy}  ` : ''}${c.failed ? `failed ${c.failed}  ` : ''}${c.skipped ? `skipped ${c.skipped}  ` : ''}in flight ${c.running}`,
   );
   // Older campaigns' status has no summary line.
   if (status.summary && status.summary !== status.phase) lines.push(`  ${status.summary}`);

@@ -99,7 +99,7 @@ describe('bin/patchwave dev', () => {
   it('refuses a port that is not a number', async () => {
     const { code, stderr } = await run(['dev', '--port', 'abc']);
     expect(code).not.toBe(0);
-    expect(stderr).toContain('expected a port number (1–65535), got "abc"');
+    expect(stderr).toContain('--port must be a whole number from 1 to 65535, got "abc"');
   });
 
   it('serves the CLI of another terminal with no key configured, and only while it runs', async () => {

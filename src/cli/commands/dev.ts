@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import { startLocalCodec } from '../../embedded/codec';
 import { assertPortFree, startDevServer } from '../../embedded/dev-server';
 import { startSimProcess } from '../../embedded/sim-process';
@@ -11,40 +11,24 @@ import { recordDevEndpoint } from '../../temporal/dev-endpoint';
 import { createWorker } from '../../worker';
 import { installRuntime } from '../../telemetry';
 import { globalOptions } from '../context';
-
-/** A port flag: an integer in range, or commander says which flag and what it got. */
-function portOption(min: number): (value: string) => number {
-  return (value) => {
-    const port = /^\d+$/.test(value) ? Number(value) : NaN;
-    if (!Number.isInteger(port) || port < min || port > 65_535) throw new InvalidArgumentError(`expected a port number (${min}–65535), got "${value}"`);
-    return port;
-  };
-}
-
-/** `--metrics host:port`: checked before anything starts (the metrics exporter fails late and loudly). */
-function hostPortOption(value: string): { host: string; port: number } {
-  const match = /^([^:\s]+):(\d+)$/.exec(value);
-  const port = match ? Number(match[2]) : NaN;
-  if (!match || port > 65_535) throw new InvalidArgumentError(`expected host:port (e.g. 127.0.0.1:9464), got "${value}"`);
-  return { host: match[1], port };
-}
+import { addressOption, portOption } from '../io';
 
 export function registerDevCommands(program: Command): void {
   program
     .command('dev')
     .description('run the embedded Temporal dev server (with UI), the fleet simulator and a worker until Ctrl-C')
     .option('--state-dir <dir>', 'persistent state (Temporal SQLite database, fleet state)', '.patchwave/dev')
-    .option('--port <port>', 'Temporal gRPC port', portOption(1), 7233)
-    .option('--ui-port <port>', 'Temporal web UI port', portOption(1), 8233)
-    .option('--metrics <host:port>', 'serve the worker\'s Prometheus metrics here', hostPortOption, hostPortOption('127.0.0.1:9464'))
-    .option('--codec-port <port>', 'the codec server (decrypts payloads for the Temporal UI), loopback only', portOption(1), 8234)
-    .action(async (opts: { stateDir: string; port: number; uiPort: number; metrics: { host: string; port: number }; codecPort: number }, command: Command) => {
+    .option('--port <port>', 'Temporal gRPC port', portOption('--port'), 7233)
+    .option('--ui-port <port>', 'Temporal web UI port', portOption('--ui-port'), 8233)
+    .option('--metrics <host:port>', 'serve the worker\'s Prometheus metrics here', addressOption('--metrics'), '127.0.0.1:9464')
+    .option('--codec-port <port>', 'the codec server (decrypts payloads for the Temporal UI), loopback only', portOption('--codec-port'), 8234)
+    .action(async (opts: { stateDir: string; port: number; uiPort: number; metrics: string; codecPort: number }, command: Command) => {
       // Every port before anything starts: a second `dev` must stop here, not half-way or on another's server.
       await assertPortFree(opts.port, 'the Temporal dev server\'s gRPC', '--port');
       await assertPortFree(opts.uiPort, 'the Temporal web UI', '--ui-port');
       await assertPortFree(opts.codecPort, 'the codec server', '--codec-port');
-      if (opts.metrics.port !== 0) await assertPortFree(opts.metrics.port, 'the metrics', '--metrics');
-      installRuntime({ metricsBindAddress: `${opts.metrics.host}:${opts.metrics.port}`, logLevel: 'WARN' });
+      await assertPortFree(Number(opts.metrics.slice(opts.metrics.lastIndexOf(':') + 1)), 'the metrics', '--metrics');
+      installRuntime({ metricsBindAddress: opts.metrics, logLevel: 'WARN' });
       const stateDir = path.resolve(opts.stateDir);
       const { taskQueue } = globalOptions(command);
       // Payloads are always encrypted in dev: the key lives in the state directory, beside the history it protects.
@@ -82,7 +66,7 @@ export function registerDevCommands(program: Command): void {
     .description('run the fleet simulator (its own process, state persisted in --state-dir)')
     .option('--state-dir <dir>', 'fleet state directory', '.patchwave/sim')
     .option('--fleet <file>', 'fleet file (JSON or YAML) to load; default: the demo fleet on first start')
-    .option('--port <port>', 'port (0 = any free port)', portOption(0), 0)
+    .option('--port <port>', 'port (0 = any free port)', portOption('--port', { allowZero: true }), 0)
     .option('--host <address>', 'address to bind (0.0.0.0 inside a container)', '127.0.0.1')
     .action(async (opts: { stateDir: string; fleet?: string; port: number; host: string }) => {
       const { runSim } = await import('../../providers/sim/main');

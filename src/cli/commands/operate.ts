@@ -7,7 +7,7 @@ import type { CampaignStatus } from '../../workflows/types';
 import { isTransientTemporalError } from '../../ingress/intake';
 import { resolveTarget } from '../../temporal/connection';
 import { describeChanges, renderBoard } from '../../report/board';
-import { globalOptions, withClient } from '../context';
+import { globalOptions, requireCampaignId, withClient } from '../context';
 
 /**
  * How long one status read may take. A query needs the history service and, when the campaign is not
@@ -39,9 +39,14 @@ async function guard<T>(campaignId: string, body: () => Promise<T>): Promise<T> 
     return await body();
   } catch (err) {
     if (err instanceof OperatorRefused) throw new PatchwaveError(err.message, 'refused');
-    if (err instanceof WorkflowNotFoundError) throw new PatchwaveError(`no campaign with id ${campaignId} (list them with \`temporal workflow list --query 'PatchwaveCveId IS NOT NULL'\`)`, 'not-found');
+    if (err instanceof WorkflowNotFoundError) throw notFound(campaignId);
     throw err;
   }
+}
+
+/** A campaign id that names nothing: exit 4, and where to find the right one. */
+export function notFound(campaignId: string): PatchwaveError {
+  return new PatchwaveError(`no campaign with id ${campaignId} (list them with \`patchwave list\`)`, 'not-found');
 }
 
 /** Current step of each running node, from the node workflows themselves (bounded by the windows). */
@@ -52,6 +57,7 @@ export function registerOperateCommands(program: Command): void {
     .option('--json', 'print the status as JSON')
     .option('--watch', 'redraw live until the campaign ends')
     .action(async (campaignId: string, opts: { json?: boolean; watch?: boolean }, command: Command) => {
+      requireCampaignId(campaignId);
       await withClient(command, async (client) => {
         let previous: CampaignStatus | undefined;
         for (;;) {
@@ -94,6 +100,7 @@ export function registerOperateCommands(program: Command): void {
       .option('--by <who>', 'operator name, recorded in the audit trail and checked against the policy (default: PATCHWAVE_OPERATOR or your login)', operatorName())
       .option('--reason <text>', 'why, recorded in the audit trail')
       .action(async (campaignId: string, opts: { by?: string; reason?: string }, command: Command) => {
+        requireCampaignId(campaignId);
         await withClient(command, async (client) => {
           const answer = await guard(campaignId, () => operate(client, campaignId, action, opts));
           print(command, { campaignId, action, answer });
@@ -103,11 +110,12 @@ export function registerOperateCommands(program: Command): void {
   program
     .command('approve <campaignId>')
     .description('record an approval: the compliance gate, or a single-node cluster with --cluster')
-    .requiredOption('--by <who>', 'approver, checked against the policy')
+    .option('--by <who>', 'approver, recorded and checked against the policy (default: PATCHWAVE_OPERATOR or your login)', operatorName())
     .requiredOption('--reason <text>', 'why, recorded in the audit trail')
     .option('--cluster <id>', 'approve one single-node cluster (or * for all)')
     .option('--tier <n>', "approve one tier's gate (policy approveBeforeTiers)")
-    .action(async (campaignId: string, opts: { by: string; reason: string; cluster?: string; tier?: string }, command: Command) => {
+    .action(async (campaignId: string, opts: { by?: string; reason: string; cluster?: string; tier?: string }, command: Command) => {
+      requireCampaignId(campaignId);
       const tier = opts.tier === undefined ? undefined : Number(opts.tier);
       if (tier !== undefined && ![1, 2, 3].includes(tier)) throw new PatchwaveError(`--tier must be 1, 2 or 3, got "${opts.tier}"`, 'bad-input');
       await withClient(command, async (client) => {
@@ -122,6 +130,7 @@ export function registerOperateCommands(program: Command): void {
       .option('--by <who>', 'operator name, recorded and checked against the policy (default: PATCHWAVE_OPERATOR or your login)', operatorName())
       .option('--reason <text>', 'why')
       .action(async (campaignId: string, node: string, opts: { by?: string; reason?: string }, command: Command) => {
+        requireCampaignId(campaignId);
         await withClient(command, async (client) => {
           const answer = await guard(campaignId, () => operate(client, campaignId, action, { ...opts, node }));
           print(command, { campaignId, action, node, answer });

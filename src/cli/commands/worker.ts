@@ -6,6 +6,7 @@ import { connectWorkerWhenReady, NamespaceWaitTimeout } from '../../temporal/wai
 import { createWorker } from '../../worker';
 import { installRuntime } from '../../telemetry';
 import { globalOptions } from '../context';
+import { addressOption } from '../io';
 
 export interface ProviderOptions {
   provider: string;
@@ -36,13 +37,18 @@ export function registerWorkerCommand(program: Command): void {
     .option('--sim-url <url>', 'fleet simulator URL (sim provider)')
     .option('--aws-region <region>', 'AWS region (default: the standard AWS chain)')
     .option('--aws-endpoint <url>', 'AWS endpoint override (testing against moto)')
-    .option('--metrics <host:port>', 'serve Prometheus metrics here (Temporal SDK + patchwave counters)', process.env.PATCHWAVE_METRICS_ADDRESS)
+    .option('--metrics <host:port>', 'serve Prometheus metrics here (Temporal SDK + patchwave counters; default: PATCHWAVE_METRICS_ADDRESS)', addressOption('--metrics'), process.env.PATCHWAVE_METRICS_ADDRESS)
     .option('--wait <seconds>', 'how long to wait for the server and the namespace at start', process.env.PATCHWAVE_WORKER_WAIT ?? '120')
     .action(async (opts: ProviderOptions & { metrics?: string; wait: string }, command: Command) => {
       const waitSeconds = Number(opts.wait);
       if (!Number.isFinite(waitSeconds) || waitSeconds < 0) throw new PatchwaveError(`--wait must be a number of seconds, got "${opts.wait}"`, 'bad-input');
       const { address, namespace: ns, taskQueue } = globalOptions(command);
-      installRuntime({ metricsBindAddress: opts.metrics, logLevel: 'WARN' });
+      try {
+        installRuntime({ metricsBindAddress: opts.metrics, logLevel: 'WARN' });
+      } catch (err) {
+        const reason = ((err as Error)?.message ?? String(err)).split('\n')[0].replace(/^Failed to start prometheus metrics exporter:\s*/i, '');
+        throw new PatchwaveError(`cannot serve Prometheus metrics on ${opts.metrics}: ${reason.toLowerCase()} (another worker or \`patchwave dev\` may use it); choose another with --metrics host:port`, 'bad-input');
+      }
       if (opts.metrics) console.error(`patchwave worker: Prometheus metrics on http://${opts.metrics}/metrics`);
       const provider = await providerFrom(opts);
       let connected: Awaited<ReturnType<typeof connectWorkerWhenReady>>;
