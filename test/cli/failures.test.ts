@@ -155,21 +155,25 @@ describe('port and address options are checked while the command line is parsed'
     }
   });
 
-  it('the CLI: `sim --port 99999` is one line and exit 2, no stack', async () => {
+  it('the CLI: `sim --port 99999` is refused while parsing, exit 2, no stack', async () => {
     const stateDir = mkdtempSync(path.join(tmpdir(), 'patchwave-sim-port-'));
     const { code, stderr } = await runCli(['sim', '--port', '99999', '--state-dir', stateDir]);
     expect(stderr).not.toMatch(STACK);
-    expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toMatch(/^patchwave: .*65536/);
+    expect(stderr).toContain('--port must be a whole number from 0 to 65535 (0 = any free port), got "99999"');
     expect(code).toBe(2);
   });
 
-  it('the CLI: with PATCHWAVE_DEBUG=1 the same failure prints its stack too', async () => {
-    const stateDir = mkdtempSync(path.join(tmpdir(), 'patchwave-sim-port-'));
-    const { code, stderr } = await runCli(['sim', '--port', '99999', '--state-dir', stateDir], { env: { PATCHWAVE_DEBUG: '1' } });
-    expect(stderr).toMatch(/^patchwave: .*65536/);
-    expect(stderr).toMatch(STACK);
-    expect(code).toBe(2);
+  it('the CLI: an unexpected failure is one line with a hint, and with PATCHWAVE_DEBUG=1 its stack too', async () => {
+    const stateDir = mkdtempSync(path.join(tmpdir(), 'patchwave-sim-host-'));
+    const quiet = await runCli(['sim', '--host', '256.0.0.1', '--state-dir', stateDir]);
+    expect(quiet.stderr).not.toMatch(STACK);
+    expect(quiet.stderr.trim().split('\n')).toHaveLength(1);
+    expect(quiet.stderr).toMatch(/^patchwave: getaddrinfo ENOTFOUND 256\.0\.0\.1 \(unexpected; run again with PATCHWAVE_DEBUG=1 for the stack\)/);
+    expect(quiet.code).toBe(1);
+    const loud = await runCli(['sim', '--host', '256.0.0.1', '--state-dir', stateDir], { env: { PATCHWAVE_DEBUG: '1' } });
+    expect(loud.stderr).toMatch(/^patchwave: getaddrinfo ENOTFOUND/);
+    expect(loud.stderr).toMatch(STACK);
+    expect(loud.code).toBe(1);
   });
 
   it('the CLI: `worker --metrics` on a port in use is one line naming it, exit 2', async () => {
