@@ -262,7 +262,7 @@ export function evidenceChain(report: CampaignReport, capacity: ClusterCapacity[
       mode: status.policy.mode,
       packageSource: describePackageSource(status.policy.packageSource),
     },
-    approvals: status.approvals.map((a) => ({ by: a.by, at: a.at, reason: a.reason, scope: a.cluster ? `cluster ${a.cluster}` : 'campaign' })),
+    approvals: status.approvals.map((a) => ({ by: a.by, at: a.at, reason: a.reason, scope: a.cluster ? `cluster ${a.cluster}` : a.tier !== undefined ? `tier ${a.tier}` : 'campaign' })),
     operatorLog: status.operatorLog,
     alertsJoined: status.alertsJoined,
     snapshots,

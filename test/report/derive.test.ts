@@ -166,6 +166,18 @@ describe('deriveReport', () => {
     expect(view.span).toEqual({ start: T0, end: T0 + 1_130 });
   });
 
+  it("names each approval's scope: the campaign, a tier's gate or a cluster (a tier's approval read 'campaign')", () => {
+    const at = new Date(T0).toISOString();
+    const sample = sampleReport();
+    sample.status.approvals = [
+      { by: 'alice', reason: 'r1', at },
+      { by: 'alice', reason: 'r2', at, tier: 2 },
+      { by: 'bob', reason: 'r3', at, cluster: 'solo-db' },
+    ];
+    const view = deriveReport(sample);
+    expect(view.evidence.approvals.map((a) => a.scope)).toEqual(['campaign', 'tier 2', 'cluster solo-db']);
+  });
+
   it('builds the evidence chain: CVE, CVSS, urgency, approvals, snapshots, failures with compensation order', () => {
     const e = deriveReport(sampleReport()).evidence;
     expect(e.cve).toMatchObject({ id: 'CVE-2024-6387', cvss: { score: 8.1 } });
