@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command, CommanderError } from 'commander';
+import { freePort } from '../../src/embedded/dev-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerCodecServerCommand } from '../../src/cli/commands/codec-server';
 import { registerOperateCommands } from '../../src/cli/commands/operate';
@@ -21,13 +22,8 @@ import { EXIT_CODES, PatchwaveError } from '../../src/domain/errors';
 
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A port nothing listens on: one just released. */
+const closedPort = freePort;
 
 function program(): Command {
   return new Command('patchwave')

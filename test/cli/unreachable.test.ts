@@ -4,9 +4,9 @@
  * started here: the address is a port just released, so nothing listens on it.
  */
 import { EXIT_CODES, PatchwaveError } from '../../src/domain/errors';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { Command } from 'commander';
+import { freePort } from '../../src/embedded/dev-server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerAlertCommands } from '../../src/cli/commands/alert';
 import { registerOperateCommands } from '../../src/cli/commands/operate';
@@ -15,13 +15,8 @@ import { CONNECT_TIMEOUT_MS, connectionFailureReason, probeTcp } from '../../src
 
 const root = path.resolve(new URL('../..', import.meta.url).pathname);
 
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+/** A port nothing listens on: one just released. */
+const closedPort = freePort;
 
 function program(): Command {
   return new Command('patchwave').option('--address <host:port>').option('--namespace <ns>').option('--task-queue <name>').exitOverride();

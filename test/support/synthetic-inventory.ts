@@ -4,22 +4,12 @@
  * sequential names.
  */
 import type { InventoryAsset } from '../../src/domain/inventory';
+import { mulberry32 } from '../../src/providers/sim/latency';
 
 const WORDS = ['api', 'web', 'db', 'cache', 'queue', 'auth', 'search', 'billing', 'orders', 'users', 'media', 'edge'];
 
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function randomEstate(clusterCount: number, nodesPerCluster: number, seed = 1): InventoryAsset[] {
-  const random = seeded(seed);
+  const random = mulberry32(seed);
   const hex = (digits: number) => Array.from({ length: digits }, () => Math.floor(random() * 16).toString(16)).join('');
   const names = Array.from({ length: clusterCount }, (_, c) => `${WORDS[c % WORDS.length]}-${hex(6)}`);
   const out: InventoryAsset[] = [];
