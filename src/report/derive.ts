@@ -287,6 +287,7 @@ export function evidenceChain(report: CampaignReport, capacity: ClusterCapacity[
             first: describeFindings(result.verification.first) || 'nothing',
             restarted: result.verification.restarted ?? [],
             final: describeFindings(result.verification.final) || 'fix installed and live',
+            ...(result.verification.final.check && { check: `\`${result.verification.final.check.command}\` exited ${result.verification.final.check.exitCode}` }),
           },
         }),
         startedAt: first?.startedAt,
@@ -323,4 +324,18 @@ export function formatDuration(ms: number): string {
   const h = Math.floor(m / 60);
   if (h < 48) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
   return `${Math.floor(h / 24)}d ${String(h % 24).padStart(2, '0')}h`;
+}
+
+/**
+ * The nodes the report's "Verification findings" lists: those whose first verification found
+ * something, or that were restarted, or that did not end fixed. A node whose only record is a
+ * vulnerability check that passed is evidence, not a finding (counted in the section's intro).
+ */
+export function nodesWithFindings(nodes: EvidenceChain['nodes']): EvidenceChain['nodes'] {
+  return nodes.filter((n) => n.verification && (n.verification.first !== 'nothing' || n.verification.restarted.length > 0 || n.verification.final !== 'fix installed and live'));
+}
+
+/** How many nodes ran the policy's vulnerability check and passed it (exit 0). */
+export function checksPassed(nodes: EvidenceChain['nodes']): number {
+  return nodes.filter((n) => n.verification?.check?.endsWith(' exited 0')).length;
 }

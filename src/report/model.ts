@@ -186,7 +186,7 @@ export interface EvidenceChain {
     healthSamples?: number;
     drift: string[];
     /** What verification found first and how it ended, when it found anything (e.g. a restart, a pending reboot). */
-    verification?: { first: string; restarted: string[]; final: string };
+    verification?: { first: string; restarted: string[]; final: string; /** The policy's vulnerability check, as it last ran. */ check?: string };
     startedAt?: string;
     endedAt?: string;
     reason?: string;

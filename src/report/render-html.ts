@@ -8,7 +8,7 @@
  * thousands of nodes the timeline draws a bounded number of rows per cluster — failures, canary and
  * rescue first — and says how many it left out; the tables below still list every node.
  */
-import { deriveReport, formatDuration, formatInstant } from './derive';
+import { checksPassed, deriveReport, formatDuration, formatInstant, nodesWithFindings } from './derive';
 import { escapeHtml as h } from './escape';
 import type { CampaignReport, ClusterCapacity, ReportView, StepBar, TimelineGroup, TimelineRow } from './model';
 
@@ -381,6 +381,19 @@ export function renderHtml(report: CampaignReport, view: ReportView = deriveRepo
     `<div class="scroll">${timelineChart(view, opts)}</div>`,
     '</section>',
   );
+
+  const findings = nodesWithFindings(e.nodes);
+  const passed = checksPassed(e.nodes);
+  if (findings.length > 0 || passed > 0) {
+    parts.push(
+      '<section id="verification"><h2>Verification findings</h2><p class="muted">Nodes whose first verification found something, and how it ended.</p>',
+      passed > 0 ? `<p>The vulnerability check passed on ${passed} node(s).</p>` : '',
+      findings.length > 0
+        ? htmlTable(['node', 'outcome', 'first verification', 'restarted', 'final'], findings.map((n) => [h(n.nodeId), badge(n.outcome), h(n.verification!.first), h(n.verification!.restarted.join(', ') || '—'), h(n.verification!.final)]))
+        : '',
+      '</section>',
+    );
+  }
 
   parts.push('<section id="failures"><h2>Failures and compensations</h2>');
   if (e.failures.length === 0) parts.push('<p class="muted">None.</p>');

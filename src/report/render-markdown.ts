@@ -2,7 +2,7 @@
  * The report for people reading a terminal, a ticket or a pull request. Every piece of text that
  * came from outside (alert titles, reasons, operator comments, command output) is escaped.
  */
-import { deriveReport, formatDuration, formatInstant } from './derive';
+import { checksPassed, deriveReport, formatDuration, formatInstant, nodesWithFindings } from './derive';
 import { escapeMarkdown as md } from './escape';
 import type { CampaignReport, ReportView } from './model';
 
@@ -116,10 +116,12 @@ export function renderMarkdown(report: CampaignReport, view: ReportView = derive
   else out.push(...table(['node', 'attempt', 'snapshot ids', 'config', 'taken'], e.snapshots.map((s) => [md(s.nodeId), String(s.attempt), list(s.snapshotIds), md(s.configRef), at(s.createdAt)])));
   out.push('');
 
-  const verified = e.nodes.filter((n) => n.verification);
-  if (verified.length > 0) {
+  const verified = nodesWithFindings(e.nodes);
+  const passed = checksPassed(e.nodes);
+  if (verified.length > 0 || passed > 0) {
     out.push('## Verification findings', '', 'Nodes whose first verification found something, and how it ended.', '');
-    out.push(...table(['node', 'outcome', 'first verification', 'restarted', 'final'], verified.map((n) => [md(n.nodeId), md(n.outcome), md(n.verification!.first), list(n.verification!.restarted), md(n.verification!.final)])));
+    if (passed > 0) out.push(`The vulnerability check passed on ${passed} node(s).`, '');
+    if (verified.length > 0) out.push(...table(['node', 'outcome', 'first verification', 'restarted', 'final'], verified.map((n) => [md(n.nodeId), md(n.outcome), md(n.verification!.first), list(n.verification!.restarted), md(n.verification!.final)])));
     out.push('');
   }
   out.push('## Nodes', '');
