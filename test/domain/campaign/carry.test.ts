@@ -124,6 +124,20 @@ describe('round trips', () => {
     expect({ ...twice.next, runs: twice.next.runs - 2 }).toEqual(plain(state));
   });
 
+  it('carries what changed in the plan-wide prose and the cluster order since the prose was recorded', () => {
+    const changed: CampaignPlan = plain(base);
+    changed.summary = `${changed.summary}; a later alert joined`;
+    changed.warnings = [...(changed.warnings ?? []), 'a join added a warning'];
+    const tier = changed.tiers[1]!;
+    tier.clusters = [...tier.clusters].reverse();
+    const { next } = continueAsNew(midCampaign(changed), base);
+    expect(next.plan).toEqual(plain(changed));
+    // And a field the recorded prose had that the plan no longer has stays gone.
+    const dropped: CampaignPlan = plain(base);
+    delete dropped.warnings;
+    expect(continueAsNew(midCampaign(dropped), base).next.plan).toEqual(plain(dropped));
+  });
+
   it('keeps a rescue node that a join left in the middle, and canaries that are not first', () => {
     const weird: CampaignPlan = plain(base);
     const c = weird.tiers[0]!.clusters[0]!;
