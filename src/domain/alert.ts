@@ -54,5 +54,5 @@ export interface NormalizedAlert {
 export const DEFAULT_SCOPE = 'all';
 
 export function alertScope(alert: Pick<NormalizedAlert, 'scope'>): string {
-  return alert.scope && alert.scope.length > 0 ? alert.scope : DEFAULT_SCOPE;
+  return alert.scope || DEFAULT_SCOPE;
 }

@@ -87,12 +87,12 @@ export function reapplyDrift(findings: VerifyFindings, policy: VerifyPolicy): bo
  */
 export function servicesToRestart(findings: VerifyFindings, policy: VerifyPolicy): string[] {
   const stale = findings.staleServices ?? [];
-  return stale.length > 0 && !blocksPatch(findings) && (policy.onStaleServices ?? 'restart') === 'restart' ? stale : [];
+  return !blocksPatch(findings) && (policy.onStaleServices ?? 'restart') === 'restart' ? stale : [];
 }
 
 /** The policy's per-CVE check runs last, and only on a node that has not already failed verification. */
 export function runVulnerabilityCheck(findings: VerifyFindings, policy: VerifyPolicy): string | undefined {
-  return policy.checkCommand !== undefined && !blocksPatch(findings) ? policy.checkCommand : undefined;
+  return !blocksPatch(findings) ? policy.checkCommand : undefined;
 }
 
 /** Whether the node's result records its verification: only when there was something to say. */

@@ -15,6 +15,17 @@ function issuesOf(text: string): string[] {
 }
 
 describe('inventory file', () => {
+  it('a refused inventory is bad input (the API answers 400), its message naming the file', () => {
+    let caught: unknown;
+    try {
+      parseInventoryText('- id: a\n', 'inv.yaml');
+    } catch (err) {
+      caught = err;
+    }
+    expect(caught).toBeInstanceOf(InventoryFileError);
+    expect(caught).toMatchObject({ code: 'bad-input', message: expect.stringMatching(/^invalid inventory inv\.yaml: /) });
+  });
+
   it('reads the demo fleet: cluster defaults applied, asset fields override, exposure derived with its reason', () => {
     const assets = parseInventoryText(fixture('demo-fleet.yaml'), 'demo-fleet.yaml');
     expect(assets).toHaveLength(29);

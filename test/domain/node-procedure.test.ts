@@ -118,4 +118,18 @@ describe('verification', () => {
     const kernel = { ...clean, staleServices: ['sshd'], kernelPending: [{ name: 'linux-image-generic', installed: '6.8', running: '6.5', fixedVersion: '6.8' }] };
     expect(liveOutcome(kernel)).toMatchObject({ outcome: 'pending-reboot', reason: expect.stringMatching(/until a maintenance reboot$/) });
   });
+
+  it('says exactly what keeps the fix from being live, and nothing else', () => {
+    const kernelPending = [{ name: 'linux-image-generic', installed: '6.8', running: '6.5', fixedVersion: '6.8' }];
+    // A stale service is not mentioned while the kernel needs a reboot: the reboot restarts it too.
+    expect(liveOutcome({ ...clean, kernelPending, staleServices: ['sshd'] })).toEqual({
+      outcome: 'pending-reboot',
+      reason: 'linux-image-generic 6.8 is installed but kernel 6.5 is running (needs ≥ 6.8): pending reboot: the node stays vulnerable until a maintenance reboot',
+    });
+    expect(liveOutcome({ ...clean, staleServices: ['sshd', 'nginx'] })).toEqual({ outcome: 'restart-pending', reason: 'sshd, nginx still run the replaced code: restart pending' });
+  });
+
+  it('reads findings recorded before kernel and service checks existed as live', () => {
+    expect(liveOutcome({ notFixed: [], drift: [] })).toEqual({ outcome: 'patched' });
+  });
 });

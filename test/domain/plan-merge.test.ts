@@ -44,6 +44,21 @@ describe('mergePlans', () => {
     expect(JSON.stringify(before)).toBe(snapshot);
   });
 
+  it('with a tier behind us, a fresh plan without new nodes moves and resizes nothing', () => {
+    const fresh = plan([[cluster('edge', 1, ['e1', 'e2', 'e3', 'e4'], { size: 40 })], [cluster('api', 2, ['a1', 'a2', 'a3', 'a4'], { size: 40 })]]);
+    const { plan: merged, added } = mergePlans(current(), fresh, 1, 0.25);
+    expect(added).toEqual([]);
+    expect(merged).toEqual(current());
+  });
+
+  it('moves only the cluster that got new nodes out of a tier behind us, not its neighbours', () => {
+    const before = plan([[cluster('edge', 1, ['e1', 'e2']), cluster('gate', 1, ['g1', 'g2'])], [cluster('api', 2, ['a1', 'a2'])]]);
+    const fresh = plan([[cluster('gate', 1, ['g1', 'g2', 'g3'])]]);
+    const { plan: merged, added } = mergePlans(before, fresh, 1, 0.25);
+    expect(added).toEqual(['g3']);
+    expect(merged.tiers.map((t) => t.clusters.map((c) => `${c.id}:${c.nodes.join(',')}`))).toEqual([['edge:e1,e2'], ['api:a1,a2', 'gate:g1,g2,g3']]);
+  });
+
   it('puts new nodes of a cluster still ahead before its rescue node, and resizes its cap', () => {
     const fresh = plan([[cluster('api', 2, ['a1', 'a5', 'a6', 'a7', 'a8', 'a4'])]]);
     const { plan: merged, added } = mergePlans(current(), fresh, 1, 0.25);

@@ -92,6 +92,17 @@ describe('ranking within a tier', () => {
     expect(byId(planCampaign(alert, fleet, policy), 'a').reason).toMatch(/; moves with b, c, d \+1 \(coupled a \+ b, coupled a \+ c \+8\); single node: needs approval$/);
   });
 
+  it('two or three partners and two couplings are all named, with no "+0"; equal clusters of a block go by id whatever the listing order', () => {
+    const chain3 = [asset('c1', 'c'), asset('b1', 'b', { coupledWith: ['c'] }), asset('a1', 'a', { coupledWith: ['b'] })];
+    const p3 = planCampaign(alert, chain3, policy);
+    expect(order(p3)).toEqual(['a', 'b', 'c']);
+    expect(byId(p3, 'a').reason).toMatch(/; moves with b, c \(coupled a \+ b, coupled b \+ c\); single node: needs approval$/);
+    const chain4 = [asset('d1', 'd'), ...chain3.map((a) => (a.cluster === 'c' ? { ...a, coupledWith: ['d'] } : a))];
+    const p4 = planCampaign(alert, chain4, policy);
+    expect(order(p4)).toEqual(['a', 'b', 'c', 'd']);
+    expect(byId(p4, 'a').reason).toMatch(/; moves with b, c, d \(coupled a \+ b, coupled b \+ c \+1\); single node: needs approval$/);
+  });
+
   it('a block with one partner and one coupling names them', () => {
     const fleet = [asset('a1', 'a', { patchGroup: 'pg' }), asset('b1', 'b', { patchGroup: 'pg' })];
     expect(byId(planCampaign(alert, fleet, policy), 'a').reason).toMatch(/; moves with b \(patch group pg\); single node: needs approval$/);

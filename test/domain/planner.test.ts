@@ -1,5 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseAlert } from '../../src/domain/alerts';
 import type { NormalizedAlert } from '../../src/domain/alert';
 import { lookupKev, parseKevCatalogText, type KevCatalog } from '../../src/domain/enrichment/kev';
@@ -188,7 +188,10 @@ describe('the ranking planner', () => {
 });
 
 describe('plans stay compact (they travel through Temporal history)', () => {
-  const alert = alertOf('generic-regresshion.json');
+  let alert: NormalizedAlert;
+  beforeAll(() => {
+    alert = alertOf('generic-regresshion.json');
+  });
   const instanceId = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
   function fleet(clusterCount: number, nodesPerCluster: number, vulnerable: boolean, offset = 0): InventoryAsset[] {
     const out: InventoryAsset[] = [];

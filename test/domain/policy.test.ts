@@ -118,4 +118,13 @@ describe('policyWithDefaults: campaigns started before the check left the workfl
     expect(parsePolicy({}).noRebootRoles).toEqual(['database', 'queue', 'cache']);
     expect(Object.keys(POLICY_DEFAULTS).sort()).toEqual(POLICY_FIELDS.filter((f) => f !== 'checkCommand').sort());
   });
+
+  it('copies the lists it was given: changing the stored input later does not change the policy', () => {
+    const stored = { noRebootRoles: ['database'], approvers: ['alice'] };
+    const policy = policyWithDefaults(stored);
+    stored.noRebootRoles.push('web');
+    stored.approvers.length = 0;
+    expect(policy.noRebootRoles).toEqual(['database']);
+    expect(policy.approvers).toEqual(['alice']);
+  });
 });

@@ -72,3 +72,43 @@ describe('ecosystemForOsFamily', () => {
     expect([undefined, '', 'windows', 'macos', 'ol', 'olx', 'alpine'].map(ecosystemForOsFamily)).toEqual(Array(7).fill(undefined));
   });
 });
+
+describe('edges the recorded and property tests did not reach (found by mutation testing)', () => {
+  it('semver: the loose form, a "v" prefix and a "v" inside a pre-release on the right-hand side too', () => {
+    expect(compareSemverVersions('1.2.3', '1.2.3beta')).toBe(1); // loose: 1.2.3-beta
+    expect(compareSemverVersions('1.2.3', 'v1.2.3-alpha')).toBe(1);
+    expect(compareSemverVersions('1.2.3-2', '1.2.3-v1')).toBe(-1); // "v1" is an alphanumeric pre-release, not a prefix
+  });
+
+  it('generic: a number against text that starts with a digit compares as text', () => {
+    expect(compareGenericVersions('1.0a', '1.5')).toBe(-1);
+    expect(compareGenericVersions('1.5', '1.0a')).toBe(1);
+  });
+
+  it('an epoch is digits only: anything else before the colon is part of the version, and still equal to itself', () => {
+    for (const v of ['a1:2.0', '1a:2.0', 'x1:2.0-1', '1x:2.0-1']) {
+      expect(compareDpkgVersions(v, v), v).toBe(0);
+      expect(compareRpmVersions(v, v), v).toBe(0);
+    }
+    expect(compareDpkgVersions('1a:2.0', '1:2.0')).toBe(-1); // no epoch on the left
+  });
+
+  it('rpm: a version without an epoch never reads one from its digits', () => {
+    expect(compareRpmVersions('33', '2:1')).toBe(-1);
+    expect(compareRpmVersions('2:1', '33')).toBe(1);
+  });
+
+  it('rpm: the release is what follows the last hyphen, and a version compares before its release', () => {
+    expect(compareRpmVersions('1.0-2', '1.0.1-1')).toBe(-1);
+    expect(compareRpmVersions('1.10-1', '1.11-1')).toBe(-1);
+    // No release at all sorts below any release (an unknown build is treated as not yet fixed).
+    expect(compareRpmVersions('1.0', '1.0-A')).toBe(-1);
+    expect(compareRpmVersions('1.0', '1.0-0')).toBe(-1);
+  });
+
+  it('rpm: two post-release snapshots (caret) compare by what follows the caret', () => {
+    expect(compareRpmVersions('1.0^2', '1.0^1')).toBe(1);
+    expect(compareRpmVersions('1.0^1', '1.0^2')).toBe(-1);
+    expect(compareRpmVersions('1.0^git2-1', '1.0^git1-1')).toBe(1);
+  });
+});

@@ -5,22 +5,30 @@
  */
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseAlert } from '../../../src/domain/alerts';
 import { decodeProse, encodeProse, proseOf, recordedOrder, type EncodedProse } from '../../../src/domain/campaign/carry';
 import { beginRun, carryCompact, carryForContinueAsNew, isCompactCarried, newCampaignState } from '../../../src/domain/campaign/state';
 import type { CampaignState, CompactCarriedState } from '../../../src/domain/campaign/types';
-import { parseKevCatalogText } from '../../../src/domain/enrichment/kev';
+import { parseKevCatalogText, type KevCatalog } from '../../../src/domain/enrichment/kev';
+import type { NormalizedAlert } from '../../../src/domain/alert';
 import type { InventoryAsset } from '../../../src/domain/inventory';
 import type { NodeOutcome } from '../../../src/domain/node-state';
 import type { CampaignPlan, ClusterPlan } from '../../../src/domain/plan';
 import { mergePlans } from '../../../src/domain/plan-merge';
 import { planCampaign } from '../../../src/domain/planner';
-import { parsePolicy } from '../../../src/domain/policy';
+import { parsePolicy, type Policy } from '../../../src/domain/policy';
 
-const alert = parseAlert(readFileSync(new URL('../../fixtures/alerts/generic-regresshion.json', import.meta.url))).alerts[0]!;
-const kev = parseKevCatalogText(readFileSync(new URL('../../../data/kev/known_exploited_vulnerabilities.json', import.meta.url), 'utf8'));
-const policy = parsePolicy({});
+// Parsed in beforeAll, not while the file loads: under Stryker, domain code run at collection time
+// counts as static and every test would run for each of its mutants.
+let alert: NormalizedAlert;
+let kev: KevCatalog;
+let policy: Policy;
+beforeAll(() => {
+  alert = parseAlert(readFileSync(new URL('../../fixtures/alerts/generic-regresshion.json', import.meta.url))).alerts[0]!;
+  kev = parseKevCatalogText(readFileSync(new URL('../../../data/kev/known_exploited_vulnerabilities.json', import.meta.url), 'utf8'));
+  policy = parsePolicy({});
+});
 const now = new Date('2025-08-25T14:34:00Z');
 const instanceId = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
 
@@ -98,7 +106,10 @@ describe('the continue-as-new input carries the plan core only (measured)', () =
 });
 
 describe('round trips', () => {
-  const base = planCampaign(alert, fleet(30, 4), policy, { now, kev });
+  let base: CampaignPlan;
+  beforeAll(() => {
+    base = planCampaign(alert, fleet(30, 4), policy, { now, kev });
+  });
 
   it('comes back equal after a join added nodes, moved a past cluster and added clusters — twice', () => {
     // Tier 1 is behind us: a join that adds nodes to one of its clusters moves that cluster to tier 2.
@@ -111,6 +122,20 @@ describe('round trips', () => {
     // The next run carries again, against the same recorded prose (it never changes).
     const twice = continueAsNew(once.next, base);
     expect({ ...twice.next, runs: twice.next.runs - 2 }).toEqual(plain(state));
+  });
+
+  it('carries what changed in the plan-wide prose and the cluster order since the prose was recorded', () => {
+    const changed: CampaignPlan = plain(base);
+    changed.summary = `${changed.summary}; a later alert joined`;
+    changed.warnings = [...(changed.warnings ?? []), 'a join added a warning'];
+    const tier = changed.tiers[1]!;
+    tier.clusters = [...tier.clusters].reverse();
+    const { next } = continueAsNew(midCampaign(changed), base);
+    expect(next.plan).toEqual(plain(changed));
+    // And a field the recorded prose had that the plan no longer has stays gone.
+    const dropped: CampaignPlan = plain(base);
+    delete dropped.warnings;
+    expect(continueAsNew(midCampaign(dropped), base).next.plan).toEqual(plain(dropped));
   });
 
   it('keeps a rescue node that a join left in the middle, and canaries that are not first', () => {

@@ -214,6 +214,19 @@ describe('resolveNow', () => {
     expect(resolveNow(() => at)).toBe(at);
   });
 
+  it('a timestamp without a zone is UTC whatever the host zone', () => {
+    const savedTz = process.env.TZ;
+    try {
+      for (const tz of ['America/Los_Angeles', 'Asia/Tokyo']) {
+        process.env.TZ = tz;
+        expect(resolveNow('2025-08-25T14:34:00'), tz).toEqual(new Date(Date.UTC(2025, 7, 25, 14, 34)));
+      }
+    } finally {
+      if (savedTz === undefined) delete process.env.TZ;
+      else process.env.TZ = savedTz;
+    }
+  });
+
   it('refuses what is not a time, saying what it got', () => {
     expect(() => resolveNow('soon')).toThrow('planning context: "now" is not a valid time (soon)');
     expect(() => resolveNow(Number.NaN)).toThrow('planning context: "now" is not a valid time (NaN)');
@@ -302,7 +315,7 @@ describe('tiers and reasons', () => {
 
   it('joinReason: non-empty parts joined, cut at 400 characters', () => {
     expect(joinReason(['a', '', undefined, false, 'b'])).toBe('a; b');
-    expect(joinReason(['x'.repeat(MAX_REASON_LENGTH)])).toHaveLength(MAX_REASON_LENGTH);
+    expect(joinReason(['x'.repeat(MAX_REASON_LENGTH)])).toBe('x'.repeat(MAX_REASON_LENGTH)); // whole, not cut to the same length
     expect(joinReason(['x'.repeat(MAX_REASON_LENGTH + 1)])).toBe(`${'x'.repeat(MAX_REASON_LENGTH - 3)}...`);
   });
 
