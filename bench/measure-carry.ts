@@ -40,7 +40,9 @@ for (let c = 0; c < clusterCount; c++)
       dependsOn: [`svc-${((c + 1) % clusterCount).toString().padStart(4, '0')}`],
       ...(c % 10 === 0 && { patchGroup: `pg-${c % 30}` }),
     });
+const planningStarted = performance.now();
 const plan = planCampaign(alert, fleet, policy, { now: new Date('2025-08-25T14:34:00Z'), kev });
+const planningMs = performance.now() - planningStarted;
 const state = newCampaignState(alert, 'all', policy, '2025-08-25T14:34:00.000Z');
 state.plan = plan;
 // Mid-campaign: the first half patched, every cluster of the first half leased and released.
@@ -58,7 +60,7 @@ const fields = (carried: object) =>
     .map(([k, v]) => `${k} ${kib(v)}`)
     .filter((f) => !/ 0\.\d$/.test(f))
     .join(', ');
-console.log(`${clusterCount} clusters of ${perCluster}: the plan ${kib(plan)} KiB (clusters' reasons ${kib(clusters.map((c) => c.reason))} KiB; the planning activity's result)`);
+console.log(`${clusterCount} clusters of ${perCluster}: planned in ${planningMs.toFixed(0)} ms; the plan ${kib(plan)} KiB (clusters' reasons ${kib(clusters.map((c) => c.reason))} KiB; the planning activity's result)`);
 console.log(`  continue-as-new input, whole plan: ${kib(whole)} KiB (${fields(whole.carried)})`);
 console.log(`  continue-as-new input, compact:    ${kib(compact)} KiB (${fields(compact.carried)})`);
 console.log(`  prose read back by the next run (readPlanProse's result): ${kib(encodeProse(plan))} KiB`);

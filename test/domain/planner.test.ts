@@ -8,7 +8,6 @@ import { parseInventoryText } from '../../src/domain/inventory-file';
 import { planNodeIds, type CampaignPlan } from '../../src/domain/plan';
 import { createPlanner, NOT_AFFECTED_LISTED_MAX, planCampaign } from '../../src/domain/planner';
 import { parsePolicy, type Policy } from '../../src/domain/policy';
-import { timeBudget } from './support/mutation';
 
 const alertsDir = new URL('../fixtures/alerts/', import.meta.url);
 const inventoryText = readFileSync(new URL('../fixtures/inventory/demo-fleet.yaml', import.meta.url), 'utf8');
@@ -213,16 +212,15 @@ describe('plans stay compact (they travel through Temporal history)', () => {
   }
 
   function sizeOf(clusterCount: number, nodesPerCluster: number) {
-    const started = performance.now();
     const p = planCampaign(alert, fleet(clusterCount, nodesPerCluster, true), policy, { now, kev });
-    return { p, bytes: Buffer.byteLength(JSON.stringify(p)), ms: performance.now() - started };
+    return { p, bytes: Buffer.byteLength(JSON.stringify(p)) };
   }
 
-  it('10,000 nodes in 250 clusters of 40: well under 512 KiB with full reasons, planned quickly', () => {
-    const { p, bytes, ms } = sizeOf(250, 40);
+  // How long planning takes is a benchmark's figure (bench/measure-carry.ts prints it), not a test's.
+  it('10,000 nodes in 250 clusters of 40: well under 512 KiB with full reasons', () => {
+    const { p, bytes } = sizeOf(250, 40);
     expect(p.totalNodes).toBe(10_000);
     expect(bytes).toBeLessThan(384 * 1024);
-    expect(ms).toBeLessThan(timeBudget(3_000));
     expect(p.tiers[0].clusters[0].reason).toContain('public exploit available');
   });
 
