@@ -105,7 +105,8 @@ describe('bin/patchwave dev', () => {
   it('serves the CLI of another terminal with no key configured, and only while it runs', async () => {
     const [port, ui, codec, metrics] = await ports(4);
     const dir = mkdtempSync(path.join(tmpdir(), 'patchwave-dev-cli-'));
-    const dev: ChildProcess = spawn(bin, ['dev', '--port', String(port), '--ui-port', String(ui), '--codec-port', String(codec), '--metrics', `127.0.0.1:${metrics}`, '--state-dir', dir], { cwd: root, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: if the test fails half-way, the whole group (dev server, simulator) goes.
+    const dev: ChildProcess = spawn(bin, ['dev', '--port', String(port), '--ui-port', String(ui), '--codec-port', String(codec), '--metrics', `127.0.0.1:${metrics}`, '--state-dir', dir], { cwd: root, env: cleanEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let devOut = '';
     dev.stdout!.on('data', (d: Buffer) => (devOut += d.toString()));
     dev.stderr!.on('data', (d: Buffer) => (devOut += d.toString()));
@@ -131,9 +132,12 @@ describe('bin/patchwave dev', () => {
       expect(localDevKeyring(address)).toBeUndefined();
     } finally {
       if (dev.exitCode === null && dev.pid && processExists(dev.pid)) {
-        dev.kill('SIGKILL');
-        await new Promise((resolve) => dev.once('exit', resolve));
+        const exited = new Promise((resolve) => dev.once('exit', resolve));
+        process.kill(-dev.pid, 'SIGKILL');
+        await exited;
       }
+      // Whatever dev started is gone, whichever way the test ended.
+      if (dev.pid) expect(() => process.kill(-dev.pid!, 0)).toThrow();
       rmSync(dir, { recursive: true, force: true });
     }
   }, 180_000);
