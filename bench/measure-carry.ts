@@ -13,9 +13,9 @@ import { parseAlert } from '../src/domain/alerts';
 import { encodeProse, proseOf } from '../src/domain/campaign/carry';
 import { carryCompact, carryForContinueAsNew, newCampaignState } from '../src/domain/campaign/state';
 import { parseKevCatalogText } from '../src/domain/enrichment/kev';
-import type { InventoryAsset } from '../src/domain/inventory';
 import { planCampaign } from '../src/domain/planner';
 import { parsePolicy } from '../src/domain/policy';
+import { sequentialEstate } from '../test/support/synthetic-inventory';
 
 const { values } = parseArgs({ options: { clusters: { type: 'string', default: '1000' }, 'nodes-per-cluster': { type: 'string', default: '10' } } });
 const clusterCount = Number(values.clusters);
@@ -23,23 +23,8 @@ const perCluster = Number(values['nodes-per-cluster']);
 const alert = parseAlert(readFileSync(new URL('../test/fixtures/alerts/generic-regresshion.json', import.meta.url))).alerts[0]!;
 const kev = parseKevCatalogText(readFileSync(new URL('../data/kev/known_exploited_vulnerabilities.json', import.meta.url), 'utf8'));
 const policy = parsePolicy({});
-const instanceId = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
 // The same synthetic fleet as test/domain/planner.test.ts's "plans stay compact".
-const fleet: InventoryAsset[] = [];
-for (let c = 0; c < clusterCount; c++)
-  for (let n = 0; n < perCluster; n++)
-    fleet.push({
-      id: instanceId(c * perCluster + n),
-      cluster: `svc-${c.toString().padStart(4, '0')}`,
-      role: ['public-web', 'database', 'worker'][c % 3]!,
-      exposure: c % 3 === 0 ? 'internet' : 'internal',
-      exposureVia: c % 3 === 0 ? `internet-facing ALB svc-${c}` : undefined,
-      dataSensitivity: c % 3 === 1 ? 'high' : 'low',
-      osFamily: 'ubuntu',
-      packages: { 'openssh-server': '1:8.9p1-3ubuntu0.6' },
-      dependsOn: [`svc-${((c + 1) % clusterCount).toString().padStart(4, '0')}`],
-      ...(c % 10 === 0 && { patchGroup: `pg-${c % 30}` }),
-    });
+const fleet = sequentialEstate(clusterCount, perCluster);
 const planningStarted = performance.now();
 const plan = planCampaign(alert, fleet, policy, { now: new Date('2025-08-25T14:34:00Z'), kev });
 const planningMs = performance.now() - planningStarted;

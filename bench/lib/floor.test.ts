@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ClusterPlan, TierPlan } from '../../src/domain/plan';
 import { computeYardstick, greedyReplayTier, nodeTime, pipelinedReplayTier, tierBound, type Draws, type NodeTime, type TierGate } from './floor';
+import { mulberry32 } from '../../src/providers/sim/latency';
 
 function cluster(id: string, size: number, cap: number, withRescue = size >= 3): ClusterPlan {
   const nodes = Array.from({ length: size }, (_, i) => `${id}-${i}`);
@@ -164,17 +165,8 @@ function maxOverlap(intervals: [number, number][]): number {
   return max;
 }
 
-/** A small deterministic PRNG (mulberry32): fast-check picks the seed, the schedule follows from it. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG (the simulator's mulberry32): fast-check picks the seed, the schedule follows from it. */
+const rng = mulberry32;
 
 /**
  * A random schedule that obeys the rules: at every instant, each action the rules allow (begin a

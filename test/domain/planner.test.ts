@@ -8,6 +8,7 @@ import { parseInventoryText } from '../../src/domain/inventory-file';
 import { planNodeIds, type CampaignPlan } from '../../src/domain/plan';
 import { createPlanner, NOT_AFFECTED_LISTED_MAX, planCampaign } from '../../src/domain/planner';
 import { parsePolicy, type Policy } from '../../src/domain/policy';
+import { sequentialEstate } from '../support/synthetic-inventory';
 
 const alertsDir = new URL('../fixtures/alerts/', import.meta.url);
 const inventoryText = readFileSync(new URL('../fixtures/inventory/demo-fleet.yaml', import.meta.url), 'utf8');
@@ -191,25 +192,7 @@ describe('plans stay compact (they travel through Temporal history)', () => {
   beforeAll(() => {
     alert = alertOf('generic-regresshion.json');
   });
-  const instanceId = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
-  function fleet(clusterCount: number, nodesPerCluster: number, vulnerable: boolean, offset = 0): InventoryAsset[] {
-    const out: InventoryAsset[] = [];
-    for (let c = 0; c < clusterCount; c++)
-      for (let n = 0; n < nodesPerCluster; n++)
-        out.push({
-          id: instanceId(offset + c * nodesPerCluster + n),
-          cluster: `${vulnerable ? 'svc' : 'ok'}-${c.toString().padStart(4, '0')}`,
-          role: ['public-web', 'database', 'worker'][c % 3],
-          exposure: c % 3 === 0 ? 'internet' : 'internal',
-          exposureVia: c % 3 === 0 ? `internet-facing ALB svc-${c}` : undefined,
-          dataSensitivity: c % 3 === 1 ? 'high' : 'low',
-          osFamily: 'ubuntu',
-          packages: { 'openssh-server': vulnerable ? '1:8.9p1-3ubuntu0.6' : '1:8.9p1-3ubuntu0.10' },
-          dependsOn: [`svc-${((c + 1) % clusterCount).toString().padStart(4, '0')}`],
-          ...(c % 10 === 0 && { patchGroup: `pg-${c % 30}` }),
-        });
-    return out;
-  }
+  const fleet = (clusterCount: number, nodesPerCluster: number, vulnerable: boolean, offset = 0) => sequentialEstate(clusterCount, nodesPerCluster, { vulnerable, offset });
 
   function sizeOf(clusterCount: number, nodesPerCluster: number) {
     const p = planCampaign(alert, fleet(clusterCount, nodesPerCluster, true), policy, { now, kev });

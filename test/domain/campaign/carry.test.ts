@@ -12,12 +12,12 @@ import { beginRun, carryCompact, carryForContinueAsNew, isCompactCarried, newCam
 import type { CampaignState, CompactCarriedState } from '../../../src/domain/campaign/types';
 import { parseKevCatalogText, type KevCatalog } from '../../../src/domain/enrichment/kev';
 import type { NormalizedAlert } from '../../../src/domain/alert';
-import type { InventoryAsset } from '../../../src/domain/inventory';
 import type { NodeOutcome } from '../../../src/domain/node-state';
 import type { CampaignPlan, ClusterPlan } from '../../../src/domain/plan';
 import { mergePlans } from '../../../src/domain/plan-merge';
 import { planCampaign } from '../../../src/domain/planner';
 import { parsePolicy, type Policy } from '../../../src/domain/policy';
+import { sequentialEstate } from '../../support/synthetic-inventory';
 
 // Parsed in beforeAll, not while the file loads: under Stryker, domain code run at collection time
 // counts as static and every test would run for each of its mutants.
@@ -30,27 +30,8 @@ beforeAll(() => {
   policy = parsePolicy({});
 });
 const now = new Date('2025-08-25T14:34:00Z');
-const instanceId = (n: number) => `i-0${n.toString(16).padStart(16, '0')}`;
-
 /** The synthetic fleet of planner.test.ts's "plans stay compact". */
-function fleet(clusterCount: number, nodesPerCluster: number, offset = 0): InventoryAsset[] {
-  const out: InventoryAsset[] = [];
-  for (let c = 0; c < clusterCount; c++)
-    for (let n = 0; n < nodesPerCluster; n++)
-      out.push({
-        id: instanceId(offset + c * nodesPerCluster + n),
-        cluster: `svc-${c.toString().padStart(4, '0')}`,
-        role: ['public-web', 'database', 'worker'][c % 3]!,
-        exposure: c % 3 === 0 ? 'internet' : 'internal',
-        exposureVia: c % 3 === 0 ? `internet-facing ALB svc-${c}` : undefined,
-        dataSensitivity: c % 3 === 1 ? 'high' : 'low',
-        osFamily: 'ubuntu',
-        packages: { 'openssh-server': '1:8.9p1-3ubuntu0.6' },
-        dependsOn: [`svc-${((c + 1) % clusterCount).toString().padStart(4, '0')}`],
-        ...(c % 10 === 0 && { patchGroup: `pg-${c % 30}` }),
-      });
-  return out;
-}
+const fleet = (clusterCount: number, nodesPerCluster: number, offset = 0) => sequentialEstate(clusterCount, nodesPerCluster, { offset });
 
 /** A campaign half way through: the first half of the clusters patched, leased and released; one running. */
 function midCampaign(plan: CampaignPlan): CampaignState {
