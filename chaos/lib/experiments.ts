@@ -5,6 +5,7 @@
 import { sleep } from './random';
 import type { Experiment, ExperimentContext } from './run';
 import { settleAfterStorm, stormRound } from './storm';
+import { takeover } from './takeover';
 
 /** Waits a random moment (seconds) unless the campaign closes first; false when it closed. */
 async function randomMoment(ctx: ExperimentContext, minS: number, maxS: number): Promise<boolean> {
@@ -127,6 +128,7 @@ export const EXPERIMENTS: Experiment[] = [
   simOutage(60),
   apiFaults,
   operatorStorm,
+  takeover,
 ];
 
 /** The CI subset (test/chaos/chaos.test.ts): worker kills with status polling, the storm, a short outage. */

@@ -10,6 +10,7 @@ import { campaignWorkflowId, nodeWorkflowId } from '../domain/ids';
 import {
   abortUpdate,
   approveUpdate,
+  EVENTS_PAST_TASK_MESSAGE,
   joinAlertUpdate,
   legacyControlUpdates,
   nodeStatusQuery,
@@ -98,8 +99,29 @@ export function campaignHandle(client: Client, campaignId: string): WorkflowHand
   return client.workflow.getHandle<typeof patchCampaignWorkflow>(campaignId);
 }
 
-export async function campaignStatus(client: Client, campaignId: string): Promise<CampaignStatus> {
-  return campaignHandle(client, campaignId).query(statusQuery);
+/** How long a status read waits for a worker that has just taken the campaign over (Temporal's sticky timeout is 10 s). */
+const TAKEOVER_WAIT_MS = 12_000;
+
+/**
+ * The campaign's status query. While a new worker takes a campaign over (its predecessor died with a
+ * workflow task pending), the query is refused on purpose (src/workflows/task-boundary.ts): it is asked
+ * again each second until `until`, then the refusal is explained.
+ */
+export async function campaignStatus(client: Client, campaignId: string, until = Date.now() + TAKEOVER_WAIT_MS): Promise<CampaignStatus> {
+  for (;;) {
+    try {
+      return await campaignHandle(client, campaignId).query(statusQuery);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.includes(EVENTS_PAST_TASK_MESSAGE)) throw err;
+      if (Date.now() + 1_000 > until) {
+        throw new PatchwaveError(
+          `the status of ${campaignId} is not available yet: a worker has just taken the campaign over and replays it at its next workflow task (within about 10 s of the previous worker's end). The campaign is not affected; ask again.`,
+          'no-answer',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+    }
+  }
 }
 
 export async function campaignResult(client: Client, campaignId: string): Promise<CampaignResult> {

@@ -16,6 +16,13 @@ export const PATCH_CAMPAIGN_WORKFLOW = 'patchCampaignWorkflow';
 export const PATCH_NODE_WORKFLOW = 'patchNodeWorkflow';
 export const CLUSTER_LEASE_WORKFLOW = 'clusterLeaseWorkflow';
 
+/**
+ * What a query gets back from a worker that has just taken a campaign over while its next workflow
+ * task waits (task-boundary.ts fails that activation on purpose). Asked again it is answered: clients
+ * recognise the failure by this text.
+ */
+export const EVENTS_PAST_TASK_MESSAGE = 'events past the last workflow task (a query reached a worker that had just taken over the campaign): the worker drops it from its cache and replays it whole at the next task';
+
 /** What an operator's pause, resume or abort carries: who asks and why (both optional unless the policy names operators). */
 export type OperatorNote = { by?: string; reason?: string };
 

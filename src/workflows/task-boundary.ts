@@ -17,8 +17,17 @@
  * activation the length moves and the size does not. Workflow code waits on `decisionsAllowed()`
  * before anything that issues commands, so the decisions are made in the real task, with all of its
  * events, exactly as a replay makes them. Handlers may still update state there: state is not history.
+ *
+ * Deferring is not enough on its own (seen in the chaos suite's CI runs): the run stays cached on that
+ * worker with the trailing events applied, and when the real task arrives it brings nothing new, so
+ * the SDK completes it without running the workflow code at all. The deferred decision is then made
+ * at some later task (a replay makes it at this one: nondeterminism), or never, if nothing else is
+ * coming (a campaign idle for good with nothing running). So a run that sees such an activation fails
+ * it: the SDK answers the query with that failure and drops the run from its cache (a query is not a
+ * workflow task: nothing is recorded), and the real task replays the history whole and decides there.
  */
 import { condition, workflowInfo } from '@temporalio/workflow';
+import { EVENTS_PAST_TASK_MESSAGE } from './messages';
 
 export interface TaskBoundary {
   /** True unless this activation applied events beyond the last workflow task the server started. */
@@ -48,10 +57,12 @@ export function taskBoundary(): TaskBoundary {
     }
     return historyLength === lengthAtTask;
   };
-  // Conditions are evaluated after every job of every activation: this one never resolves, it only
-  // makes sure each task's first activation is seen even while the workflow awaits something else.
+  // Conditions are evaluated after every job of every activation: this one never resolves. It makes
+  // sure each task's first activation is seen even while the workflow awaits something else, and it
+  // fails an activation of trailing events (see above) at its first job; a plain Error fails the
+  // activation, not the workflow.
   void condition(() => {
-    decisionsAllowed();
+    if (!decisionsAllowed()) throw new Error(EVENTS_PAST_TASK_MESSAGE);
     return false;
   });
   const settle = async () => {

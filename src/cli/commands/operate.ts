@@ -20,7 +20,7 @@ async function statusWithin(client: Client, campaignId: string, address: string)
   const started = Date.now();
   try {
     return await client.connection.withDeadline(started + STATUS_TIMEOUT_MS, async () => {
-      const status = await guard(campaignId, () => campaignStatus(client, campaignId));
+      const status = await guard(campaignId, () => campaignStatus(client, campaignId, started + STATUS_TIMEOUT_MS - 1_000));
       return { status, steps: await runningSteps(client, status) };
     });
   } catch (err) {
