@@ -13,7 +13,7 @@
  * the cap held, none left drained) and by replaying the campaign's history with today's bundle.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -33,6 +33,8 @@ import { withBrowser } from '../support/browser';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { eventually, harnessKeyring } from '../support/temporal';
 import { dataConverterFor } from '../../src/temporal/codec';
+import { describeStall } from '../../chaos/lib/diagnose';
+import type { CampaignResult } from '../../src/workflows/types';
 import type { DataConverter } from '@temporalio/common';
 
 const say = (m: string) => console.error(m);
@@ -115,9 +117,45 @@ async function sigkill(name: string): Promise<number> {
   return proc.pid;
 }
 
+/** No fleet progress for this long ends the wait with a report (the test's own timeout says nothing). */
+const STALL_MS = 120_000;
+
+/** The last lines of each process log of the cluster, for a report. */
+function logTails(lines = 12): string {
+  const files = ['logs/worker-1.log', 'logs/worker-2.log', 'temporal/temporal.log', 'temporal/temporal-history.log'].map((f) => path.join(stateDir, f)).filter((f) => existsSync(f));
+  return files.map((f) => `--- ${path.relative(stateDir, f)}\n${readFileSync(f, 'utf8').trimEnd().split('\n').slice(-lines).join('\n')}`).join('\n');
+}
+
+/**
+ * The campaign's result. While it runs, the fleet's progress is watched: STALL_MS without a patch
+ * fails with what the campaign waits on (pending tasks, activities, children) and the logs' tails.
+ */
+async function resultOrStallReport(id: string): Promise<CampaignResult> {
+  let closed = false;
+  const result = client.workflow.getHandle(id).result() as Promise<CampaignResult>;
+  void result.then(
+    () => (closed = true),
+    () => (closed = true),
+  );
+  let seen = '';
+  let movedAt = Date.now();
+  while (!closed) {
+    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
+    if (closed) break;
+    const monitor = await sim.monitor().catch(() => undefined);
+    const now = JSON.stringify([monitor?.patchCommands, monitor?.patchedTimes]);
+    if (now !== seen) [seen, movedAt] = [now, Date.now()];
+    if (Date.now() - movedAt > STALL_MS) {
+      const patchedSoFar = Object.keys(monitor?.patchedTimes ?? {}).length;
+      throw new Error(`campaign ${id}: no fleet progress for ${STALL_MS / 1000} s (${patchedSoFar} of ${NODES} patched); waiting ${await describeStall(client, id)}\n${logTails()}`);
+    }
+  }
+  return result;
+}
+
 /** What the fleet saw, not what the workflow claims. */
 async function judge(id: string): Promise<void> {
-  const result = await client.workflow.getHandle(id).result();
+  const result = await resultOrStallReport(id);
   expect(result.status).toBe('completed');
   expect(result.counts).toMatchObject({ total: NODES, patched: NODES });
   const monitor = await sim.monitor();
