@@ -127,30 +127,27 @@ function logTails(lines = 12): string {
 }
 
 /**
- * The campaign's result. While it runs, the fleet's progress is watched: STALL_MS without a patch
- * fails with what the campaign waits on (pending tasks, activities, children) and the logs' tails.
+ * The campaign's result. Polled with short deadlines rather than one long poll (a long poll's fate
+ * through a server kill or a database crash is not what this file tests). While it runs, the fleet's
+ * progress is watched: STALL_MS without a patch fails with what the campaign waits on (pending tasks,
+ * activities, children) and the logs' tails.
  */
 async function resultOrStallReport(id: string): Promise<CampaignResult> {
-  let closed = false;
-  const result = client.workflow.getHandle(id).result() as Promise<CampaignResult>;
-  void result.then(
-    () => (closed = true),
-    () => (closed = true),
-  );
+  const handle = client.workflow.getHandle(id);
   let seen = '';
   let movedAt = Date.now();
-  while (!closed) {
-    await Promise.race([result.catch(() => undefined), new Promise((r) => setTimeout(r, 5_000))]);
-    if (closed) break;
+  for (;;) {
+    const described = await connection.withDeadline(Date.now() + 10_000, () => handle.describe()).catch(() => undefined);
+    if (described && described.status.name !== 'RUNNING') return (await connection.withDeadline(Date.now() + 30_000, () => handle.result())) as CampaignResult;
     const monitor = await sim.monitor().catch(() => undefined);
     const now = JSON.stringify([monitor?.patchCommands, monitor?.patchedTimes]);
     if (now !== seen) [seen, movedAt] = [now, Date.now()];
     if (Date.now() - movedAt > STALL_MS) {
       const patchedSoFar = Object.keys(monitor?.patchedTimes ?? {}).length;
-      throw new Error(`campaign ${id}: no fleet progress for ${STALL_MS / 1000} s (${patchedSoFar} of ${NODES} patched); waiting ${await describeStall(client, id)}\n${logTails()}`);
+      throw new Error(`campaign ${id}: no fleet progress for ${STALL_MS / 1000} s (${patchedSoFar} of ${NODES} patched; Temporal says ${described?.status.name ?? 'nothing within 10 s'}); waiting ${await describeStall(client, id)}\n${logTails()}`);
     }
+    await new Promise((r) => setTimeout(r, 2_000));
   }
-  return result;
 }
 
 /** What the fleet saw, not what the workflow claims. */
