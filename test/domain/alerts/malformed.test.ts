@@ -10,8 +10,8 @@ import { ALERT_LIMITS, AlertValidationError, parseAlert, type AlertIssue } from 
  */
 const fixtureBytes = (name: string) => readFileSync(new URL(`../../fixtures/alerts/${name}`, import.meta.url));
 
+/** How fast these refusals are is measured by bench/alert-rejection.ts; tests assert behaviour, not timings. */
 function refusal(input: unknown): AlertValidationError {
-  const started = performance.now();
   let caught: unknown;
   try {
     parseAlert(input);
@@ -19,7 +19,6 @@ function refusal(input: unknown): AlertValidationError {
     caught = err;
   }
   expect(caught, 'expected an AlertValidationError').toBeInstanceOf(AlertValidationError);
-  expect(performance.now() - started).toBeLessThan(2_000);
   return caught as AlertValidationError;
 }
 
