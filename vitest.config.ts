@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongestFirstSequencer from './test/longest-first-sequencer';
 
 export default defineConfig({
   test: {
@@ -9,6 +10,8 @@ export default defineConfig({
     // 2-core machine a few files at a time keeps them honest without starving the server.
     maxWorkers: 2,
     testTimeout: 120_000,
+    // A fresh clone has no timings cached: start the long files first (see the sequencer).
+    sequence: { sequencer: LongestFirstSequencer },
     hookTimeout: 300_000,
   },
 });
