@@ -8,7 +8,7 @@ import { WorkflowFailedError, WorkflowNotFoundError } from '@temporalio/client';
 import { encodeProse, type EncodedProse } from '../domain/campaign/carry';
 import { clusterLeaseWorkflowId } from '../domain/ids';
 import { readRecordedPlan } from '../temporal/recorded-plan';
-import { leaseStateQuery, leaseStatusQuery, PATCH_CAMPAIGN_WORKFLOW } from '../workflows/messages';
+import { leaseStateQuery, leaseStatusQuery, PATCH_CAMPAIGN_WORKFLOW, slotVerdictQuery, type SlotVerdict } from '../workflows/messages';
 
 /**
  * What a campaign's own record says of its lease on a cluster. `none`: it never asked for it;
@@ -120,6 +120,19 @@ export function createTemporalLookups() {
     },
 
     /** Who holds a cluster's lease, as the lease workflow itself says (null when nobody or no lease workflow). */
+    /**
+     * A node prepared ahead of its slot asks its campaign what to do (the campaign's record, not a
+     * message, decides). A campaign that no longer exists will never give it a slot: `release`.
+     */
+    async slotVerdict(request: { campaignId: string; nodeId: string; attempt: number }): Promise<SlotVerdict> {
+      const handle = Context.current().client.workflow.getHandle(request.campaignId);
+      try {
+        return await lookup(() => handle.query(slotVerdictQuery, { nodeId: request.nodeId, attempt: request.attempt }));
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 'release';
+        throw err;
+      }
+    },
     async clusterLeaseHolder(request: { clusterId: string }): Promise<string | null> {
       const handle = Context.current().client.workflow.getHandle(clusterLeaseWorkflowId(activityInfo().taskQueue, request.clusterId));
       try {

@@ -113,6 +113,12 @@ export function checkNodeFinished(raw: unknown): Checked<NodeFinishedClaim> {
   return ok({ nodeId, attempt: raw.attempt, outcome: raw.outcome as NodeFinishedClaim['outcome'], ...(reason ? { reason } : {}) });
 }
 
+/** A node workflow's result that says it was released before its slot came (prepared ahead, never drained). */
+export function checkNodeReleased(raw: unknown): { nodeId: string; attempt: number } | undefined {
+  if (!isRecord(raw) || raw.outcome !== 'released' || typeof raw.nodeId !== 'string' || typeof raw.attempt !== 'number') return undefined;
+  return { nodeId: raw.nodeId, attempt: raw.attempt };
+}
+
 /** leaseGranted: `{ clusterId }`. */
 export function checkLeaseGranted(raw: unknown): Checked<{ clusterId: string }> {
   if (!isRecord(raw)) return refuse(`leaseGranted takes { clusterId }, got ${describe(raw)}`);

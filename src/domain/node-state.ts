@@ -1,9 +1,11 @@
 /**
- * Node outcomes as the campaign records them. `running` occupies a slot of the cluster's window;
+ * Node outcomes as the campaign records them. `preparing` is in flight but in service: it holds no
+ * slot (it counts against the fleet-wide limit on nodes in flight). `running` occupies a slot of the cluster's window;
  * `quarantined` also keeps one, because a quarantined node stays out of service.
  */
 export type NodeOutcome =
   | 'pending'
+  | 'preparing' // started ahead of its slot (policy prepareAhead): preflight and snapshot while still in service, then it waits for its slot
   | 'running'
   | 'patched' // passed verify and cool-off, back in service on the fixed version
   | 'pending-reboot' // the fixed kernel is installed, the old one still runs (no reboot allowed): back in service, not yet fixed
@@ -14,12 +16,20 @@ export type NodeOutcome =
   | 'failed' // failed before anything changed (e.g. the snapshot): still in service on the old version
   | 'skipped'; // an operator chose to skip it
 
-/** The steps of the node saga, in order (`bundle-check` only with a bundle package source); `rollback` is the compensation path. */
-export const NODE_STEPS = ['preflight', 'bundle-check', 'snapshot', 'drain', 'patch', 'verify', 'cool-off', 'rejoin'] as const;
+/**
+ * The steps of the node saga, in order (`bundle-check` only with a bundle package source, `await-slot`
+ * only for a node prepared ahead of its slot); `rollback` is the compensation path.
+ */
+export const NODE_STEPS = ['preflight', 'bundle-check', 'snapshot', 'await-slot', 'drain', 'patch', 'verify', 'cool-off', 'rejoin'] as const;
 export type NodeStep = (typeof NODE_STEPS)[number] | 'rollback' | 'quarantine' | 'done';
 
 export function isTerminal(outcome: NodeOutcome): boolean {
-  return outcome !== 'pending' && outcome !== 'running';
+  return outcome !== 'pending' && outcome !== 'running' && outcome !== 'preparing';
+}
+
+/** A node whose procedure is in flight: started and not yet reported (holding a slot or not). */
+export function inFlight(outcome: NodeOutcome): boolean {
+  return outcome === 'running' || outcome === 'preparing';
 }
 
 /** Outcomes that count against a cluster's failure budget until an operator resolves them. */
@@ -34,6 +44,7 @@ export function holdsSlot(outcome: NodeOutcome): boolean {
 
 const OUTCOME_CODES: Record<NodeOutcome, string> = {
   pending: '.',
+  preparing: 'p',
   running: 'r',
   patched: 'P',
   'pending-reboot': 'K',

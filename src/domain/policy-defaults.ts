@@ -24,6 +24,7 @@ export const DURATION_FIELDS = [
   'clusterSettle',
   'tierMonitoringWindow',
   'approvalTimeout',
+  'snapshotMaxAge',
 ] as const;
 
 // Typed here, not from `Policy`: the schema's type is built from these values.
@@ -31,6 +32,8 @@ export const POLICY_DEFAULTS = {
   maxUnavailableFraction: MAX_UNAVAILABLE_FRACTION,
   mode: 'sliding' as 'sliding' | 'waves',
   maxNodesInFlight: 0,
+  prepareAhead: 0,
+  snapshotMaxAge: 15 * 60_000,
   haltAfterFailures: 1,
   haltScope: 'cluster' as 'cluster' | 'tier' | 'campaign',
   rescueNodeMinClusterSize: 3,

@@ -61,6 +61,18 @@ export const policySchema = z.strictObject(
     mode: z.enum(['sliding', 'waves']).default(POLICY_DEFAULTS.mode),
     /** Fleet-wide limit on nodes in flight at once (0 = no limit beyond the per-cluster caps). */
     maxNodesInFlight: whole(0).default(POLICY_DEFAULTS.maxNodesInFlight),
+    /**
+     * Nodes of a cluster that may prepare (preflight, bundle check, snapshot) while still in service,
+     * ahead of a free slot, so a slot is held only from the drain to the rejoin (0 = none: each node
+     * prepares in its slot). They count against `maxNodesInFlight` and take only budget that no free
+     * slot could use. Never the canary; the rescue node only once every other node has begun.
+     */
+    prepareAhead: whole(0).default(POLICY_DEFAULTS.prepareAhead),
+    /**
+     * A node prepared ahead drains on its snapshot only if the snapshot is at most this old when its
+     * slot comes; an older one is taken again first (what was written since would be lost on a rollback).
+     */
+    snapshotMaxAge: duration.default(POLICY_DEFAULTS.snapshotMaxAge),
     /** Failed nodes a cluster tolerates before it halts for an operator (1 = halt on the first). */
     haltAfterFailures: whole(1).default(POLICY_DEFAULTS.haltAfterFailures),
     /**

@@ -5,6 +5,7 @@ import type { CampaignStatus, ClusterStatus } from '../workflows/types';
 
 const SYMBOL: Record<NodeOutcome, string> = {
   pending: pc.dim('·'),
+  preparing: pc.cyan('▷'),
   running: pc.cyan('▶'),
   patched: pc.green('✔'),
   'pending-reboot': pc.yellow('⟳'),

@@ -9,6 +9,7 @@ import { ApplicationFailure, condition, currentUpdateInfo, setHandler } from '@t
 import type { AffectedPackage, NormalizedAlert } from '../domain/alert';
 import { applyControl, refusalOf, type Control } from '../domain/campaign/operator';
 import { allClusters, clusterOfNode, isClosing } from '../domain/campaign/queries';
+import { slotVerdict } from '../domain/campaign/scheduler';
 import { buildStatus } from '../domain/campaign/status';
 import { checkApproval, checkLeaseGranted, checkNodeControl, checkNodeFinished, checkOperatorNote, type Checked } from '../domain/messages';
 import { mergePlans } from '../domain/plan-merge';
@@ -22,6 +23,7 @@ import {
   leaseGrantedSignal,
   leaseStateQuery,
   legacyControlUpdates,
+  slotVerdictQuery,
   nodeFinishedSignal,
   pauseSignal,
   pauseUpdate,
@@ -142,6 +144,12 @@ export function registerCampaignHandlers(run: CampaignRun, input: CampaignInput)
   setHandler(statusQuery, () => buildStatus(campaignId, state));
   // What a lease workflow checks a release against (a query: it never touches history).
   setHandler(leaseStateQuery, (clusterId: unknown) => (typeof clusterId === 'string' ? (state.leases[clusterId] ?? null) : null));
+  // What a node prepared ahead of its slot acts on (a query: anyone may ask, nobody can change anything by it).
+  setHandler(slotVerdictQuery, (request: unknown) => {
+    const asked = request as { nodeId?: unknown; attempt?: unknown } | null;
+    if (typeof asked !== 'object' || asked === null || typeof asked.nodeId !== 'string' || typeof asked.attempt !== 'number') return 'release';
+    return slotVerdict(state, asked.nodeId, asked.attempt);
+  });
 
   setHandler(
     joinAlertUpdate,

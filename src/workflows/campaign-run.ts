@@ -10,14 +10,15 @@ import type { NodeWorkflowRecord } from '../activities/temporal-lookups';
 import { logEvent } from '../domain/campaign/operator';
 import { currentTier } from '../domain/campaign/queries';
 import { currentDetails } from '../domain/campaign/status';
-import { markRunning, type StartAction } from '../domain/campaign/scheduler';
-import { recordNodeLost, recordNodeOutcome, type NodeReport } from '../domain/campaign/state';
+import { markPreparing, markRunning, type StartAction } from '../domain/campaign/scheduler';
+import { recordNodeLost, recordNodeOutcome, recordNodeReleased, type NodeReport } from '../domain/campaign/state';
 import type { CampaignPhase, CampaignState } from '../domain/campaign/types';
 import { clusterLeaseWorkflowId, nodeWorkflowId } from '../domain/ids';
-import { checkNodeFinished } from '../domain/messages';
+import { checkNodeFinished, checkNodeReleased } from '../domain/messages';
+import { inFlight } from '../domain/node-state';
 import type { ClusterPlan } from '../domain/plan';
 import { shortCall } from './activity-options';
-import { leaseGrantedSignal, releaseLeaseSignal } from './messages';
+import { leaseGrantedSignal, releaseLeaseSignal, slotNudgeSignal } from './messages';
 import { patchNodeWorkflow } from './patch-node';
 import { campaignStatusKey, currentTierKey, cveIdKey, severityKey } from './search-attributes';
 import type { TaskBoundary } from './task-boundary';
@@ -113,16 +114,45 @@ export class CampaignRun {
 
   /** Issues the scheduler's decisions in its order; resolves when the children have started. */
   carryOut(actions: StartAction[]): Promise<void> {
-    const issued = actions.map((action) =>
-      action.kind === 'request-lease' ? this.activities.requestClusterLease({ clusterId: action.cluster.id, holder: this.campaignId }) : this.startNode(action.cluster, action.nodeId),
-    );
+    const issued = actions.map((action) => {
+      switch (action.kind) {
+        case 'request-lease':
+          return this.activities.requestClusterLease({ clusterId: action.cluster.id, holder: this.campaignId });
+        case 'start-node':
+        case 'prepare-node':
+          return this.startNode(action.cluster, action.nodeId, action.kind === 'prepare-node');
+        case 'proceed':
+          markRunning(this.state, action.nodeId, Date.now());
+          return this.nudge(action.nodeId);
+        case 'release':
+          return this.nudge(action.nodeId);
+      }
+    });
     return Promise.all(issued).then(() => undefined);
   }
 
-  private async startNode(cluster: ClusterPlan, nodeId: string): Promise<void> {
+  /** Nodes this run has nudged since their last change: a release is decided again at every look. */
+  private readonly nudged = new Set<string>();
+
+  /**
+   * Tells a node prepared ahead of its slot to ask the campaign again (`slotVerdict`): the answer,
+   * not this signal, is what it acts on. Not awaited here; before the run closes or continues as new.
+   */
+  private nudge(nodeId: string): Promise<void> {
+    const key = `${nodeId}:${this.state.outcomes[nodeId]}`;
+    if (this.nudged.has(key)) return Promise.resolve();
+    this.nudged.add(key);
+    const childId = nodeWorkflowId(this.campaignId, nodeId, this.state.attempts[nodeId] ?? 1);
+    // A node that has already ended (it failed preparing) reports through its result: nothing to tell it.
+    this.pending.push(getExternalWorkflowHandle(childId).signal(slotNudgeSignal).catch(() => undefined));
+    return Promise.resolve();
+  }
+
+  private async startNode(cluster: ClusterPlan, nodeId: string, prepareAhead = false): Promise<void> {
     const { state, campaignId } = this;
     const attempt = state.attempts[nodeId] ?? 1;
-    markRunning(state, nodeId, Date.now());
+    if (prepareAhead) markPreparing(state, nodeId, Date.now());
+    else markRunning(state, nodeId, Date.now());
     if (this.versions.verifiedMessages) this.startedHere.add(nodeId);
     const childId = nodeWorkflowId(campaignId, nodeId, attempt);
     try {
@@ -158,7 +188,9 @@ export class CampaignRun {
               ...(state.policy.checkCommand !== undefined && { checkCommand: state.policy.checkCommand }),
               // Absent in the policy of a campaign started before package sources existed.
               ...(state.policy.packageSource !== undefined && state.policy.packageSource.kind !== 'default' && { packageSource: state.policy.packageSource }),
+              ...(prepareAhead && { snapshotMaxAge: state.policy.snapshotMaxAge }),
             },
+            ...(prepareAhead && { waitForSlot: true }),
             // This campaign records the child's result, not its signal (see PatchNodeInput.reportBySignal).
             ...(this.versions.verifiedMessages && { reportBySignal: false }),
           },
@@ -187,7 +219,15 @@ export class CampaignRun {
 
   /** A node workflow's result, if it is still the current attempt and running, and really this node's. */
   private recordResult(nodeId: string, attempt: number, result: unknown, source: string): void {
-    if ((this.state.attempts[nodeId] ?? 1) !== attempt || this.state.outcomes[nodeId] !== 'running') return;
+    if ((this.state.attempts[nodeId] ?? 1) !== attempt || !inFlight(this.state.outcomes[nodeId] ?? 'pending')) return;
+    const released = checkNodeReleased(result);
+    if (released && released.nodeId === nodeId && released.attempt === attempt) {
+      // Prepared ahead and told its slot would not come: never drained, pending again.
+      this.nudged.delete(`${nodeId}:preparing`); // it may prepare again later, and be released again
+      if (recordNodeReleased(this.state, nodeId, attempt)) this.changed();
+      else this.nodeLost(nodeId, attempt, `${source} says it was released, but the campaign had given it its slot`);
+      return;
+    }
     const checked = checkNodeFinished(result);
     if (!checked.ok || checked.value.nodeId !== nodeId || checked.value.attempt !== attempt) {
       return this.nodeLost(nodeId, attempt, `${source} returned a result that is not this node's (${checked.ok ? `${checked.value.nodeId} attempt ${checked.value.attempt}` : checked.reason})`);
@@ -229,7 +269,7 @@ export class CampaignRun {
 
   private watchCarriedOver(): void {
     const { state, campaignId } = this;
-    for (const id of this.carriedOver) if (state.outcomes[id] !== 'running') this.carriedOver.delete(id);
+    for (const id of this.carriedOver) if (!inFlight(state.outcomes[id] ?? 'pending')) this.carriedOver.delete(id);
     if (this.watchingCarried || this.carriedOver.size === 0) return;
     this.watchingCarried = true;
     const watched = new Map([...this.carriedOver].map((nodeId) => [nodeWorkflowId(campaignId, nodeId, state.attempts[nodeId] ?? 1), nodeId]));
@@ -249,7 +289,7 @@ export class CampaignRun {
 
   private applyNodeRecord(nodeId: string, record: NodeWorkflowRecord): void {
     const attempt = this.state.attempts[nodeId] ?? 1;
-    if (record.workflowId !== nodeWorkflowId(this.campaignId, nodeId, attempt) || this.state.outcomes[nodeId] !== 'running') return;
+    if (record.workflowId !== nodeWorkflowId(this.campaignId, nodeId, attempt) || !inFlight(this.state.outcomes[nodeId] ?? 'pending')) return;
     if (record.status === 'completed') return this.recordResult(nodeId, attempt, record.result, `node workflow ${record.workflowId}`);
     this.nodeLost(nodeId, attempt, `node workflow ${record.workflowId} ended without a result (${record.detail})`);
   }

@@ -41,6 +41,16 @@ export const skipNodeSignal = defineSignal<[{ node: string; by?: string; reason?
 /** Sent by each node workflow to its campaign when it finishes. */
 export const nodeFinishedSignal = defineSignal<[NodeFinished]>('nodeFinished');
 
+/**
+ * The campaign to a node prepared ahead of its slot: ask again (`slotVerdict`), something changed.
+ * Carries nothing and is never obeyed as such: anyone can send it, so the node acts only on the
+ * campaign's answer.
+ */
+export const slotNudgeSignal = defineSignal<[]>('slotNudge');
+/** What a node prepared ahead of its slot is to do now (the campaign's own record decides: `slotVerdict`). */
+export const slotVerdictQuery = defineQuery<SlotVerdict, [{ nodeId: string; attempt: number }]>('slotVerdict');
+export type SlotVerdict = 'proceed' | 'release' | 'wait';
+
 /** Tiers, clusters, nodes, counts, halts and approvals. */
 export const statusQuery = defineQuery<CampaignStatus>('status');
 /** A node workflow's current step and timeline. */

@@ -57,7 +57,7 @@ export async function patchCampaignWorkflow(input: CampaignInput): Promise<Campa
     await boundary.settle();
   } else if (versions.verifiedMessages) {
     // Nodes and lease requests carried over from the previous run have no handle here: ask Temporal.
-    for (const id in state.runningSince) if (state.outcomes[id] === 'running') run.carriedOver.add(id);
+    for (const id in state.runningSince) if (state.outcomes[id] === 'running' || state.outcomes[id] === 'preparing') run.carriedOver.add(id);
     for (const id in state.leases) if (state.leases[id] === 'requested') run.leasesToConfirm.set(id, false);
   }
 

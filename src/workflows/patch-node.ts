@@ -5,6 +5,7 @@
  */
 import {
   CancellationScope,
+  condition,
   getExternalWorkflowHandle,
   patched,
   proxyActivities,
@@ -20,7 +21,7 @@ import { afterFailure, compensationOutcome, drainChangedNothing, liveOutcome, qu
 import type { Activities } from '../activities';
 import type { NodeManifest, SnapshotRecord } from '../domain/fleet';
 import { localCall, nodeStep } from './activity-options';
-import { nodeFinishedSignal, nodeStatusQuery } from './messages';
+import { nodeFinishedSignal, nodeStatusQuery, slotNudgeSignal, type SlotVerdict } from './messages';
 import type { NodeResult, PatchNodeInput, StepRecord } from './types';
 
 class StepFailure extends Error {
@@ -81,12 +82,16 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   const shortLocal = proxyLocalActivities<Activities>(localCall(nodeStep(20_000, WAIT_WHILE_DRAINED_MS)));
   const commandLocal = proxyLocalActivities<Activities>(localCall(nodeStep(policy.commandTimeout, WAIT_WHILE_DRAINED_MS)));
   const readCall = localSteps ? commandLocal : commandCall;
+  const slotCall = proxyLocalActivities<Activities>({ startToCloseTimeout: '10s', scheduleToCloseTimeout: '2m', retry: { initialInterval: '500ms', maximumInterval: '5s' } });
   const rejoinCall = localSteps ? shortLocal : short;
 
   const timeline: StepRecord[] = [];
   let step: NodeStep = 'preflight';
   let baseline: NodeManifest | undefined;
   setHandler(nodeStatusQuery, () => ({ nodeId, step, timeline, baseline }));
+  // Prepared ahead of its slot: the campaign's nudges say "ask again"; they carry nothing to obey.
+  let nudged = false;
+  if (input.waitForSlot) setHandler(slotNudgeSignal, () => void (nudged = true));
 
   const call = (name: string, patienceMs = WAIT_WHILE_DRAINED_MS) => ({ nodeId, campaignId, cveId, key: stepKey(workflowId, name), patienceMs });
   const now = () => new Date().toISOString();
@@ -146,6 +151,22 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     }
     snapshot = await run('snapshot', () => snapshotCall.snapshotNode({ ...call('snapshot', window), retentionDays: policy.snapshotRetentionDays }), (s) => s.snapshotIds.join(','));
     result.snapshot = snapshot;
+    if (input.waitForSlot) {
+      const snapshotAt = Date.now();
+      const verdict = await run('await-slot', awaitSlot, (v) => v.detail);
+      if (verdict.verdict === 'release') {
+        // Still in service and untouched; the snapshot is left to its retention tag.
+        result.outcome = 'released';
+        result.reason = 'prepared ahead of its slot and released before the slot came (abort, or a halt of its cluster): never drained';
+        return await finish(result);
+      }
+      const maxAge = policy.snapshotMaxAge ?? 15 * 60_000;
+      if (Date.now() - snapshotAt > maxAge) {
+        // Waited long enough that a rollback would lose what was written since: a fresh snapshot first.
+        snapshot = await run('snapshot', () => snapshotCall.snapshotNode({ ...call('snapshot-again', window), retentionDays: policy.snapshotRetentionDays }), (s) => `${s.snapshotIds.join(',')} (the first was older than ${Math.round(maxAge / 1000)}s when the slot came)`);
+        result.snapshot = snapshot;
+      }
+    }
     drained = true; // set before the call: a drain that times out may still have taken the node out
     try {
       await run('drain', () => drainCall.drainNode({ ...call('drain'), timeoutMs: policy.drainTimeout }));
@@ -230,6 +251,36 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   }
 
   /**
+   * Waits, in service, until the campaign gives this node its slot or says it will not come. Only
+   * the campaign's answer (`slotVerdict`, its own record) is acted on: a nudge just makes the node
+   * ask, so a forged one costs one question and changes nothing. Nudges that brought nothing are
+   * counted in the step's detail; past a few dozen the node asks only on its own timer.
+   */
+  async function awaitSlot(): Promise<{ verdict: Exclude<SlotVerdict, 'wait'>; detail: string }> {
+    let asked = 0;
+    let idle = 0;
+    for (;;) {
+      if (nudged) {
+        nudged = false;
+        asked++;
+        const verdict = await askForSlot();
+        if (verdict !== 'wait') return { verdict, detail: `${verdict} (asked ${asked} time(s); ${idle} nudge(s) or timers brought nothing)` };
+        idle++;
+      }
+      const heard = await condition(() => nudged && idle <= MAX_IDLE_NUDGES, SLOT_RECHECK_MS);
+      if (!heard) nudged = true; // a nudge may have been lost, or nudges are ignored now: ask anyway
+    }
+  }
+
+  async function askForSlot(): Promise<SlotVerdict> {
+    try {
+      return await slotCall.slotVerdict({ campaignId, nodeId, attempt: input.attempt });
+    } catch {
+      return 'wait'; // the campaign did not answer (a worker taking it over): ask again later
+    }
+  }
+
+  /**
    * Verify, at the OS level: drift re-applied and services restarted as the policy says, then the
    * per-CVE check (node-procedure.ts decides each); a fix that is not in place fails the step.
    */
@@ -271,7 +322,7 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   async function finish(final: NodeResult): Promise<NodeResult> {
     step = 'done';
     const parent = workflowInfo().parent;
-    if (parent && input.reportBySignal !== false) {
+    if (parent && input.reportBySignal !== false && final.outcome !== 'released') {
       // A campaign that takes completions from this signal (see PatchNodeInput.reportBySignal). It
       // may have continued-as-new since it started us: signal by workflow id only.
       try {
@@ -288,6 +339,11 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
     return final;
   }
 }
+
+/** A node waiting for its slot asks again on its own this often, in case a nudge never came. */
+const SLOT_RECHECK_MS = 60_000;
+/** Nudges that brought nothing, after which a waiting node asks only on its own timer (a storm of forged nudges). */
+const MAX_IDLE_NUDGES = 50;
 
 /**
  * How long a drained node's steps wait out an unreachable provider before they give up (and the

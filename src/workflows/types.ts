@@ -68,7 +68,13 @@ export interface PatchNodeInput {
     | 'onConfigDrift'
     | 'snapshotRetentionDays'
   > &
-    Partial<Pick<Policy, 'providerRetryWindow' | 'remediation' | 'onStaleServices' | 'checkCommand' | 'packageSource'>>;
+    Partial<Pick<Policy, 'providerRetryWindow' | 'remediation' | 'onStaleServices' | 'checkCommand' | 'packageSource' | 'snapshotMaxAge'>>;
+  /**
+   * Prepared ahead of its slot (policy `prepareAhead`): after preflight, bundle check and snapshot the
+   * node waits, still in service, until its campaign says `proceed` (or `release`) through the
+   * `slotVerdict` query. Absent: the node drains as soon as it has prepared (its slot is already held).
+   */
+  waitForSlot?: boolean;
   /**
    * Whether the node signals `nodeFinished` to its campaign when it ends. Absent (true) for campaigns
    * from before `verified-node-and-lease-messages`, which take a node's completion from that signal.
@@ -90,7 +96,8 @@ export interface NodeResult {
   nodeId: string;
   clusterId: string;
   attempt: number;
-  outcome: Extract<NodeOutcome, 'patched' | 'pending-reboot' | 'restart-pending' | 'rolled-back' | 'quarantined' | 'unhealthy' | 'failed'>;
+  /** `released`: prepared ahead, then told its slot would not come; never drained, the campaign has it pending again. */
+  outcome: Extract<NodeOutcome, 'patched' | 'pending-reboot' | 'restart-pending' | 'rolled-back' | 'quarantined' | 'unhealthy' | 'failed'> | 'released';
   failedStep?: NodeStep;
   reason?: string;
   versionsBefore?: Record<string, string>;
@@ -110,7 +117,7 @@ export interface NodeResult {
 export interface NodeFinished {
   nodeId: string;
   attempt: number;
-  outcome: NodeResult['outcome'];
+  outcome: Exclude<NodeResult['outcome'], 'released'>;
   reason?: string;
 }
 

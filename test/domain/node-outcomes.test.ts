@@ -23,7 +23,7 @@ describe('outcome predicates', () => {
   });
 
   it('the saga steps, in order', () => {
-    expect(NODE_STEPS).toEqual(['preflight', 'bundle-check', 'snapshot', 'drain', 'patch', 'verify', 'cool-off', 'rejoin']);
+    expect(NODE_STEPS).toEqual(['preflight', 'bundle-check', 'snapshot', 'await-slot', 'drain', 'patch', 'verify', 'cool-off', 'rejoin']);
   });
 });
 

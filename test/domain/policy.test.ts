@@ -9,6 +9,8 @@ describe('the policy check', () => {
       maxUnavailableFraction: 0.25,
       mode: 'sliding',
       maxNodesInFlight: 0,
+      prepareAhead: 0,
+      snapshotMaxAge: 900_000,
       haltAfterFailures: 1,
       haltScope: 'cluster',
       rescueNodeMinClusterSize: 3,

@@ -94,6 +94,7 @@ export function report(clusters: ClusterSpec[], overrides: { generatedAt?: numbe
       if (n.outcome === 'rolled-back') counts.rolledBack++;
       else if (n.outcome === 'pending-reboot') counts.pendingReboot++;
       else if (n.outcome === 'restart-pending') counts.restartPending++;
+      else if (n.outcome === 'preparing') counts.running++;
       else counts[n.outcome]++;
     }
   const status: CampaignStatus = {

@@ -1,4 +1,5 @@
 /** Small questions about the campaign's state that the rules, the scheduler and the workflow all ask. */
+import { inFlight } from '../node-state';
 import type { CampaignPlan, ClusterPlan, TierPlan } from '../plan';
 import { clusterHalted } from './status';
 import type { CampaignState } from './types';
@@ -25,9 +26,9 @@ export function isClosing(state: CampaignState): boolean {
   return state.phase === 'completed' || state.phase === 'aborted' || state.phase === 'failed';
 }
 
-/** Nodes whose procedure is in flight (started and not yet reported). */
+/** Nodes whose procedure is in flight (started and not yet reported): out of service, or preparing ahead of a slot. */
 export function runningCount(state: CampaignState): number {
   let n = 0;
-  for (const id in state.runningSince) if (state.outcomes[id] === 'running') n++;
+  for (const id in state.runningSince) if (inFlight(state.outcomes[id] ?? 'pending')) n++;
   return n;
 }

@@ -3,7 +3,7 @@
  * node's final outcome is written into it. Pure.
  */
 import type { NormalizedAlert } from '../alert';
-import { decodeOutcomes, encodeOutcomes, type NodeOutcome } from '../node-state';
+import { decodeOutcomes, encodeOutcomes, inFlight, type NodeOutcome } from '../node-state';
 import type { Policy } from '../policy';
 import { planCore, proseChanges, restorePlan, type RecordedProse } from './carry';
 import { allClusters } from './queries';
@@ -105,7 +105,7 @@ function unpackCompact(carried: CompactCarriedState, recorded: RecordedProse | u
 
 export interface NodeReport {
   nodeId: string;
-  outcome: Exclude<NodeOutcome, 'pending' | 'running' | 'skipped'>;
+  outcome: Exclude<NodeOutcome, 'pending' | 'preparing' | 'running' | 'skipped'>;
   reason?: string;
 }
 
@@ -122,7 +122,19 @@ export function recordNodeOutcome(state: CampaignState, report: NodeReport): voi
  * node; returns whether anything changed.
  */
 export function recordNodeLost(state: CampaignState, nodeId: string, attempt: number, reason: string): boolean {
-  if ((state.attempts[nodeId] ?? 1) !== attempt || state.outcomes[nodeId] !== 'running') return false;
+  if ((state.attempts[nodeId] ?? 1) !== attempt || !inFlight(state.outcomes[nodeId] ?? 'pending')) return false;
   recordNodeOutcome(state, { nodeId, outcome: 'quarantined', reason: `${reason}; state unknown, treated as out of service until an operator checks it` });
+  return true;
+}
+
+/**
+ * A node prepared ahead of its slot ended without leaving service (`release`): it is pending again,
+ * untouched, and starts anew when its cluster moves. Only for the current attempt of a preparing
+ * node; returns whether anything changed.
+ */
+export function recordNodeReleased(state: CampaignState, nodeId: string, attempt: number): boolean {
+  if ((state.attempts[nodeId] ?? 1) !== attempt || state.outcomes[nodeId] !== 'preparing') return false;
+  delete state.outcomes[nodeId];
+  delete state.runningSince[nodeId];
   return true;
 }

@@ -14,6 +14,7 @@ export function countOutcomes(nodes: string[], outcomes: Record<string, NodeOutc
     if (outcome === 'rolled-back') counts.rolledBack++;
     else if (outcome === 'pending-reboot') counts.pendingReboot++;
     else if (outcome === 'restart-pending') counts.restartPending++;
+    else if (outcome === 'preparing') counts.running++; // in flight, still in service: its node entry says `preparing`
     else counts[outcome]++;
   }
   return counts;
@@ -46,7 +47,7 @@ export function haltStops(cluster: ClusterPlan, tier: TierPlan, state: CampaignS
  */
 export function slotsHeldByQuarantine(cluster: ClusterPlan, state: Pick<CampaignState, 'outcomes'>): string[] | undefined {
   const outcome = (id: string) => state.outcomes[id] ?? 'pending';
-  if (!cluster.nodes.some((id) => outcome(id) === 'pending') || cluster.nodes.some((id) => outcome(id) === 'running')) return undefined;
+  if (!cluster.nodes.some((id) => outcome(id) === 'pending' || outcome(id) === 'preparing') || cluster.nodes.some((id) => outcome(id) === 'running')) return undefined;
   const quarantined = cluster.nodes.filter((id) => outcome(id) === 'quarantined');
   return quarantined.length >= cluster.cap ? quarantined : undefined;
 }

@@ -123,7 +123,7 @@ class Model {
     const running = this.running();
     if (running.length === 0) return;
     const nodeId = running[pick % running.length]!;
-    const outcome = FINAL[outcomeIndex % FINAL.length] as Exclude<NodeOutcome, 'pending' | 'running' | 'skipped'>;
+    const outcome = FINAL[outcomeIndex % FINAL.length] as Exclude<NodeOutcome, 'pending' | 'preparing' | 'running' | 'skipped'>;
     recordNodeOutcome(this.state, { nodeId, outcome, reason: outcome === 'patched' ? undefined : 'model' });
   }
 
