@@ -76,6 +76,7 @@ export function decideStarts(state: CampaignState, tier: TierPlan, options: Sche
     for (const id of taken) if (id) outcomes[id] = 'running';
     for (const cluster of open) {
       if (budget <= 0) break;
+      if (slotWillNotCome(cluster, tier, state)) continue; // it would only be released again
       for (const nodeId of nodesToPrepare(cluster, outcomes, { lookAhead, budget })) {
         actions.push({ kind: 'prepare-node', cluster, nodeId });
         budget--;

@@ -10,9 +10,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { applyControl, refusalOf, type Control } from '../../../src/domain/campaign/operator';
 import { allClusters, currentTier, haltedClusters, runningCount } from '../../../src/domain/campaign/queries';
-import { decideStarts, markRunning, tierFinished } from '../../../src/domain/campaign/scheduler';
+import { decideStarts, markPreparing, markRunning, slotVerdict, tierFinished } from '../../../src/domain/campaign/scheduler';
 import { decodeProse, encodeProse, recordedOrder, type EncodedProse } from '../../../src/domain/campaign/carry';
-import { beginRun, carryCompact, carryForContinueAsNew, isCompactCarried, newCampaignState, recordNodeOutcome } from '../../../src/domain/campaign/state';
+import { beginRun, carryCompact, carryForContinueAsNew, isCompactCarried, newCampaignState, recordNodeOutcome, recordNodeReleased } from '../../../src/domain/campaign/state';
 import { clusterApproved, haltStops } from '../../../src/domain/campaign/status';
 import type { CampaignState, CompactCarriedState } from '../../../src/domain/campaign/types';
 import { holdsSlot, isTerminal, type NodeOutcome } from '../../../src/domain/node-state';
@@ -46,12 +46,14 @@ const policyArb = fc.record({
   clusterSettle: fc.constantFrom(0, 50),
   approvers: fc.constantFrom([] as string[], ['alice']),
   haltScope: fc.constantFrom('cluster' as const, 'tier' as const, 'campaign' as const),
+  prepareAhead: fc.constantFrom(0, 0, 1, 3),
 });
 const FINAL: NodeOutcome[] = ['patched', 'patched', 'patched', 'pending-reboot', 'restart-pending', 'rolled-back', 'quarantined', 'unhealthy', 'failed'];
 
 type Step =
   | { kind: 'schedule' }
   | { kind: 'finish'; pick: number; outcome: number }
+  | { kind: 'released'; pick: number }
   | { kind: 'grant'; pick: number }
   | { kind: 'control'; control: number; pick: number; by: number }
   | { kind: 'time'; ms: number }
@@ -61,6 +63,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 6, arbitrary: fc.constant({ kind: 'schedule' as const }) },
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('finish' as const), pick: fc.nat(), outcome: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('grant' as const), pick: fc.nat() }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant('released' as const), pick: fc.nat() }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('control' as const), control: fc.nat(), pick: fc.nat(), by: fc.nat() }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('time' as const), ms: fc.integer({ min: 1, max: 100 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: 'continue-as-new' as const }) },
@@ -95,16 +98,36 @@ class Model {
         continue;
       }
       const { cluster, nodeId } = action;
-      const key = `${nodeId}#${s.attempts[nodeId] ?? 1}`;
-      expect(this.started.has(key), `${key} started twice`).toBe(false);
-      this.started.add(key);
+      const outcome = (id: string) => s.outcomes[id] ?? 'pending';
+      if (action.kind === 'release') {
+        expect(outcome(nodeId), `${nodeId} released while ${outcome(nodeId)}`).toBe('preparing');
+        expect(slotVerdict(s, nodeId, s.attempts[nodeId] ?? 1), 'released while the campaign would still give it a slot').toBe('release');
+        this.toldToRelease.add(nodeId);
+        continue;
+      }
       expect(s.paused || s.abortRequested, 'started while paused or aborting').toBe(false);
       expect(haltStops(cluster, tier, s), 'started where a halt stops it (its cluster, or its tier by halt scope)').toBe(false);
       expect(clusterApproved(cluster, s), 'started in a cluster awaiting approval').toBe(true);
       if (this.useLeases) expect(s.leases[cluster.id], 'started without the lease').toBe('granted');
       expect(tier.clusters, 'started outside the current tier').toContain(cluster);
       for (const earlier of s.plan.tiers.slice(0, s.tierIndex)) expect(tierFinished(earlier, s), 'a later tier started before an earlier one finished').toBe(true);
-      const outcome = (id: string) => s.outcomes[id] ?? 'pending';
+      if (action.kind === 'start-node' || action.kind === 'prepare-node') {
+        const key = `${nodeId}#${s.attempts[nodeId] ?? 1}#${this.releases.get(nodeId) ?? 0}`;
+        expect(this.started.has(key), `${key} started twice`).toBe(false);
+        this.started.add(key);
+        expect(outcome(nodeId), `${nodeId} started while ${outcome(nodeId)}`).toBe('pending');
+      }
+      if (action.kind === 'prepare-node') {
+        expect(nodeId, 'the canary prepared ahead').not.toBe(cluster.canary);
+        expect(outcome(cluster.canary), 'a node prepared before its canary began').not.toBe('pending');
+        if (nodeId === cluster.rescue) expect(cluster.nodes.filter((id) => id !== nodeId && outcome(id) === 'pending'), 'the rescue node prepared before the others began').toEqual([]);
+        markPreparing(s, nodeId, this.now);
+        const preparing = cluster.nodes.filter((id) => outcome(id) === 'preparing').length;
+        expect(preparing, `${cluster.id}: more nodes preparing than prepareAhead`).toBeLessThanOrEqual(s.policy.prepareAhead);
+        continue;
+      }
+      if (action.kind === 'proceed') expect(outcome(nodeId), `${nodeId} proceeded while ${outcome(nodeId)}`).toBe('preparing');
+      // Taking a slot (a start, or a proceed after preparing): the window's rules.
       if (nodeId !== cluster.canary) expect(isTerminal(outcome(cluster.canary)), 'the window opened before the canary finished').toBe(true);
       if (nodeId === cluster.canary) expect(cluster.nodes.filter((id) => outcome(id) === 'running'), 'the canary did not go alone').toEqual([]);
       if (nodeId === cluster.rescue) {
@@ -115,15 +138,37 @@ class Model {
     }
   }
 
+  /** Preparing nodes the campaign told their slot would not come; they end `released` when the model says so. */
+  readonly toldToRelease = new Set<string>();
+  /** How often each node was released (a node may prepare again after a resume). */
+  readonly releases = new Map<string, number>();
+
+  released(pick: number): void {
+    const told = [...this.toldToRelease].filter((id) => this.state.outcomes[id] === 'preparing');
+    this.toldToRelease.clear();
+    if (told.length === 0) return;
+    // Some of them end now; the others are told again at the next look.
+    for (const nodeId of told.slice(0, (pick % told.length) + 1)) {
+      expect(recordNodeReleased(this.state, nodeId, this.state.attempts[nodeId] ?? 1)).toBe(true);
+      this.releases.set(nodeId, (this.releases.get(nodeId) ?? 0) + 1);
+    }
+  }
+
   running(): string[] {
     return Object.keys(this.state.runningSince).filter((id) => this.state.outcomes[id] === 'running');
   }
 
+  preparing(): string[] {
+    return Object.keys(this.state.runningSince).filter((id) => this.state.outcomes[id] === 'preparing');
+  }
+
   finish(pick: number, outcomeIndex: number): void {
-    const running = this.running();
+    const running = [...this.running(), ...this.preparing()];
     if (running.length === 0) return;
     const nodeId = running[pick % running.length]!;
-    const outcome = FINAL[outcomeIndex % FINAL.length] as Exclude<NodeOutcome, 'pending' | 'preparing' | 'running' | 'skipped'>;
+    // A node that fails while preparing is still untouched: unhealthy before the patch, or failed (its snapshot).
+    const outcomes = this.state.outcomes[nodeId] === 'preparing' ? (['unhealthy', 'failed'] as const) : FINAL;
+    const outcome = outcomes[outcomeIndex % outcomes.length] as Exclude<NodeOutcome, 'pending' | 'preparing' | 'running' | 'skipped'>;
     recordNodeOutcome(this.state, { nodeId, outcome, reason: outcome === 'patched' ? undefined : 'model' });
   }
 
@@ -193,6 +238,12 @@ class Model {
       expect(out, `${cluster.id}: ${out} out of service, cap ${cluster.cap}`).toBeLessThanOrEqual(cluster.cap);
     }
     if (s.policy.maxNodesInFlight > 0) expect(runningCount(s)).toBeLessThanOrEqual(s.policy.maxNodesInFlight);
+    for (const cluster of this.clusters()) {
+      const preparing = cluster.nodes.filter((id) => s.outcomes[id] === 'preparing');
+      expect(preparing.length, `${cluster.id}: more nodes preparing than prepareAhead`).toBeLessThanOrEqual(s.policy.prepareAhead);
+      for (const id of preparing) expect(slotVerdict(s, id, s.attempts[id] ?? 1), `${id} is preparing: no slot yet`).not.toBe('proceed');
+    }
+    for (const id of this.running()) expect(slotVerdict(s, id, s.attempts[id] ?? 1), `${id} holds its slot`).toBe('proceed');
     if (this.stoppedAt !== undefined) expect(this.started.size, 'a node started after abort').toBe(this.stoppedAt);
   }
 
@@ -201,8 +252,14 @@ class Model {
     const s = this.state;
     for (let round = 0; round < 10_000; round++) {
       for (const id of this.running()) recordNodeOutcome(s, { nodeId: id, outcome: 'patched' });
+      this.released(Number.MAX_SAFE_INTEGER - 1);
       this.checkInvariants();
-      if (s.abortRequested) return;
+      if (s.abortRequested) {
+        // Preparing nodes are told to go (and end released) before the campaign closes.
+        if (this.preparing().length === 0) return;
+        this.schedule();
+        continue;
+      }
       const tier = currentTier(s);
       if (!tier) return;
       if (s.paused || haltedClusters(s).length > 0) applyControl(s, { kind: 'resume', by: 'model' }, new Date(this.now).toISOString());
@@ -214,7 +271,7 @@ class Model {
       this.checkInvariants();
       this.nextTier();
       // A quarantined node keeps its slot for good; the documented way on is to repair it and retry.
-      if (this.started.size === before && this.running().length === 0 && currentTier(s) === tier && !tierFinished(tier, s)) {
+      if (this.started.size === before && this.running().length === 0 && this.preparing().length === 0 && currentTier(s) === tier && !tierFinished(tier, s)) {
         for (const id of tier.clusters.flatMap((c) => c.nodes)) if (s.outcomes[id] === 'quarantined') applyControl(s, { kind: 'retry', node: id, by: 'model' }, new Date(this.now).toISOString());
       }
     }
@@ -235,6 +292,7 @@ describe('the campaign core as a model', () => {
           steps++;
           if (step.kind === 'schedule') model.schedule();
           else if (step.kind === 'finish') model.finish(step.pick, step.outcome);
+          else if (step.kind === 'released') model.released(step.pick);
           else if (step.kind === 'grant') model.grant(step.pick);
           else if (step.kind === 'control') model.control(step.control, step.pick, step.by);
           else if (step.kind === 'time') model.now += step.ms;
