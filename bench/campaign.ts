@@ -3,7 +3,7 @@
  * 1/60 of real time, measured against the policy's lower bound. See docs/performance.md.
  *
  *   node_modules/.bin/tsx bench/campaign.ts --nodes 1000 [--seed 1] [--mode sliding|waves|both]
- *       [--max-in-flight N[,N…]] [--window MS] [--settle MS] [--db file|fsync|memory] [--max-cluster N]
+ *       [--max-in-flight N[,N…]] [--window MS] [--settle MS] [--prepare-ahead N] [--db file|fsync|memory] [--max-cluster N]
  *       [--worker-options JSON] [--variant NAME[+NAME]] [--server-arg FLAG=VALUE …] [--save-history DIR] [--timeout-min M] [--codec] [--json] [--out FILE]
  *
  * `--mode both` runs sliding then waves on the same fleet and the same drawn latencies (draws are a
@@ -26,6 +26,7 @@ const { values } = parseArgs({
     'max-in-flight': { type: 'string', default: String(DEFAULT_MAX_IN_FLIGHT) },
     window: { type: 'string', default: '1000' },
     settle: { type: 'string', default: '0' },
+    'prepare-ahead': { type: 'string', default: '0' },
     db: { type: 'string', default: 'file' },
     'max-cluster': { type: 'string' },
     'worker-options': { type: 'string' },
@@ -66,6 +67,7 @@ async function main(): Promise<void> {
         maxInFlight,
         windowMs: int('window', values.window!),
         settleMs: int('settle', values.settle!),
+        prepareAhead: int('prepare-ahead', values['prepare-ahead']!),
         db: values.db,
         ...(maxClusterSize !== undefined && { maxClusterSize }),
         ...(values['worker-options'] && { workerOptions: JSON.parse(values['worker-options']) as Record<string, unknown> }),

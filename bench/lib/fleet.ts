@@ -37,6 +37,8 @@ export interface BenchPolicyOptions {
   /** Monitoring window between tiers, bench ms. */
   tierMonitoringWindowMs: number;
   clusterSettleMs: number;
+  /** Policy `prepareAhead` (0: each node prepares in its slot). */
+  prepareAhead?: number;
 }
 
 /**
@@ -62,6 +64,7 @@ export function benchPolicy(options: BenchPolicyOptions): PolicyInput {
     tierMonitoringWindow: options.tierMonitoringWindowMs,
     clusterSettle: options.clusterSettleMs,
     haltAfterFailures: 1,
+    ...(options.prepareAhead && { prepareAhead: options.prepareAhead }),
   };
 }
 

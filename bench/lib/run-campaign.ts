@@ -23,6 +23,8 @@ export interface CampaignRunOptions {
   maxInFlight: number;
   windowMs: number;
   settleMs: number;
+  /** Policy `prepareAhead` (absent or 0: off). */
+  prepareAhead?: number;
   db: DbMode;
   maxClusterSize?: number;
   workerOptions?: Record<string, unknown>;
@@ -63,6 +65,8 @@ export interface CampaignFigures {
   perNodeOverheadS: { p50: number; p90: number; p99: number; max: number };
   /** Within a cluster: a node is back in service (the simulator's rejoin) → the next node's workflow starts (the window refilling; also waits for the fleet-wide budget when it binds). */
   refillGapS: { n: number; p50: number; p90: number; p99: number; max: number };
+  /** Each node's time out of service as the simulator saw it: its drain began (record − drawn drain) → its rejoin. */
+  outOfServiceS?: { n: number; p50: number; p90: number; p99: number; max: number };
   /** Little's law: mean nodes in flight = throughput × mean node wall time. */
   throughput: { nodesPerS: number; peak30sNodesPerS: number; meanInFlight: number; meanWallS: number };
   breakdown?: NodeBreakdown;
@@ -119,7 +123,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
   const { log } = options;
   const fleet = benchFleet(options.nodes, options.seed, options.maxClusterSize);
   const taskQueue = `bench-${randomUUID().slice(0, 8)}`;
-  const policy = benchPolicy({ mode: options.mode, maxNodesInFlight: options.maxInFlight, tierMonitoringWindowMs: options.windowMs, clusterSettleMs: options.settleMs });
+  const policy = benchPolicy({ mode: options.mode, maxNodesInFlight: options.maxInFlight, tierMonitoringWindowMs: options.windowMs, clusterSettleMs: options.settleMs, ...(options.prepareAhead && { prepareAhead: options.prepareAhead }) });
   const alert = benchAlert(benchCve(options.seed));
   const code = codeVersion();
   const env = await startEnv({ fleet, taskQueue, db: options.db, ...(options.workerOptions && { workerOptions: options.workerOptions }), ...(options.variant && { variant: options.variant }), ...(options.serverArgs && { serverArgs: options.serverArgs }), codec: !!options.codec, log });
@@ -215,6 +219,9 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
     const firstSnapshot = ops.find((o) => o.op === 'snapshot' && o.outcome === 'ok');
     const firstSnapshotStart = firstSnapshot ? Date.parse(firstSnapshot.at) - (draws[firstSnapshot.nodeId]?.snapshot?.[0] ?? 0) : NaN;
     const lastRejoin = ops.filter((o) => o.op === 'rejoin' && o.outcome === 'ok').reduce((m, o) => Math.max(m, Date.parse(o.at)), 0);
+    const drainBegan = new Map<string, number>();
+    for (const o of ops) if (o.op === 'drain' && o.outcome === 'ok' && !drainBegan.has(o.nodeId)) drainBegan.set(o.nodeId, Date.parse(o.at) - (draws[o.nodeId]?.drain?.[0] ?? 0));
+    const outOfService = [...drainBegan].filter(([id]) => rejoinAt.has(id)).map(([id, began]) => (rejoinAt.get(id)! - began) / 1000);
     const clusterReports = Object.values(monitor.clusters);
     const sizes = tiers.flatMap((t) => t.clusters.map((c) => c.nodes.length));
     const makespanMs = t1 - t0;
@@ -247,6 +254,7 @@ export async function runCampaign(options: CampaignRunOptions): Promise<Campaign
         return { p50: o.p50, p90: o.p90, p99: o.p99, max: o.max };
       })(),
       refillGapS: summarize(gaps),
+      outOfServiceS: summarize(outOfService),
       throughput: {
         nodesPerS: Math.round((planned.length / (makespanMs / 1000)) * 100) / 100,
         peak30sNodesPerS: Math.round((peak30 / 30) * 100) / 100,
@@ -299,7 +307,7 @@ export function describeFigures(f: CampaignFigures): string {
   const kib = (b: number) => `${(b / 1024).toFixed(1)} KiB`;
   const lines = [
     `fleet ${f.fleet.name}: ${f.fleet.nodes} nodes in ${f.fleet.clusters} clusters (${f.fleet.clusterSizes[0]}..${f.fleet.clusterSizes[1]} nodes), tiers ${f.fleet.tiers.map((t) => `${t.tier}: ${t.clusters} clusters/${t.nodes} nodes`).join('; ')}`,
-    `policy: ${f.options.mode}, max in flight ${f.options.maxInFlight || 'unlimited'}, monitoring window ${f.options.windowMs} ms, settle ${f.options.settleMs} ms, health check ${HEALTH_CHECK_INTERVAL_MS} ms × ${HEALTHY_CHECKS_REQUIRED}; latency scale 1/${Math.round(1 / LATENCY_SCALE)}; server: ${describeDb(f.options.db)}${f.options.serverArgs?.length ? ` ${f.options.serverArgs.join(' ')}` : ''}${f.options.variant ? `; workflow variant ${f.options.variant}` : ''}; payload encryption ${f.options.codec ? 'on' : 'off'}${f.options.workerOptions ? `; worker options ${JSON.stringify(f.options.workerOptions)}` : ''}`,
+    `policy: ${f.options.mode}, max in flight ${f.options.maxInFlight || 'unlimited'}, monitoring window ${f.options.windowMs} ms, settle ${f.options.settleMs} ms, prepare ahead ${f.options.prepareAhead ?? 0}, health check ${HEALTH_CHECK_INTERVAL_MS} ms × ${HEALTHY_CHECKS_REQUIRED}; latency scale 1/${Math.round(1 / LATENCY_SCALE)}; server: ${describeDb(f.options.db)}${f.options.serverArgs?.length ? ` ${f.options.serverArgs.join(' ')}` : ''}${f.options.variant ? `; workflow variant ${f.options.variant}` : ''}; payload encryption ${f.options.codec ? 'on' : 'off'}${f.options.workerOptions ? `; worker options ${JSON.stringify(f.options.workerOptions)}` : ''}`,
     `per-node procedure (drawn): median ${f.procedure.medianS.toFixed(2)} s, p90 ${f.procedure.p90S.toFixed(2)} s, p99 ${f.procedure.p99S.toFixed(2)} s, max ${f.procedure.maxS.toFixed(2)} s`,
     `status: ${f.status}; workflow code ${f.code}`,
     `makespan ${f.makespanS.toFixed(1)} s; lower bound ${f.boundS.toFixed(1)} s → makespan/bound ${f.ratioBound.toFixed(3)}; greedy replay ${f.greedyS.toFixed(1)} s (greedy/bound ${(f.greedyS / f.boundS).toFixed(3)}, makespan/greedy ${(f.makespanS / f.greedyS).toFixed(3)})`,
@@ -307,6 +315,7 @@ export function describeFigures(f: CampaignFigures): string {
     `  greedy replay with measured node-workflow wall times: ${f.greedyWallS.toFixed(1)} s → node sagas add ×${(f.greedyWallS / f.greedyS).toFixed(3)}, the campaign's own scheduling ×${(f.makespanS / f.greedyWallS).toFixed(3)}`,
     `  start → first snapshot began ${f.startupS.toFixed(2)} s; last rejoin → campaign result ${f.tailS.toFixed(2)} s; orchestration per node (wall − drawn): p50 ${f.perNodeOverheadS.p50.toFixed(3)} s, p90 ${f.perNodeOverheadS.p90.toFixed(3)} s, p99 ${f.perNodeOverheadS.p99.toFixed(3)} s`,
     `  throughput ${f.throughput.nodesPerS} nodes/s overall, ${f.throughput.peak30sNodesPerS} nodes/s at the best 30 s; ${f.throughput.meanInFlight} node workflows in flight on average, each ${f.throughput.meanWallS} s wall`,
+    ...(f.outOfServiceS ? [`  out of service per node (the simulator's drain began → rejoin): p50 ${f.outOfServiceS.p50.toFixed(3)} s, p90 ${f.outOfServiceS.p90.toFixed(3)} s, p99 ${f.outOfServiceS.p99.toFixed(3)} s (n ${f.outOfServiceS.n})`] : []),
     `  window refill (a node back in service → the next node of its cluster starts): p50 ${f.refillGapS.p50.toFixed(3)} s, p90 ${f.refillGapS.p90.toFixed(3)} s, p99 ${f.refillGapS.p99.toFixed(3)} s, max ${f.refillGapS.max.toFixed(3)} s`,
     ...(f.breakdown
       ? [
