@@ -196,7 +196,8 @@ export function evidenceChain(report: CampaignReport, capacity: ClusterCapacity[
       const result = attempt.result;
       if (result?.snapshot) snapshots.push({ nodeId: node.nodeId, attempt: attempt.attempt, ...result.snapshot, snapshotIds: [...result.snapshot.snapshotIds] });
       // Pending reboot / restart are not failures: they are listed with their verification findings.
-      if (result && result.outcome !== 'patched' && result.outcome !== 'pending-reboot' && result.outcome !== 'restart-pending') {
+      // Nor is a node released before its slot came (prepared ahead, never drained: pending again).
+      if (result && result.outcome !== 'patched' && result.outcome !== 'pending-reboot' && result.outcome !== 'restart-pending' && result.outcome !== 'released') {
         failures.push({
           nodeId: node.nodeId,
           clusterId: node.clusterId,

@@ -193,6 +193,17 @@ describe('deriveReport', () => {
     expect(e.nodes.find((n) => n.nodeId === 'db-02')).toMatchObject({ outcome: 'pending', attempts: 0, snapshotIds: [] });
   });
 
+  it('a node released before its slot came (prepared ahead, never drained) is neither a failure nor out of service', () => {
+    const sample = sampleReport();
+    const db02 = sample.nodes.find((n) => n.nodeId === 'db-02')!;
+    const timeline = steps(500, [['preflight', 10], ['snapshot', 20, true, 'snap-db-02'], ['await-slot', 300, true, 'release (asked 1 time(s); 0 nudge(s) or timers brought nothing)']]);
+    db02.attempts.push(finished(1, result('db-02', 'db', 'released', timeline, { snapshot: { snapshotIds: ['snap-db-02'], takenAt: new Date(T0 + 530).toISOString() } as never })));
+    const e = deriveReport(sample).evidence;
+    expect(e.failures.map((f) => f.nodeId)).toEqual(['web-02']);
+    expect(e.snapshots.map((s) => s.snapshotIds[0])).toContain('snap-db-02');
+    expect(outOfServiceInterval('db-02', db02.attempts[0]!, T0 + 10_000)).toBeUndefined();
+  });
+
   it('flags a cap exceeded and names the node still out of service', () => {
     const r = report(
       [
