@@ -112,17 +112,34 @@ export async function campaignStatus(client: Client, campaignId: string, until =
     try {
       return await campaignHandle(client, campaignId).query(statusQuery);
     } catch (err) {
-      if (!(err instanceof Error) || !err.message.includes(EVENTS_PAST_TASK_MESSAGE)) throw err;
-      if (Date.now() + 1_000 > until) {
-        throw new PatchwaveError(
-          `the status of ${campaignId} is not available yet: a worker has just taken the campaign over and replays it at its next workflow task (within about 10 s of the previous worker's end). The campaign is not affected; ask again.`,
-          'no-answer',
-        );
-      }
+      const refusal = err instanceof Error ? passingRefusal(err) : undefined;
+      if (!refusal) throw err;
+      if (Date.now() + 1_000 > until) throw new PatchwaveError(`the status of ${campaignId} is not available yet: ${refusal}`, 'no-answer');
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
   }
 }
+
+/**
+ * Refusals that pass: why, in the words an operator reads, or undefined for any other failure.
+ * - A worker that has just taken the campaign over (task-boundary.ts).
+ * - Temporal's query buffer: while the campaign runs a workflow task the server holds one query for
+ *   it (`history.MaxBufferedQueryCount`, default 1) and refuses others with RESOURCE_EXHAUSTED — two
+ *   operators watching, or nodes prepared ahead asking for their slot, can meet there.
+ */
+function passingRefusal(err: Error): string | undefined {
+  const text = `${err.message} ${(err.cause as Error | undefined)?.message ?? ''}`;
+  if (text.includes(EVENTS_PAST_TASK_MESSAGE)) {
+    return "a worker has just taken the campaign over and replays it at its next workflow task (within about 10 s of the previous worker's end). The campaign is not affected; ask again.";
+  }
+  if (text.includes(QUERY_BUFFER_FULL)) {
+    return "Temporal refused the query because another one was already waiting for the campaign's workflow task (its query buffer holds one). The campaign is not affected; ask again.";
+  }
+  return undefined;
+}
+
+/** The server's words for a full query buffer (temporal server, history service). */
+const QUERY_BUFFER_FULL = 'consistent query buffer is full';
 
 export async function campaignResult(client: Client, campaignId: string): Promise<CampaignResult> {
   return campaignHandle(client, campaignId).result();

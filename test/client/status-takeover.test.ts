@@ -40,6 +40,18 @@ describe('campaignStatus during a takeover', () => {
     expect(asked()).toBe(2);
   });
 
+  it("asks again when the server's query buffer is full (another query waits for the same workflow task)", async () => {
+    // As @temporalio/client raises it: a ServiceError whose cause carries the server's words.
+    const bufferFull = () => new Error('Failed to query workflow', { cause: new Error('8 RESOURCE_EXHAUSTED: consistent query buffer is full, this may be caused by too many queries and workflow not able to process query fast enough') });
+    const { client, asked } = clientAnswering([bufferFull(), bufferFull(), { phase: 'running' }]);
+    await expect(campaignStatus(client, 'campaign:x', Date.now() + 5_000)).resolves.toEqual({ phase: 'running' });
+    expect(asked()).toBe(3);
+    const late = clientAnswering([bufferFull()]);
+    const error = await campaignStatus(late.client, 'campaign:x', Date.now() + 1_500).catch((err: unknown) => err);
+    expect((error as PatchwaveError).code).toBe('no-answer');
+    expect((error as Error).message).toContain('its query buffer holds one');
+  });
+
   it('passes any other failure through at once', async () => {
     const { client, asked } = clientAnswering([new Error('query handler failed: boom')]);
     await expect(campaignStatus(client, 'campaign:x')).rejects.toThrow('boom');
