@@ -36,7 +36,10 @@ export interface SchedulerOptions {
  * approval or not (yet) leased.
  */
 export function decideStarts(state: CampaignState, tier: TierPlan, options: SchedulerOptions): StartAction[] {
-  const releases = preparingToRelease(state, tier);
+  // Nodes prepare ahead only under a policy that says so (it never changes during a campaign):
+  // without it every look below is the one campaigns have always made.
+  const lookAhead = state.policy.prepareAhead ?? 0;
+  const releases = lookAhead > 0 ? preparingToRelease(state, tier) : [];
   if (state.paused || state.abortRequested) return releases;
   const limit = state.policy.maxNodesInFlight > 0 ? state.policy.maxNodesInFlight : Infinity;
   let budget = limit - runningCount(state);
@@ -45,7 +48,7 @@ export function decideStarts(state: CampaignState, tier: TierPlan, options: Sche
   const open: ClusterPlan[] = [];
   for (const cluster of order) {
     // Nodes already preparing take their slots without budget; nothing else moves without it.
-    if (budget <= 0 && !cluster.nodes.some((id) => state.outcomes[id] === 'preparing')) continue;
+    if (budget <= 0 && (lookAhead === 0 || !cluster.nodes.some((id) => state.outcomes[id] === 'preparing'))) continue;
     if (haltStops(cluster, tier, state) || !clusterApproved(cluster, state)) continue;
     if (options.useLeases && state.leases[cluster.id] !== 'granted') {
       if (budget > 0 && state.leases[cluster.id] === undefined && !clusterFinished(cluster, state.outcomes)) {
@@ -69,7 +72,6 @@ export function decideStarts(state: CampaignState, tier: TierPlan, options: Sche
     }
   }
   // Only budget that no free slot could use goes to preparing ahead (policy prepareAhead).
-  const lookAhead = state.policy.prepareAhead ?? 0;
   if (lookAhead > 0 && budget > 0) {
     const taken = new Set(actions.map((a) => ('nodeId' in a ? a.nodeId : '')));
     const outcomes = { ...state.outcomes };
