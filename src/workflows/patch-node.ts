@@ -93,7 +93,11 @@ export async function patchNodeWorkflow(input: PatchNodeInput): Promise<NodeResu
   let nudged = false;
   if (input.waitForSlot) setHandler(slotNudgeSignal, () => void (nudged = true));
 
-  const call = (name: string, patienceMs = WAIT_WHILE_DRAINED_MS) => ({ nodeId, campaignId, cveId, key: stepKey(workflowId, name), patienceMs });
+  // A node prepared ahead may be released and started again under the same workflow id (same
+  // attempt): its side effects are keyed per run, or the second run's snapshot would be the first
+  // run's, answered from the provider's idempotency record.
+  const keyScope = input.waitForSlot ? `${workflowId}@${workflowInfo().runId}` : workflowId;
+  const call = (name: string, patienceMs = WAIT_WHILE_DRAINED_MS) => ({ nodeId, campaignId, cveId, key: stepKey(keyScope, name), patienceMs });
   const now = () => new Date().toISOString();
   async function run<T>(name: NodeStep, body: () => Promise<T>, detail?: (value: T) => string | undefined): Promise<T> {
     step = name;

@@ -1,14 +1,14 @@
 /**
  * Nodes prepared ahead of their slot (policy `prepareAhead`), on the dev server with the simulator as
- * a process, judged from the simulator's monitor: snapshots are taken while the cluster's window is
- * full, and the cap still holds; a forged nudge moves nothing; abort releases the waiting nodes,
+ * a process, judged from the simulator's monitor: other nodes snapshot while the canary is still
+ * out, and the cap still holds; a halt releases waiting nodes, which prepare afresh after the resume; a forged nudge moves nothing; abort releases the waiting nodes,
  * which are never drained.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { campaignStatus, startCampaign } from '../../src/client/campaigns';
 import { nodeWorkflowId } from '../../src/domain/ids';
-import type { OperationRecord, OutOfServiceChange } from '../../src/providers/sim/monitor';
-import { abortSignal, nodeStatusQuery, pauseSignal, slotNudgeSignal } from '../../src/workflows/messages';
+import type { OperationRecord } from '../../src/providers/sim/monitor';
+import { abortSignal, nodeStatusQuery, pauseSignal, resumeSignal, slotNudgeSignal } from '../../src/workflows/messages';
 import type { NodeResult } from '../../src/workflows/types';
 import { fastPolicy, testAlert, testFleet, uniqueCve } from '../support/fleet';
 import { startKillableSim } from '../support/sim-process';
@@ -20,45 +20,81 @@ beforeAll(async () => {
 });
 afterAll(async () => harness?.close());
 
-/** Nodes of `cluster` out of service just before `at`, from the monitor's own timeline. */
-function outOfServiceAt(timeline: OutOfServiceChange[], cluster: string, at: string): number {
-  let count = 0;
-  for (const change of timeline) if (change.cluster === cluster && change.at <= at) count = change.count;
-  return count;
-}
-
 const okOps = (ops: OperationRecord[], op: OperationRecord['op']) => ops.filter((o) => o.op === op && o.outcome === 'ok');
 
 describe('preparing nodes ahead of their slot', () => {
-  it('snapshots are taken while the window is full, the cap holds, every node is patched once', async () => {
+  it('other nodes snapshot while the canary is out, take a fresh snapshot when it is too old, the cap holds, every node is patched once', async () => {
     const fleet = testFleet([{ id: 'web', size: 16, tier: 1 }]); // cap 4
     fleet.latency = { ...fleet.latency, patch: { kind: 'lognormal', medianMs: 500, p99Ms: 900 } };
     const sim = await startKillableSim(fleet);
     try {
       const taskQueue = uniqueTaskQueue('prepare');
       const result = await withWorker(harness, sim.provider, taskQueue, async () => {
-        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, prepareAhead: 4 }, taskQueue });
+        // snapshotMaxAge 1 ms: every node that waited for its slot takes a fresh snapshot before its drain.
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, prepareAhead: 4, snapshotMaxAge: 1 }, taskQueue });
         return handle.result();
       });
       expect(result.status).toBe('completed');
       expect(result.counts.patched).toBe(16);
 
-      const monitor = await sim.admin.monitor({ operations: true, timeline: true });
+      const monitor = await sim.admin.monitor({ operations: true });
       expect(monitor.capViolations).toBe(0);
       expect(monitor.clusters.web!.maxOutOfService).toBeLessThanOrEqual(4);
       expect(monitor.drainedNow).toEqual([]);
       expect(Object.keys(monitor.patchedTimes).sort()).toHaveLength(16);
       expect(Object.values(monitor.patchedTimes).every((n) => n === 1)).toBe(true);
-      // Without preparing ahead a node snapshots in its own slot, so at most cap − 1 others are out
-      // then. Snapshots taken while all four slots were held are the nodes that prepared ahead.
+      // Without preparing ahead no other node is touched before the canary is back (the window opens
+      // then). Snapshots of other nodes before the canary's rejoin are nodes that prepared ahead.
       const ops = monitor.operations!;
-      const aheadOfSlot = okOps(ops, 'snapshot').filter((s) => outOfServiceAt(monitor.timeline!, 'web', s.at) >= 4);
-      expect(aheadOfSlot.length).toBeGreaterThan(0);
-      // Nobody else left service before the canary was back.
       const drains = okOps(ops, 'drain');
       const canary = drains[0]!.nodeId;
       const canaryBack = okOps(ops, 'rejoin').find((r) => r.nodeId === canary)!.at;
+      const aheadOfSlot = okOps(ops, 'snapshot').filter((s) => s.nodeId !== canary && s.at < canaryBack);
+      expect(aheadOfSlot.length).toBeGreaterThan(0);
+      expect(aheadOfSlot.length).toBeLessThanOrEqual(4); // prepareAhead
+      // Nobody else left service before the canary was back.
       expect(drains.slice(1).every((d) => d.at >= canaryBack)).toBe(true);
+      // Those snapshots were older than snapshotMaxAge when the slot came: each of those nodes
+      // snapshotted again, and drained after the fresh one.
+      for (const early of aheadOfSlot) {
+        const own = okOps(ops, 'snapshot').filter((o) => o.nodeId === early.nodeId);
+        expect(own.length, `${early.nodeId} took no fresh snapshot`).toBe(2);
+        expect(drains.find((d) => d.nodeId === early.nodeId)!.at >= own[1]!.at).toBe(true);
+      }
+    } finally {
+      await sim.close();
+    }
+  }, 180_000);
+
+  it('a halt releases the waiting nodes; after the resume they prepare again with fresh snapshots and are patched', async () => {
+    const fleet = testFleet([{ id: 'web', size: 12, tier: 1 }], [{ kind: 'patch-fails', node: 'web-02' }]); // cap 3
+    fleet.latency = { ...fleet.latency, patch: { kind: 'lognormal', medianMs: 600, p99Ms: 900 } };
+    const sim = await startKillableSim(fleet);
+    try {
+      const taskQueue = uniqueTaskQueue('prepare-halt');
+      await withWorker(harness, sim.provider, taskQueue, async () => {
+        const handle = await startCampaign(harness.client, { alert: testAlert(uniqueCve()), fleet: { provider: 'sim', scope: 'all' }, policy: { ...fastPolicy, prepareAhead: 3 }, taskQueue });
+        const status = () => campaignStatus(harness.client, handle.workflowId);
+        const halted = await eventually('the halt, with nothing left preparing', async () => {
+          const s = await status();
+          const nodes = s.tiers.flatMap((t) => t.clusters.flatMap((c) => c.nodes));
+          return s.phase === 'halted' && !nodes.some((n) => n.outcome === 'preparing' || n.outcome === 'running') ? s : undefined;
+        }, 60_000);
+        expect(halted.halts.map((h) => h.node)).toEqual(['web-02']);
+        await handle.signal(resumeSignal, { by: 'op', reason: 'accept web-02' });
+        const result = await handle.result();
+        expect(result.status).toBe('completed');
+        expect(result.counts).toMatchObject({ patched: 11, rolledBack: 1 });
+      });
+      const monitor = await sim.admin.monitor({ operations: true });
+      const snapshots = monitor.operations!.filter((o) => o.op === 'snapshot');
+      // Released nodes prepared twice, each time with a snapshot of its own (none answered from the first).
+      const twice = [...new Set(snapshots.map((o) => o.nodeId))].filter((id) => snapshots.filter((o) => o.nodeId === id).length > 1);
+      expect(twice.length).toBeGreaterThan(0);
+      expect(snapshots.every((o) => o.outcome === 'ok')).toBe(true);
+      expect(monitor.capViolations).toBe(0);
+      expect(monitor.drainedNow).toEqual([]);
+      expect(Object.values(monitor.patchedTimes).every((n) => n === 1)).toBe(true);
     } finally {
       await sim.close();
     }
